@@ -1,0 +1,404 @@
+/**
+ * compute: the internet-facing Application Load Balancer (listeners, target
+ * group, access logs) and the web tier as fixed EC2 instances in the private
+ * subnets. Web servers learn the database name and the ARN of its application
+ * secret from SSM parameters this component writes; never the secret itself.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { METADATA_OPTIONS, al2023AmiId, instanceRole, rootVolume } from "./shared/ec2";
+import { Tags, componentTags } from "./shared/tags";
+import { renderUserData } from "./userdata/render";
+
+/** The port nginx listens on behind the load balancer. */
+export const WEB_PORT = 80;
+
+/** TLS 1.3 with TLS 1.2 fallback: AWS's recommended policy for internet-facing listeners. */
+export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
+/** The subnet index (and so AZ) of web instance `index`: round-robin over the AZs. */
+export function webInstanceSubnetIndex(index: number, azCount: number): number {
+    return index % azCount;
+}
+
+/** SSM parameter path under which the web servers find their settings. */
+export function appParameterPath(project: string, stack: string): string {
+    return `/${project}/${stack}/app`;
+}
+
+export interface WebTierArgs {
+    region: string;
+    vpcId: pulumi.Input<string>;
+    /** Where the load balancer lives. */
+    publicSubnetIds: pulumi.Input<string[]>;
+    /** Where the web servers live, in AZ order. */
+    privateSubnetIds: pulumi.Input<string[]>;
+    /** Number of AZs, to spread the instances round-robin. */
+    availabilityZoneCount: number;
+    loadBalancerSecurityGroupId: pulumi.Input<string>;
+    webSecurityGroupId: pulumi.Input<string>;
+    /** Number of web instances, 1 or more. */
+    instanceCount: number;
+    /** EC2 instance type of each web server. */
+    instanceType: string;
+    /** Root volume size, GiB. */
+    rootVolumeGiB: number;
+    /** Path the target group probes, answered with 200 by every server. */
+    healthCheckPath: string;
+    /** ACM certificate ARN; when set, HTTPS on 443 and HTTP redirects to it. Default: HTTP only. */
+    certificateArn?: string;
+    /** Refuse deletion of the load balancer. */
+    deletionProtection: boolean;
+    /** Days the access logs are kept. */
+    accessLogRetentionDays: number;
+    /** Idle timeout of client connections, seconds. */
+    idleTimeoutSeconds: number;
+    /** SSM path for the servers' settings, e.g. `/scale-tiers/tier30k/app`. */
+    appParameterPath: string;
+    /** DNS name applications use for the database, e.g. `db.scale-tiers.internal`. */
+    databaseHost: pulumi.Input<string>;
+    /** ARN of the database's application secret; the servers may read this secret and no other. */
+    databaseSecretArn: pulumi.Input<string>;
+    tags: Tags;
+}
+
+export class WebTier extends pulumi.ComponentResource {
+    public readonly loadBalancerArn: pulumi.Output<string>;
+    public readonly loadBalancerDnsName: pulumi.Output<string>;
+    /** `https://<dns>` when a certificate is configured, else `http://<dns>`. */
+    public readonly url: pulumi.Output<string>;
+    public readonly targetGroupArn: pulumi.Output<string>;
+    public readonly accessLogBucket: pulumi.Output<string>;
+    public readonly instanceIds: pulumi.Output<string>[];
+    public readonly roleName: pulumi.Output<string>;
+
+    constructor(name: string, args: WebTierArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("scale-tiers:compute:WebTier", name, {}, opts);
+        const tags = componentTags(args.tags, "compute");
+        const parent = { parent: this };
+        const https = args.certificateArn !== undefined;
+        const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
+
+        const logs = this.createAccessLogBucket(name, args, tags, accountId);
+        this.accessLogBucket = logs.bucket.bucket;
+
+        const loadBalancer = new aws.lb.LoadBalancer(
+            `${name}-alb`,
+            {
+                loadBalancerType: "application",
+                internal: false,
+                subnets: args.publicSubnetIds,
+                securityGroups: [args.loadBalancerSecurityGroupId],
+                dropInvalidHeaderFields: true,
+                enableDeletionProtection: args.deletionProtection,
+                idleTimeout: args.idleTimeoutSeconds,
+                accessLogs: { bucket: logs.bucket.bucket, prefix: ACCESS_LOG_PREFIX, enabled: true },
+                tags,
+            },
+            // ELB checks that it may write to the bucket when logging is switched on.
+            { parent: this, dependsOn: [logs.policy] },
+        );
+        this.loadBalancerArn = loadBalancer.arn;
+        this.loadBalancerDnsName = loadBalancer.dnsName;
+        this.url = pulumi.interpolate`${https ? "https" : "http"}://${loadBalancer.dnsName}`;
+
+        const targetGroup = new aws.lb.TargetGroup(
+            `${name}-tg`,
+            {
+                vpcId: args.vpcId,
+                targetType: "instance",
+                protocol: "HTTP",
+                port: WEB_PORT,
+                deregistrationDelay: 30,
+                healthCheck: {
+                    enabled: true,
+                    protocol: "HTTP",
+                    path: args.healthCheckPath,
+                    matcher: "200",
+                    interval: 15,
+                    timeout: 5,
+                    healthyThreshold: 2,
+                    unhealthyThreshold: 3,
+                },
+                tags,
+            },
+            parent,
+        );
+        this.targetGroupArn = targetGroup.arn;
+        this.createListeners(name, args, loadBalancer, targetGroup, tags);
+        this.createSecurityGroupRules(name, args, https, tags);
+
+        const parameters = [
+            new aws.ssm.Parameter(
+                `${name}-db-host-param`,
+                { name: `${args.appParameterPath}/db-host`, type: "String", value: args.databaseHost, tags },
+                parent,
+            ),
+            new aws.ssm.Parameter(
+                `${name}-db-secret-arn-param`,
+                { name: `${args.appParameterPath}/db-secret-arn`, type: "String", value: args.databaseSecretArn, tags },
+                parent,
+            ),
+        ];
+        const { role, profile } = instanceRole(
+            name,
+            pulumi.all([args.databaseSecretArn, accountId]).apply(([secretArn, account]) =>
+                JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [
+                        {
+                            Sid: "ReadDatabaseSecret",
+                            Effect: "Allow",
+                            Action: "secretsmanager:GetSecretValue",
+                            Resource: secretArn,
+                        },
+                        {
+                            Sid: "ReadAppParameters",
+                            Effect: "Allow",
+                            Action: ["ssm:GetParameter", "ssm:GetParameters"],
+                            Resource: `arn:aws:ssm:${args.region}:${account}:parameter${args.appParameterPath}/*`,
+                        },
+                    ],
+                }),
+            ),
+            tags,
+            this,
+        );
+        this.roleName = role.name;
+
+        const amiId = al2023AmiId(args.instanceType, parent);
+        const userData = renderUserData("web", {
+            AWS_REGION_NAME: args.region,
+            APP_PARAMETER_PATH: args.appParameterPath,
+            HEALTH_CHECK_PATH: args.healthCheckPath,
+            APP_PORT: WEB_PORT,
+        });
+        const subnetIds = pulumi.output(args.privateSubnetIds);
+        this.instanceIds = [];
+        for (let index = 0; index < args.instanceCount; index++) {
+            const instanceName = `${name}-${index}`;
+            const instance = new aws.ec2.Instance(
+                instanceName,
+                {
+                    ami: amiId,
+                    instanceType: args.instanceType,
+                    subnetId: subnetIds.apply((ids) => ids[webInstanceSubnetIndex(index, args.availabilityZoneCount)]),
+                    vpcSecurityGroupIds: [args.webSecurityGroupId],
+                    iamInstanceProfile: profile.name,
+                    associatePublicIpAddress: false,
+                    metadataOptions: METADATA_OPTIONS,
+                    rootBlockDevice: rootVolume(args.rootVolumeGiB, tags),
+                    monitoring: true,
+                    userData,
+                    // Web servers hold no state: a changed script means a fresh server.
+                    userDataReplaceOnChange: true,
+                    tags: { ...tags, Name: instanceName, role: "web" },
+                },
+                // The boot script reads the parameters; they must exist first.
+                { parent: this, dependsOn: parameters },
+            );
+            new aws.lb.TargetGroupAttachment(
+                `${instanceName}-target`,
+                { targetGroupArn: targetGroup.arn, targetId: instance.id, port: WEB_PORT },
+                parent,
+            );
+            this.instanceIds.push(instance.id);
+        }
+
+        this.registerOutputs({ url: this.url, targetGroupArn: this.targetGroupArn, instanceIds: this.instanceIds });
+    }
+
+    private createAccessLogBucket(name: string, args: WebTierArgs, tags: Tags, accountId: pulumi.Output<string>) {
+        const parent = { parent: this };
+        const bucket = new aws.s3.Bucket(`${name}-alb-logs`, { forceDestroy: false, tags }, parent);
+        new aws.s3.BucketOwnershipControls(
+            `${name}-alb-logs-ownership`,
+            { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+            parent,
+        );
+        new aws.s3.BucketPublicAccessBlock(
+            `${name}-alb-logs-public-access`,
+            {
+                bucket: bucket.id,
+                blockPublicAcls: true,
+                blockPublicPolicy: true,
+                ignorePublicAcls: true,
+                restrictPublicBuckets: true,
+            },
+            parent,
+        );
+        // ALB access logs support SSE-S3 only, not SSE-KMS.
+        new aws.s3.BucketServerSideEncryptionConfiguration(
+            `${name}-alb-logs-encryption`,
+            { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
+            parent,
+        );
+        new aws.s3.BucketLifecycleConfiguration(
+            `${name}-alb-logs-lifecycle`,
+            {
+                bucket: bucket.id,
+                rules: [
+                    {
+                        id: "expire-access-logs",
+                        status: "Enabled",
+                        filter: { prefix: `${ACCESS_LOG_PREFIX}/` },
+                        expiration: { days: args.accessLogRetentionDays },
+                        abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+                    },
+                ],
+            },
+            parent,
+        );
+        const elbAccount = aws.elb.getServiceAccountOutput({}, parent).arn;
+        const policy = new aws.s3.BucketPolicy(
+            `${name}-alb-logs-policy`,
+            {
+                bucket: bucket.id,
+                policy: pulumi
+                    .all([bucket.arn, accountId, elbAccount])
+                    .apply(([bucketArn, account, elbAccountArn]) =>
+                        accessLogBucketPolicy(bucketArn, account, elbAccountArn),
+                    ),
+            },
+            parent,
+        );
+        return { bucket, policy };
+    }
+
+    private createListeners(
+        name: string,
+        args: WebTierArgs,
+        loadBalancer: aws.lb.LoadBalancer,
+        targetGroup: aws.lb.TargetGroup,
+        tags: Tags,
+    ): void {
+        const parent = { parent: this };
+        const forward = [{ type: "forward", targetGroupArn: targetGroup.arn }];
+        new aws.lb.Listener(
+            `${name}-http`,
+            {
+                loadBalancerArn: loadBalancer.arn,
+                port: 80,
+                protocol: "HTTP",
+                defaultActions: args.certificateArn
+                    ? [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }]
+                    : forward,
+                tags,
+            },
+            parent,
+        );
+        if (args.certificateArn) {
+            new aws.lb.Listener(
+                `${name}-https`,
+                {
+                    loadBalancerArn: loadBalancer.arn,
+                    port: 443,
+                    protocol: "HTTPS",
+                    sslPolicy: TLS_POLICY,
+                    certificateArn: args.certificateArn,
+                    defaultActions: forward,
+                    tags,
+                },
+                parent,
+            );
+        }
+    }
+
+    private createSecurityGroupRules(name: string, args: WebTierArgs, https: boolean, tags: Tags): void {
+        const parent = { parent: this };
+        const listenerPorts = https ? [80, 443] : [80];
+        for (const port of listenerPorts) {
+            new aws.vpc.SecurityGroupIngressRule(
+                `${name}-lb-in-${port}`,
+                {
+                    securityGroupId: args.loadBalancerSecurityGroupId,
+                    description: `Clients on ${port} from the internet`,
+                    ipProtocol: "tcp",
+                    fromPort: port,
+                    toPort: port,
+                    cidrIpv4: "0.0.0.0/0",
+                    tags,
+                },
+                parent,
+            );
+        }
+        new aws.vpc.SecurityGroupEgressRule(
+            `${name}-lb-out-web`,
+            {
+                securityGroupId: args.loadBalancerSecurityGroupId,
+                description: "To the web servers",
+                ipProtocol: "tcp",
+                fromPort: WEB_PORT,
+                toPort: WEB_PORT,
+                referencedSecurityGroupId: args.webSecurityGroupId,
+                tags,
+            },
+            parent,
+        );
+        new aws.vpc.SecurityGroupIngressRule(
+            `${name}-web-in-lb`,
+            {
+                securityGroupId: args.webSecurityGroupId,
+                description: "From the load balancer only",
+                ipProtocol: "tcp",
+                fromPort: WEB_PORT,
+                toPort: WEB_PORT,
+                referencedSecurityGroupId: args.loadBalancerSecurityGroupId,
+                tags,
+            },
+            parent,
+        );
+        new aws.vpc.SecurityGroupEgressRule(
+            `${name}-web-out-https`,
+            {
+                securityGroupId: args.webSecurityGroupId,
+                description: "AWS APIs and package repositories over HTTPS",
+                ipProtocol: "tcp",
+                fromPort: 443,
+                toPort: 443,
+                cidrIpv4: "0.0.0.0/0",
+                tags,
+            },
+            parent,
+        );
+    }
+}
+
+const ACCESS_LOG_PREFIX = "alb";
+
+/**
+ * Lets Elastic Load Balancing write access logs under the prefix and nothing
+ * else, and refuses any request not made over TLS. Regions opened before
+ * August 2022 deliver as a regional ELB account, newer ones as the log
+ * delivery service principal; both are allowed so the policy works anywhere.
+ */
+export function accessLogBucketPolicy(bucketArn: string, accountId: string, elbAccountArn: string): string {
+    const logObjects = `${bucketArn}/${ACCESS_LOG_PREFIX}/AWSLogs/${accountId}/*`;
+    return JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "ElbAccountWritesLogs",
+                Effect: "Allow",
+                Principal: { AWS: elbAccountArn },
+                Action: "s3:PutObject",
+                Resource: logObjects,
+            },
+            {
+                Sid: "ElbServiceWritesLogs",
+                Effect: "Allow",
+                Principal: { Service: "logdelivery.elasticloadbalancing.amazonaws.com" },
+                Action: "s3:PutObject",
+                Resource: logObjects,
+            },
+            {
+                Sid: "DenyInsecureTransport",
+                Effect: "Deny",
+                Principal: "*",
+                Action: "s3:*",
+                Resource: [bucketArn, `${bucketArn}/*`],
+                Condition: { Bool: { "aws:SecureTransport": "false" } },
+            },
+        ],
+    });
+}

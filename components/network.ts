@@ -1,0 +1,283 @@
+/**
+ * network: the VPC (subnet math and NAT are awsx's job), VPC flow logs, the
+ * interface endpoints Session Manager needs, the private hosted zone, and the
+ * base security groups that the other components attach their rules to.
+ */
+import * as aws from "@pulumi/aws";
+import * as awsx from "@pulumi/awsx";
+import * as pulumi from "@pulumi/pulumi";
+import { Cidr, blockSize, formatCidr, mustParseCidr, overlaps, subBlock } from "./shared/cidr";
+import { Tags, componentTags } from "./shared/tags";
+
+/** The three subnets one AZ gets. */
+export interface AzSubnets {
+    readonly availabilityZone: string;
+    /** Load balancers and NAT gateways. */
+    readonly public: string;
+    /** Servers; outbound through NAT. */
+    readonly private: string;
+    /** Managed databases; no route to the internet. */
+    readonly isolated: string;
+}
+
+/** Most AZs a layout has room for: the VPC is cut into four equal AZ slots. */
+export const MAX_AZS = 4;
+
+/**
+ * The fixed subnet layout: the VPC is split into four equal AZ slots (room for
+ * a fourth AZ later without renumbering); in each slot the private subnet takes
+ * the first half, then a public and an isolated block of 1/16 of the slot each;
+ * the rest of the slot stays free for later subnet types.
+ * For a /16: AZ slots /18, private /19, public /22, isolated /22.
+ *
+ * This must never change for a deployed VPC, whatever the tier.
+ */
+export function planSubnets(vpcCidr: string, availabilityZones: readonly string[]): AzSubnets[] {
+    const vpc = mustParseCidr(vpcCidr);
+    if (availabilityZones.length < 1 || availabilityZones.length > MAX_AZS) {
+        throw new Error(`a layout holds 1 to ${MAX_AZS} AZs, got ${availabilityZones.length}`);
+    }
+    const slotPrefix = vpc.prefix + 2;
+    return availabilityZones.map((availabilityZone, index) => {
+        const slot = subBlock(vpc, slotPrefix, index);
+        const privateBlock = subBlock(slot, slotPrefix + 1, 0);
+        const small = slotPrefix + 4;
+        const firstSmallAfterPrivate = blockSize(slotPrefix + 1) / blockSize(small);
+        return {
+            availabilityZone,
+            private: formatCidr(privateBlock),
+            public: formatCidr(subBlock(slot, small, firstSmallAfterPrivate)),
+            isolated: formatCidr(subBlock(slot, small, firstSmallAfterPrivate + 1)),
+        };
+    });
+}
+
+/** Every pair of subnets in a plan that overlap; empty for a sound plan. */
+export function overlappingSubnets(plan: readonly AzSubnets[]): [string, string][] {
+    const all: string[] = plan.flatMap((az) => [az.public, az.private, az.isolated]);
+    const parsed: Cidr[] = all.map(mustParseCidr);
+    const pairs: [string, string][] = [];
+    parsed.forEach((a, i) =>
+        parsed.slice(i + 1).forEach((b, j) => overlaps(a, b) && pairs.push([all[i], all[i + j + 1]])),
+    );
+    return pairs;
+}
+
+/** Interface endpoints Session Manager needs from subnets without internet access. */
+export const SESSION_MANAGER_ENDPOINTS = ["ssm", "ssmmessages", "ec2messages"] as const;
+
+export interface NetworkArgs {
+    /** AWS region, for endpoint service names. */
+    region: string;
+    /** IPv4 block of the VPC, /16 to /20. */
+    vpcCidr: string;
+    /** AZ names, 2 to 4; the order fixes which subnet goes where. */
+    availabilityZones: readonly string[];
+    /** `Single` NAT gateway (cheap, one AZ's loss cuts egress) or `OnePerAz`. */
+    natGateways: "Single" | "OnePerAz";
+    /** Private hosted zone name, associated with the VPC. */
+    privateZoneName: string;
+    /** Retention of the flow log group, in days (a CloudWatch Logs value). */
+    logRetentionDays: number;
+    /** Base tags; the component adds `component: network`. */
+    tags: Tags;
+}
+
+/** The security groups other components put their rules on; each starts with no rules. */
+export interface BaseSecurityGroups {
+    readonly loadBalancer: aws.ec2.SecurityGroup;
+    readonly web: aws.ec2.SecurityGroup;
+    readonly database: aws.ec2.SecurityGroup;
+}
+
+export class Network extends pulumi.ComponentResource {
+    public readonly vpcId: pulumi.Output<string>;
+    public readonly vpcCidr: string;
+    public readonly subnetPlan: readonly AzSubnets[];
+    /** Subnet ids in the order of `availabilityZones`. */
+    public readonly publicSubnetIds: pulumi.Output<string[]>;
+    public readonly privateSubnetIds: pulumi.Output<string[]>;
+    public readonly isolatedSubnetIds: pulumi.Output<string[]>;
+    public readonly availabilityZones: readonly string[];
+    public readonly zoneId: pulumi.Output<string>;
+    public readonly zoneName: string;
+    public readonly securityGroups: BaseSecurityGroups;
+
+    constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("scale-tiers:network:Network", name, {}, opts);
+        const tags = componentTags(args.tags, "network");
+        const parent = { parent: this };
+
+        this.vpcCidr = args.vpcCidr;
+        this.availabilityZones = args.availabilityZones;
+        this.subnetPlan = planSubnets(args.vpcCidr, args.availabilityZones);
+        const vpc = new awsx.ec2.Vpc(
+            `${name}-vpc`,
+            {
+                cidrBlock: args.vpcCidr,
+                availabilityZoneNames: [...args.availabilityZones],
+                subnetStrategy: "Auto",
+                subnetSpecs: [
+                    { type: "Private", cidrBlocks: this.subnetPlan.map((az) => az.private), tags },
+                    { type: "Public", cidrBlocks: this.subnetPlan.map((az) => az.public), tags },
+                    { type: "Isolated", cidrBlocks: this.subnetPlan.map((az) => az.isolated), tags },
+                ],
+                natGateways: { strategy: args.natGateways },
+                enableDnsHostnames: true,
+                enableDnsSupport: true,
+                tags,
+            },
+            parent,
+        );
+        this.vpcId = vpc.vpcId;
+        this.publicSubnetIds = vpc.publicSubnetIds;
+        this.privateSubnetIds = vpc.privateSubnetIds;
+        this.isolatedSubnetIds = vpc.isolatedSubnetIds;
+
+        this.createFlowLogs(name, args, tags);
+        this.createSessionManagerEndpoints(name, args, tags);
+
+        const zone = new aws.route53.Zone(
+            `${name}-zone`,
+            {
+                name: args.privateZoneName,
+                comment: "Internal names of the estate (db.<zone> and friends)",
+                vpcs: [{ vpcId: this.vpcId, vpcRegion: args.region }],
+                tags,
+            },
+            parent,
+        );
+        this.zoneId = zone.zoneId;
+        this.zoneName = args.privateZoneName;
+
+        const securityGroup = (role: string, description: string) =>
+            new aws.ec2.SecurityGroup(
+                `${name}-${role}-sg`,
+                {
+                    vpcId: this.vpcId,
+                    description,
+                    revokeRulesOnDelete: true,
+                    tags: { ...tags, Name: `${name}-${role}` },
+                },
+                parent,
+            );
+        this.securityGroups = {
+            loadBalancer: securityGroup("lb", "Public load balancer"),
+            web: securityGroup("web", "Web and application servers"),
+            database: securityGroup("db", "Self-managed MySQL servers"),
+        };
+
+        this.registerOutputs({
+            vpcId: this.vpcId,
+            publicSubnetIds: this.publicSubnetIds,
+            privateSubnetIds: this.privateSubnetIds,
+            isolatedSubnetIds: this.isolatedSubnetIds,
+            zoneId: this.zoneId,
+        });
+    }
+
+    private createFlowLogs(name: string, args: NetworkArgs, tags: Tags): void {
+        const parent = { parent: this };
+        const logGroup = new aws.cloudwatch.LogGroup(
+            `${name}-flow-logs`,
+            { retentionInDays: args.logRetentionDays, tags },
+            parent,
+        );
+        const account = aws.getCallerIdentityOutput({}, parent).accountId;
+        const role = new aws.iam.Role(
+            `${name}-flow-logs-role`,
+            {
+                assumeRolePolicy: account.apply((accountId) =>
+                    JSON.stringify({
+                        Version: "2012-10-17",
+                        Statement: [
+                            {
+                                Effect: "Allow",
+                                Principal: { Service: "vpc-flow-logs.amazonaws.com" },
+                                Action: "sts:AssumeRole",
+                                // Confused-deputy guard: only flow logs of this account may use the role.
+                                Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+                            },
+                        ],
+                    }),
+                ),
+                tags,
+            },
+            parent,
+        );
+        new aws.iam.RolePolicy(
+            `${name}-flow-logs-policy`,
+            {
+                role: role.name,
+                policy: logGroup.arn.apply((arn) =>
+                    JSON.stringify({
+                        Version: "2012-10-17",
+                        Statement: [
+                            {
+                                Effect: "Allow",
+                                Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                                Resource: [arn, `${arn}:*`],
+                            },
+                        ],
+                    }),
+                ),
+            },
+            parent,
+        );
+        new aws.ec2.FlowLog(
+            `${name}-flow-log`,
+            {
+                vpcId: this.vpcId,
+                trafficType: "ALL",
+                logDestinationType: "cloud-watch-logs",
+                logDestination: logGroup.arn,
+                iamRoleArn: role.arn,
+                maxAggregationInterval: 60,
+                tags,
+            },
+            parent,
+        );
+    }
+
+    private createSessionManagerEndpoints(name: string, args: NetworkArgs, tags: Tags): void {
+        const parent = { parent: this };
+        const endpointSg = new aws.ec2.SecurityGroup(
+            `${name}-endpoints-sg`,
+            {
+                vpcId: this.vpcId,
+                description: "Interface VPC endpoints, HTTPS from inside the VPC",
+                revokeRulesOnDelete: true,
+                tags: { ...tags, Name: `${name}-endpoints` },
+            },
+            parent,
+        );
+        new aws.vpc.SecurityGroupIngressRule(
+            `${name}-endpoints-https-in`,
+            {
+                securityGroupId: endpointSg.id,
+                description: "HTTPS from the VPC",
+                ipProtocol: "tcp",
+                fromPort: 443,
+                toPort: 443,
+                cidrIpv4: args.vpcCidr,
+                tags,
+            },
+            parent,
+        );
+        for (const service of SESSION_MANAGER_ENDPOINTS) {
+            new aws.ec2.VpcEndpoint(
+                `${name}-${service}-endpoint`,
+                {
+                    vpcId: this.vpcId,
+                    serviceName: `com.amazonaws.${args.region}.${service}`,
+                    vpcEndpointType: "Interface",
+                    privateDnsEnabled: true,
+                    subnetIds: this.privateSubnetIds,
+                    securityGroupIds: [endpointSg.id],
+                    tags: { ...tags, Name: `${name}-${service}` },
+                },
+                parent,
+            );
+        }
+    }
+}

@@ -1,0 +1,76 @@
+/**
+ * What every EC2 server of the estate has in common: an Amazon Linux 2023 AMI
+ * of the right architecture, IMDSv2 only, an encrypted gp3 root volume, no
+ * public address, and an instance role that Session Manager can use.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { Architecture, architectureOf } from "./instance-types";
+import { Tags } from "./tags";
+
+/** AWS's public SSM parameter that always names the newest AL2023 AMI. */
+export function al2023AmiParameter(arch: Architecture): string {
+    return `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${arch}`;
+}
+
+export function al2023AmiId(instanceType: string, opts: pulumi.InvokeOutputOptions): pulumi.Output<string> {
+    return aws.ssm.getParameterOutput({ name: al2023AmiParameter(architectureOf(instanceType)) }, opts).value;
+}
+
+/** IMDSv2 only, and a hop limit of 1 so that containers on the host cannot reach the instance role. */
+export const METADATA_OPTIONS = {
+    httpEndpoint: "enabled",
+    httpTokens: "required",
+    httpPutResponseHopLimit: 1,
+    instanceMetadataTags: "disabled",
+} as const;
+
+export function rootVolume(sizeGiB: number, tags: Tags): aws.types.input.ec2.InstanceRootBlockDevice {
+    return { volumeType: "gp3", volumeSize: sizeGiB, encrypted: true, deleteOnTermination: true, tags: { ...tags } };
+}
+
+export const EC2_ASSUME_ROLE_POLICY = JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+});
+
+export const SSM_MANAGED_INSTANCE_CORE = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore";
+
+export interface InstanceRole {
+    readonly role: aws.iam.Role;
+    readonly profile: aws.iam.InstanceProfile;
+}
+
+/**
+ * An instance role with Session Manager access and one inline policy, and its
+ * instance profile. `policy` is an IAM policy document (JSON) granting exactly
+ * what the server needs beyond Session Manager.
+ */
+export function instanceRole(
+    name: string,
+    policy: pulumi.Input<string>,
+    tags: Tags,
+    parent: pulumi.Resource,
+): InstanceRole {
+    const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: EC2_ASSUME_ROLE_POLICY, tags }, { parent });
+    new aws.iam.RolePolicyAttachment(
+        `${name}-ssm-core`,
+        { role: role.name, policyArn: SSM_MANAGED_INSTANCE_CORE },
+        { parent },
+    );
+    new aws.iam.RolePolicy(`${name}-policy`, { role: role.name, policy }, { parent });
+    const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name, tags }, { parent });
+    return { role, profile };
+}
+
+/** A policy document that allows `secretsmanager:GetSecretValue` on exactly these secrets. */
+export function readSecretsPolicy(secretArns: pulumi.Input<string>[]): pulumi.Output<string> {
+    return pulumi.all(secretArns).apply((arns) =>
+        JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+                { Sid: "ReadOwnSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: arns },
+            ],
+        }),
+    );
+}

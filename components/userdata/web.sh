@@ -1,0 +1,364 @@
+#!/bin/bash
+#
+# scale-tiers web server bootstrap (cloud-init user data, Amazon Linux 2023).
+#
+# Puts nginx in front of the application: a health check endpoint for the load
+# balancer, a placeholder page at / until Jenkins deploys the real package, and
+# /etc/scale-tiers/app.env holding where the database is and which secret holds
+# its credentials. The application reads the secret itself at run time, so no
+# secret ever passes through this script.
+#
+# Variables (scale-tiers inserts `readonly NAME='value'` lines right after the
+# shebang when it renders this file; nothing below assigns them):
+#   AWS_REGION_NAME     region for the aws CLI, e.g. ap-northeast-2
+#   APP_PARAMETER_PATH  SSM Parameter Store prefix, no trailing slash, e.g.
+#                       /scale-tiers/tier30k/app; <prefix>/db-host and
+#                       <prefix>/db-secret-arn must exist
+#   HEALTH_CHECK_PATH   path the load balancer probes, e.g. /healthz
+#   APP_PORT            port nginx listens on, e.g. 80
+#
+# Safe to run again, by hand or through SSM Run Command: every step converges on
+# the same state, and a page Jenkins has deployed is never overwritten.
+# Log: /var/log/scale-tiers-bootstrap.log (and the console).
+set -euo pipefail
+# Without these, a failure inside $(...) or a function would go unnoticed or
+# unreported.
+shopt -s inherit_errexit
+set -o errtrace
+
+: "${AWS_REGION_NAME:?rendered by scale-tiers}"
+: "${APP_PARAMETER_PATH:?rendered by scale-tiers}"
+: "${HEALTH_CHECK_PATH:?rendered by scale-tiers}"
+: "${APP_PORT:?rendered by scale-tiers}"
+
+# Lower-case names are this script's own, so they can never collide with a
+# rendered readonly variable.
+readonly log_file=/var/log/scale-tiers-bootstrap.log
+readonly lock_file=/run/scale-tiers-bootstrap.lock
+readonly web_root=/var/www/scale-tiers
+readonly nginx_main_conf=/etc/nginx/nginx.conf
+readonly site_conf=/etc/nginx/conf.d/scale-tiers.conf
+readonly app_env_dir=/etc/scale-tiers
+readonly app_env_file=/etc/scale-tiers/app.env
+work_dir=""
+
+# cloud-init runs user data with a minimal environment; the aws CLI wants HOME.
+export HOME="${HOME:-/root}"
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin
+
+# Messages go to stderr so that functions whose stdout is captured stay clean.
+log() {
+  printf '%(%Y-%m-%dT%H:%M:%S%z)T web-bootstrap: %s\n' -1 "$*" >&2
+}
+
+die() {
+  log "ERROR: $*"
+  exit 1
+}
+
+on_exit() {
+  local -r status=$?
+  if [[ -n $work_dir ]]; then
+    rm -rf -- "$work_dir"
+  fi
+  if ((status != 0)); then
+    log "FAILED (exit status ${status}); see ${log_file}"
+  fi
+}
+
+# Runs a command until it succeeds, at most max_attempts times, waiting 2, 4,
+# 8... seconds (capped at 30) in between: the network, the instance role's
+# credentials and the package mirrors are not always ready the moment we boot.
+retry() {
+  local -r max_attempts=$1
+  shift
+  local attempt=1 delay=2
+  until "$@"; do
+    if ((attempt >= max_attempts)); then
+      log "giving up after ${attempt} attempts: $*"
+      return 1
+    fi
+    log "attempt ${attempt}/${max_attempts} failed, retrying in ${delay}s: $*"
+    sleep "$delay"
+    attempt=$((attempt + 1))
+    delay=$((delay * 2 > 30 ? 30 : delay * 2))
+  done
+}
+
+start_logging() {
+  exec > >(tee -a "$log_file") 2>&1
+  trap on_exit EXIT
+  trap 'log "command failed (exit status $?) at line ${LINENO} of the rendered script"' ERR
+}
+
+# cloud-init and an SSM re-run could otherwise overlap and fight over dnf and
+# the config files.
+take_lock() {
+  exec 9>"$lock_file"
+  flock -w 1800 9 || die "another bootstrap run still holds ${lock_file}"
+}
+
+validate_inputs() {
+  [[ $AWS_REGION_NAME =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]] ||
+    die "AWS_REGION_NAME is not a region name: ${AWS_REGION_NAME}"
+  [[ $APP_PARAMETER_PATH =~ ^(/[A-Za-z0-9_.-]+)+$ ]] ||
+    die "APP_PARAMETER_PATH must look like /a/b (no trailing slash): ${APP_PARAMETER_PATH}"
+  # The path is pasted into nginx syntax, so only characters that need no
+  # quoting there are accepted.
+  [[ $HEALTH_CHECK_PATH =~ ^/[A-Za-z0-9._~/-]*$ ]] ||
+    die "HEALTH_CHECK_PATH must begin with / and use only [A-Za-z0-9._~/-]: ${HEALTH_CHECK_PATH}"
+  [[ $HEALTH_CHECK_PATH != / ]] ||
+    die "HEALTH_CHECK_PATH cannot be / because / serves the site"
+  if [[ ! $APP_PORT =~ ^[1-9][0-9]{0,4}$ ]] || ((APP_PORT > 65535)); then
+    die "APP_PORT is not a TCP port: ${APP_PORT}"
+  fi
+}
+
+# True when dest is missing or its content differs from src.
+files_differ() {
+  [[ ! -f $2 ]] || ! cmp -s "$1" "$2"
+}
+
+# Copies src's content into dest. Writing through an existing file (rather
+# than mv) keeps the SELinux label and ownership the package gave it.
+install_file() {
+  local -r src=$1 dest=$2 mode=$3 owner=$4 group=$5
+  if [[ ! -e $dest ]]; then
+    install -m "$mode" -o "$owner" -g "$group" /dev/null "$dest"
+  fi
+  cat -- "$src" >"$dest"
+  chmod "$mode" "$dest"
+  chown "${owner}:${group}" "$dest"
+  log "wrote ${dest}"
+}
+
+install_packages() {
+  local -a missing=()
+  local package
+  for package in nginx jq; do
+    rpm -q --quiet "$package" || missing+=("$package")
+  done
+  if ((${#missing[@]} > 0)); then
+    log "installing ${missing[*]}"
+    retry 5 dnf install -y "${missing[@]}"
+  fi
+}
+
+fetch_app_parameters() {
+  # get-parameters (not get-parameters-by-path): the instance role may read
+  # these names only. --with-decryption is a no-op for String parameters and
+  # keeps this working if they are ever made SecureString.
+  retry 6 aws ssm get-parameters \
+    --region "$AWS_REGION_NAME" \
+    --names "${APP_PARAMETER_PATH}/db-host" "${APP_PARAMETER_PATH}/db-secret-arn" \
+    --with-decryption \
+    --output json
+}
+
+# get-parameters succeeds even when names do not exist; it lists them instead.
+require_no_invalid_parameters() {
+  local invalid
+  invalid=$(printf '%s' "$1" | jq -r '(.InvalidParameters // []) | join(" ")')
+  [[ -z $invalid ]] || die "SSM parameters not found: ${invalid}"
+}
+
+parameter_value() {
+  local -r response=$1 name=$2
+  local value
+  value=$(printf '%s' "$response" |
+    jq -r --arg name "$name" '.Parameters[] | select(.Name == $name) | .Value')
+  [[ -n $value ]] || die "SSM parameter ${name} is empty"
+  printf '%s' "$value"
+}
+
+write_app_env() {
+  local -r db_host=$1 db_secret_arn=$2
+  # app.env is consumed as a systemd EnvironmentFile and by shell scripts, so
+  # values must need no quoting in either.
+  [[ $db_host =~ ^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$ ]] ||
+    die "db-host parameter is not a host name: ${db_host}"
+  [[ $db_secret_arn =~ ^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$ ]] ||
+    die "db-secret-arn parameter is not a Secrets Manager ARN: ${db_secret_arn}"
+
+  install -d -m 0755 -o root -g root "$app_env_dir"
+  local -r staged="${work_dir}/app.env"
+  {
+    printf '# Written by the scale-tiers web bootstrap from SSM %s/*; rewritten on every run.\n' \
+      "$APP_PARAMETER_PATH"
+    printf 'DB_HOST=%s\n' "$db_host"
+    printf 'DB_SECRET_ARN=%s\n' "$db_secret_arn"
+  } >"$staged"
+  if files_differ "$staged" "$app_env_file"; then
+    install_file "$staged" "$app_env_file" 0640 root nginx
+  else
+    # Unchanged content, but someone may have loosened the permissions.
+    chmod 0640 "$app_env_file"
+    chown root:nginx "$app_env_file"
+  fi
+}
+
+# Only written when absent: once Jenkins has deployed the application, a re-run
+# must not put the placeholder back.
+write_placeholder_page() {
+  # Created only when missing: a deployment may have given it another owner.
+  if [[ ! -d $web_root ]]; then
+    install -d -m 0755 -o root -g root "$web_root"
+  fi
+  if [[ -e "${web_root}/index.html" ]]; then
+    log "${web_root}/index.html exists; leaving it"
+    return 0
+  fi
+  cat >"${web_root}/index.html" <<'HTML'
+<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>scale-tiers</title></head>
+<body>
+<h1>scale-tiers</h1>
+<p>This server is up. The application has not been deployed to it yet.</p>
+</body>
+</html>
+HTML
+  chmod 0644 "${web_root}/index.html"
+  log "wrote placeholder ${web_root}/index.html"
+}
+
+render_site_conf() {
+  # Listening on IPv6 fails outright on a kernel booted without it.
+  local ipv6_listen=""
+  if [[ -e /proc/net/if_inet6 ]]; then
+    ipv6_listen="    listen [::]:${APP_PORT} default_server;"
+  fi
+  cat <<NGINX
+# Written by the scale-tiers web bootstrap; rewritten on every run.
+
+server_tokens off;
+
+server {
+    listen ${APP_PORT} default_server;
+${ipv6_listen}
+    server_name _;
+
+    root ${web_root};
+    index index.html;
+
+    # The load balancer probes this every few seconds; logging it would drown
+    # the real traffic.
+    location = ${HEALTH_CHECK_PATH} {
+        access_log off;
+        default_type text/plain;
+        return 200 "ok";
+    }
+
+    location / {
+        try_files \$uri \$uri/ =404;
+    }
+}
+NGINX
+}
+
+# The stock nginx.conf on AL2023 carries its own server block on port 80 that
+# serves the distribution's test page. default_server alone would win most
+# requests, but that block would still answer on 80 whatever APP_PORT is, so it
+# is removed. The awk script drops every `server {` ... `}` block directly
+# inside `http { ... }`, written as the stock file writes it (`server {` on one
+# line); braces in quoted strings and comments are not counted. Once removed
+# there is nothing left to drop, which keeps re-runs a no-op.
+render_main_conf_without_stock_server() {
+  awk '
+    {
+      code = $0
+      gsub(/"[^"]*"|\047[^\047]*\047/, "", code)
+      sub(/#.*/, "", code)
+      opens = gsub(/\{/, "{", code)
+      closes = gsub(/\}/, "}", code)
+    }
+    skipping {
+      depth += opens - closes
+      if (depth <= 1) skipping = 0
+      next
+    }
+    depth == 0 && code ~ /^[ \t]*http[ \t]*\{/ { in_http = 1 }
+    depth == 1 && in_http && code ~ /^[ \t]*server[ \t]*\{/ {
+      depth += opens - closes
+      if (depth > 1) skipping = 1
+      next
+    }
+    {
+      depth += opens - closes
+      if (depth == 0) in_http = 0
+      print
+    }
+  ' "$nginx_main_conf"
+}
+
+configure_nginx() {
+  local -r staged_site="${work_dir}/scale-tiers.conf"
+  render_site_conf >"$staged_site"
+  if files_differ "$staged_site" "$site_conf"; then
+    install_file "$staged_site" "$site_conf" 0644 root root
+  fi
+
+  local -r staged_main="${work_dir}/nginx.conf"
+  render_main_conf_without_stock_server >"$staged_main"
+  if files_differ "$staged_main" "$nginx_main_conf"; then
+    # Keep the package's original once, for comparison after nginx upgrades.
+    if [[ ! -e "${nginx_main_conf}.scale-tiers-orig" ]]; then
+      cp -p "$nginx_main_conf" "${nginx_main_conf}.scale-tiers-orig"
+    fi
+    install_file "$staged_main" "$nginx_main_conf" 0644 root root
+  fi
+
+  # AL2023 runs SELinux permissive, but labels that match the policy keep
+  # nginx working if it is ever switched to enforcing.
+  if command -v selinuxenabled >/dev/null && selinuxenabled; then
+    restorecon -R "$web_root" "$site_conf" "$nginx_main_conf"
+  fi
+  nginx -t
+}
+
+start_nginx() {
+  local was_running=false
+  if systemctl is-active --quiet nginx; then
+    was_running=true
+  fi
+  systemctl enable --now nginx
+  # enable --now does nothing to a running nginx; reload makes it read the
+  # config written above without dropping connections.
+  if [[ $was_running == true ]]; then
+    systemctl reload nginx
+  fi
+}
+
+self_check() {
+  local -r url="http://127.0.0.1:${APP_PORT}${HEALTH_CHECK_PATH}"
+  local body
+  # A reload swaps worker processes asynchronously; give it a moment.
+  body=$(retry 5 curl -fsS --max-time 5 "$url")
+  [[ $body == ok ]] || die "${url} answered '${body}' instead of 'ok'"
+  log "self-check passed: ${url} answered ok"
+}
+
+main() {
+  start_logging
+  take_lock
+  log "starting (region ${AWS_REGION_NAME}, parameters ${APP_PARAMETER_PATH}, port ${APP_PORT})"
+  validate_inputs
+  work_dir=$(mktemp -d)
+
+  install_packages
+
+  local parameters db_host db_secret_arn
+  parameters=$(fetch_app_parameters)
+  require_no_invalid_parameters "$parameters"
+  db_host=$(parameter_value "$parameters" "${APP_PARAMETER_PATH}/db-host")
+  db_secret_arn=$(parameter_value "$parameters" "${APP_PARAMETER_PATH}/db-secret-arn")
+  write_app_env "$db_host" "$db_secret_arn"
+
+  write_placeholder_page
+  configure_nginx
+  start_nginx
+  self_check
+  log "done"
+}
+
+main "$@"

@@ -1,0 +1,376 @@
+/**
+ * The stack configuration: its typed shape, its defaults and its validation.
+ *
+ * Config is read once, every problem is collected into one ConfigError (so a
+ * bad stack file fails before any resource is registered, listing all that is
+ * wrong), and the result is handed down as a deeply frozen object.
+ *
+ * Keys live in the `scale-tiers` namespace. The scalar and list keys are
+ * declared, with their defaults, in Pulumi.yaml; the per-feature objects
+ * (`loadBalancer`, `web`, `database`) cannot be declared there because the
+ * project schema has no object type, so their defaults live here. See
+ * docs/configuration.md for the reference.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { AWS_RESERVED_RANGE, PRIVATE_RANGES, contains, overlaps, parseCidr } from "../components/shared/cidr";
+import { instanceTypeProblem } from "../components/shared/instance-types";
+import { ConfigError, Json, ObjectReader, Problems } from "./schema";
+
+export const PROJECT = "scale-tiers";
+
+/** How many NAT gateways the VPC gets: one shared (cheaper) or one per AZ (survives an AZ loss). */
+export type NatGatewayStrategy = "Single" | "OnePerAz";
+export const NAT_GATEWAY_STRATEGIES: readonly NatGatewayStrategy[] = ["Single", "OnePerAz"];
+
+export type MysqlVersion = "8.0" | "8.4";
+export const MYSQL_VERSIONS: readonly MysqlVersion[] = ["8.4", "8.0"];
+
+/** Retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** Snapshot intervals Data Lifecycle Manager accepts, in hours. */
+export const SNAPSHOT_INTERVAL_HOURS = [1, 2, 3, 4, 6, 8, 12, 24] as const;
+
+/**
+ * The VPC. Its layout (CIDR, AZs, subnet masks) is the same in every stack and
+ * never changes after the first deployment: changing it would replace subnets
+ * and everything in them. Only the NAT strategy differs between tiers.
+ */
+export interface NetworkConfig {
+    /** `vpcCidr`: IPv4 block of the VPC, a private range from /16 to /20. Default `10.40.0.0/16`. */
+    readonly vpcCidr: string;
+    /** `availabilityZones`: 2 to 4 AZ names of the region. Default the first three of ap-northeast-2. */
+    readonly availabilityZones: readonly string[];
+    /** `natGateways`: `Single` or `OnePerAz`. Default `OnePerAz`. */
+    readonly natGateways: NatGatewayStrategy;
+    /** `privateZoneName`: Route 53 private hosted zone for internal names. Default `scale-tiers.internal`. */
+    readonly privateZoneName: string;
+    /** `logRetentionDays`: retention of the estate's CloudWatch log groups, in days. Default 30. */
+    readonly logRetentionDays: number;
+}
+
+/** `loadBalancer`: the internet-facing Application Load Balancer. */
+export interface LoadBalancerConfig {
+    /**
+     * ACM certificate ARN, in the stack's region. When set, HTTPS is served on
+     * 443 and HTTP redirects to it; when unset, HTTP only. Default unset.
+     */
+    readonly certificateArn?: string;
+    /** Refuse deletion of the load balancer (and so keep its DNS name). Default true. */
+    readonly deletionProtection: boolean;
+    /** Days access logs are kept in S3. Default 90. */
+    readonly accessLogRetentionDays: number;
+    /** Idle connection timeout, in seconds. Default 60. */
+    readonly idleTimeoutSeconds: number;
+}
+
+/** `web`: the web/app servers behind the load balancer. */
+export interface WebConfig {
+    /** Number of fixed EC2 instances, spread over the AZs. Default 2. */
+    readonly instanceCount: number;
+    /** EC2 instance type. Default `t3.small`. */
+    readonly instanceType: string;
+    /** Root volume size, in GiB (gp3, encrypted). Default 20. */
+    readonly rootVolumeGiB: number;
+    /** Path the load balancer probes; the server answers it with 200. Default `/healthz`. */
+    readonly healthCheckPath: string;
+}
+
+/** `database.dataVolume`: the gp3 EBS volume that holds MySQL's data and binary logs. */
+export interface DataVolumeConfig {
+    /** Size in GiB. Default 100. */
+    readonly sizeGiB: number;
+    /** Provisioned IOPS, 3000 to 16000 and at most 500 per GiB. Default 3000. */
+    readonly iops: number;
+    /** Provisioned throughput in MiB/s, 125 to 1000 and at most IOPS / 4. Default 125. */
+    readonly throughputMiBps: number;
+}
+
+/** `database.snapshots`: Data Lifecycle Manager schedule for the data volume. */
+export interface SnapshotConfig {
+    /** Hours between snapshots: 1, 2, 3, 4, 6, 8, 12 or 24. Default 24. */
+    readonly intervalHours: number;
+    /** Snapshots kept. Default 7. */
+    readonly retainCount: number;
+}
+
+/** `database`: self-managed MySQL on EC2. */
+export interface DatabaseConfig {
+    /** EC2 instance type of the MySQL server. Default `r7i.large`. */
+    readonly instanceType: string;
+    /** MySQL Community major version: `8.4` (LTS) or `8.0`. Default `8.4`. */
+    readonly mysqlVersion: MysqlVersion;
+    readonly dataVolume: DataVolumeConfig;
+    readonly snapshots: SnapshotConfig;
+    /** Hours binary logs are kept; replicas and AWS DMS need at least 24. Default 168. */
+    readonly binlogRetentionHours: number;
+}
+
+export interface StackConfig {
+    /** Pulumi project name. */
+    readonly project: string;
+    /** Pulumi stack name; used for tags and parameter paths, never for stateful logical names. */
+    readonly stack: string;
+    /** `aws:region`. Default `ap-northeast-2` (Pulumi.yaml). */
+    readonly region: string;
+    readonly network: NetworkConfig;
+    readonly loadBalancer: LoadBalancerConfig;
+    readonly web: WebConfig;
+    readonly database: DatabaseConfig;
+}
+
+/** What Pulumi hands the program: every config value as a string, keyed `namespace:key`. */
+export interface RawStackConfig {
+    readonly project: string;
+    readonly stack: string;
+    readonly values: { readonly [key: string]: string };
+}
+
+const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const HEALTH_CHECK_PATH = /^\/[A-Za-z0-9._~/-]{0,1023}$/;
+
+/**
+ * Decodes CLI config strings. Objects, lists, numbers and booleans arrive as
+ * JSON text; a value that is not JSON stays a string, so the reader reports
+ * it as the wrong type rather than as a parse error.
+ */
+function decode(text: string): Json {
+    try {
+        return JSON.parse(text) as Json;
+    } catch {
+        return text;
+    }
+}
+
+/** Keys whose value is a plain string even when it happens to look like JSON. */
+const STRING_KEYS = new Set(["vpcCidr", "natGateways", "privateZoneName"]);
+
+function namespaceValues(raw: RawStackConfig): { [key: string]: Json } {
+    const prefix = `${raw.project}:`;
+    const values: { [key: string]: Json } = {};
+    for (const [key, text] of Object.entries(raw.values)) {
+        if (key.startsWith(prefix)) {
+            const field = key.slice(prefix.length);
+            values[field] = STRING_KEYS.has(field) ? text : decode(text);
+        }
+    }
+    return values;
+}
+
+function readRegion(problems: Problems, raw: RawStackConfig): string {
+    const region = raw.values["aws:region"];
+    if (region === undefined || !REGION_PATTERN.test(region)) {
+        problems.add(
+            "aws:region",
+            region === undefined ? "is not set" : `"${region}" is not an AWS region name`,
+            "set it to a region such as ap-northeast-2 (Pulumi.yaml sets this default)",
+        );
+        return "ap-northeast-2";
+    }
+    return region;
+}
+
+function cidrProblem(text: string): string | undefined {
+    const cidr = parseCidr(text);
+    if (typeof cidr === "string") {
+        return cidr;
+    }
+    if (cidr.prefix < 16 || cidr.prefix > 20) {
+        return `/${cidr.prefix} is outside /16 to /20; the subnet layout needs a /20 at least and AWS allows /16 at most`;
+    }
+    if (!PRIVATE_RANGES.some((range) => contains(range, cidr))) {
+        return `"${text}" is not inside a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10)`;
+    }
+    if (overlaps(cidr, AWS_RESERVED_RANGE)) {
+        return `"${text}" overlaps 172.17.0.0/16, which AWS services and Docker use`;
+    }
+    return undefined;
+}
+
+function zoneNameProblem(name: string): string | undefined {
+    const labels = name.split(".");
+    if (name.length > 253 || labels.length < 2 || !labels.every((label) => DNS_LABEL.test(label))) {
+        return `"${name}" is not a lower-case DNS name of two or more labels`;
+    }
+    return undefined;
+}
+
+function readNetwork(top: ObjectReader, region: string): NetworkConfig {
+    const fromPulumiYaml = "(Pulumi.yaml declares its default)";
+    const vpcCidr = top.string("vpcCidr", {
+        check: cidrProblem,
+        fix: `give a private IPv4 block from /16 to /20 such as 10.40.0.0/16 ${fromPulumiYaml}`,
+    });
+    const availabilityZones = top.stringArray(
+        "availabilityZones",
+        `list 2 to 4 AZ names of ${region}, e.g. ${region}a, ${region}b ${fromPulumiYaml}`,
+    );
+    const azFix = `list 2 to 4 distinct AZ names of ${region}, such as ${region}a and ${region}b`;
+    if (availabilityZones.length > 0 && (availabilityZones.length < 2 || availabilityZones.length > 4)) {
+        top.problem("availabilityZones", `has ${availabilityZones.length} AZ(s)`, azFix);
+    }
+    if (new Set(availabilityZones).size !== availabilityZones.length) {
+        top.problem("availabilityZones", "lists an AZ twice", azFix);
+    }
+    const foreign = availabilityZones.filter((az) => !new RegExp(`^${region}[a-z]$`).test(az));
+    if (foreign.length > 0) {
+        top.problem("availabilityZones", `${foreign.map((az) => `"${az}"`).join(", ")} not in region ${region}`, azFix);
+    }
+    return {
+        vpcCidr,
+        availabilityZones,
+        natGateways: top.oneOf("natGateways", NAT_GATEWAY_STRATEGIES),
+        privateZoneName: top.string("privateZoneName", {
+            check: zoneNameProblem,
+            fix: "use a private DNS name such as scale-tiers.internal",
+        }),
+        logRetentionDays: top.integerOneOf("logRetentionDays", LOG_RETENTION_DAYS, 30),
+    };
+}
+
+function certificateProblem(region: string) {
+    return (arn: string): string | undefined => {
+        const match = /^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate\/[0-9a-f-]{36}$/.exec(arn);
+        if (!match) {
+            return `"${arn}" is not an ACM certificate ARN`;
+        }
+        if (match[1] !== region) {
+            return `the certificate is in ${match[1]}, but a load balancer can only use a certificate of its own region ${region}`;
+        }
+        return undefined;
+    };
+}
+
+function readLoadBalancer(reader: ObjectReader, region: string): LoadBalancerConfig {
+    const certificateArn = reader.string("certificateArn", {
+        default: "",
+        check: (arn) => (arn === "" ? undefined : certificateProblem(region)(arn)),
+        fix: `give an ACM certificate ARN from ${region}, or leave it out for HTTP only`,
+    });
+    const config: LoadBalancerConfig = {
+        ...(certificateArn ? { certificateArn } : {}),
+        deletionProtection: reader.boolean("deletionProtection", true),
+        accessLogRetentionDays: reader.integer("accessLogRetentionDays", { default: 90, min: 1, max: 3650 }),
+        idleTimeoutSeconds: reader.integer("idleTimeoutSeconds", { default: 60, min: 1, max: 4000 }),
+    };
+    reader.rejectUnknown();
+    return config;
+}
+
+function instanceType(reader: ObjectReader, field: string, fallback: string): string {
+    return reader.string(field, {
+        default: fallback,
+        check: instanceTypeProblem,
+        fix: "use a current-generation EC2 instance type such as t3.small, m7i.large or r7g.xlarge",
+    });
+}
+
+function readWeb(reader: ObjectReader): WebConfig {
+    const config: WebConfig = {
+        instanceCount: reader.integer("instanceCount", { default: 2, min: 1, max: 20 }),
+        instanceType: instanceType(reader, "instanceType", "t3.small"),
+        rootVolumeGiB: reader.integer("rootVolumeGiB", { default: 20, min: 8, max: 1024 }),
+        healthCheckPath: reader.string("healthCheckPath", {
+            default: "/healthz",
+            check: (path) => (HEALTH_CHECK_PATH.test(path) ? undefined : `"${path}" is not an absolute URL path`),
+            fix: "use a path such as /healthz (letters, digits, . _ ~ - /)",
+        }),
+    };
+    reader.rejectUnknown();
+    return config;
+}
+
+function readDataVolume(reader: ObjectReader): DataVolumeConfig {
+    // gp3 limits that every region accepts; the ratios are AWS's own rules.
+    const config: DataVolumeConfig = {
+        sizeGiB: reader.integer("sizeGiB", { default: 100, min: 20, max: 16384 }),
+        iops: reader.integer("iops", { default: 3000, min: 3000, max: 16000 }),
+        throughputMiBps: reader.integer("throughputMiBps", { default: 125, min: 125, max: 1000 }),
+    };
+    if (config.iops > 500 * config.sizeGiB) {
+        reader.problem(
+            "iops",
+            `${config.iops} IOPS on ${config.sizeGiB} GiB exceeds gp3's 500 IOPS per GiB`,
+            "lower iops or grow sizeGiB",
+        );
+    }
+    if (config.throughputMiBps > config.iops / 4) {
+        reader.problem(
+            "throughputMiBps",
+            `${config.throughputMiBps} MiB/s with ${config.iops} IOPS exceeds gp3's 0.25 MiB/s per IOPS`,
+            "lower throughputMiBps or raise iops",
+        );
+    }
+    reader.rejectUnknown();
+    return config;
+}
+
+function readDatabase(reader: ObjectReader): DatabaseConfig {
+    const dataVolume = readDataVolume(reader.object("dataVolume"));
+    const snapshotsReader = reader.object("snapshots");
+    const snapshots: SnapshotConfig = {
+        intervalHours: snapshotsReader.integer("intervalHours", { default: 24, min: 1, max: 24 }),
+        retainCount: snapshotsReader.integer("retainCount", { default: 7, min: 1, max: 1000 }),
+    };
+    if (!(SNAPSHOT_INTERVAL_HOURS as readonly number[]).includes(snapshots.intervalHours)) {
+        snapshotsReader.problem(
+            "intervalHours",
+            `${snapshots.intervalHours} is not an interval Data Lifecycle Manager accepts`,
+            `use one of ${SNAPSHOT_INTERVAL_HOURS.join(", ")}`,
+        );
+    }
+    snapshotsReader.rejectUnknown();
+    const config: DatabaseConfig = {
+        instanceType: instanceType(reader, "instanceType", "r7i.large"),
+        mysqlVersion: reader.oneOf("mysqlVersion", MYSQL_VERSIONS, "8.4"),
+        dataVolume,
+        snapshots,
+        binlogRetentionHours: reader.integer("binlogRetentionHours", { default: 168, min: 24, max: 720 }),
+    };
+    reader.rejectUnknown();
+    return config;
+}
+
+function deepFreeze<T>(value: T): T {
+    if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+        Object.values(value).forEach(deepFreeze);
+        Object.freeze(value);
+    }
+    return value;
+}
+
+/**
+ * Validates raw config and returns it typed, defaulted and frozen.
+ * Throws one ConfigError that lists every problem.
+ */
+export function parseStackConfig(raw: RawStackConfig): StackConfig {
+    const problems = new Problems();
+    const region = readRegion(problems, raw);
+    const top = new ObjectReader(problems, `${raw.project}:`, namespaceValues(raw));
+    const config: StackConfig = {
+        project: raw.project,
+        stack: raw.stack,
+        region,
+        network: readNetwork(top, region),
+        loadBalancer: readLoadBalancer(top.object("loadBalancer"), region),
+        web: readWeb(top.object("web")),
+        database: readDatabase(top.object("database")),
+    };
+    top.rejectUnknown();
+    if (problems.all.length > 0) {
+        throw new ConfigError(problems.all);
+    }
+    return deepFreeze(config);
+}
+
+/** Reads the running stack's config from the Pulumi runtime. */
+export function loadStackConfig(): StackConfig {
+    return parseStackConfig({
+        project: pulumi.getProject(),
+        stack: pulumi.getStack(),
+        values: pulumi.runtime.allConfig(),
+    });
+}
