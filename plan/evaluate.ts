@@ -1,0 +1,239 @@
+/**
+ * Runs the real program (index.ts) for one stack under Pulumi mocks and
+ * records every resource it registers: type, name, URN, parent, resolved
+ * inputs and the options that matter for safety. No AWS, no Pulumi CLI.
+ *
+ * The stack's config is what the CLI would pass: Pulumi.yaml's declared
+ * defaults, overlaid with Pulumi.<stack>.yaml, every value as a string.
+ */
+import * as yaml from "js-yaml";
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { awsMocks } from "./mocks";
+
+export const PROJECT_ROOT = path.resolve(__dirname, "..");
+export const STACKS = ["tier30k", "tier150k", "tier1m"] as const;
+export type StackName = (typeof STACKS)[number];
+
+export type ConfigMap = Record<string, string>;
+
+export interface RecordedResource {
+    readonly urn: string;
+    readonly type: string;
+    readonly name: string;
+    /** URN of the parent; the stack's for top-level components. */
+    readonly parent?: string;
+    /** Type token of the top-level component this resource belongs to. */
+    readonly component?: string;
+    readonly custom: boolean;
+    /** Inputs as the provider would receive them (resolved, secrets unwrapped). */
+    readonly inputs: Record<string, unknown>;
+    readonly protect: boolean;
+    readonly retainOnDelete: boolean;
+    readonly deleteBeforeReplace: boolean;
+    readonly ignoreChanges: readonly string[];
+    readonly dependsOn: readonly string[];
+}
+
+export interface Recording {
+    readonly stack: string;
+    readonly config: ConfigMap;
+    readonly resources: readonly RecordedResource[];
+    readonly outputs: Record<string, unknown>;
+}
+
+/** Turns a YAML value into what the CLI hands the program: strings, objects as JSON. */
+function configString(value: unknown): string {
+    return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+function readYaml(file: string): Record<string, unknown> {
+    return (yaml.load(fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8")) ?? {}) as Record<string, unknown>;
+}
+
+/** Pulumi.yaml's config block as the CLI merges it: declared defaults and plain values, namespaced. */
+export function projectDefaults(): ConfigMap {
+    const project = readYaml("Pulumi.yaml");
+    const name = String(project.name);
+    const defaults: ConfigMap = {};
+    for (const [key, declaration] of Object.entries((project.config ?? {}) as Record<string, unknown>)) {
+        const fullKey = key.includes(":") ? key : `${name}:${key}`;
+        if (declaration !== null && typeof declaration === "object" && !Array.isArray(declaration)) {
+            const declared = declaration as { default?: unknown; value?: unknown };
+            const value = declared.value ?? declared.default;
+            if (value !== undefined) {
+                defaults[fullKey] = configString(value);
+            }
+        } else {
+            defaults[fullKey] = configString(declaration);
+        }
+    }
+    return defaults;
+}
+
+/** The config the CLI would give `stack`: project defaults overlaid with the stack file. */
+export function stackConfig(stack: string): ConfigMap {
+    const stackFile = readYaml(`Pulumi.${stack}.yaml`);
+    const values = (stackFile.config ?? {}) as Record<string, unknown>;
+    const config = projectDefaults();
+    for (const [key, value] of Object.entries(values)) {
+        config[key] = configString(value);
+    }
+    return config;
+}
+
+function awaitOutput<T>(output: pulumi.Output<T>): Promise<T> {
+    return (output as unknown as { promise(): Promise<T> }).promise();
+}
+
+/** Drops the program's modules from the require cache so that each run builds fresh resources. */
+function forgetProgramModules(): void {
+    for (const file of Object.keys(require.cache)) {
+        if (
+            file.startsWith(PROJECT_ROOT) &&
+            !file.includes(`${path.sep}node_modules${path.sep}`) &&
+            !file.includes(`${path.sep}plan${path.sep}`)
+        ) {
+            delete require.cache[file];
+        }
+    }
+}
+
+interface Captured {
+    type: string;
+    name: string;
+    resource: pulumi.Resource;
+    opts: pulumi.CustomResourceOptions;
+}
+
+function asResources(value: unknown): pulumi.Resource[] {
+    if (Array.isArray(value)) {
+        return value.filter((item) => pulumi.Resource.isInstance(item));
+    }
+    return pulumi.Resource.isInstance(value) ? [value] : [];
+}
+
+/** The program failed; `registered` lists the resources (type::name) it had constructed by then. */
+export class EvaluationError extends Error {
+    constructor(
+        readonly cause: Error,
+        readonly registered: readonly string[],
+    ) {
+        super(cause.message);
+        this.name = "EvaluationError";
+    }
+}
+
+export interface EvaluateOptions {
+    /** Evaluate under this stack name instead (to model promoting an existing stack). */
+    stackName?: string;
+    /** Replaces the stack's config entirely (bad-input tests). */
+    config?: ConfigMap;
+}
+
+/**
+ * Evaluates the program for `stack`. Runs are sequential: the Pulumi runtime
+ * is process-global, so callers must await one before starting the next.
+ */
+export async function evaluateStack(stack: string, options: EvaluateOptions = {}): Promise<Recording> {
+    const config = options.config ?? stackConfig(stack);
+    const stackName = options.stackName ?? stack;
+    const region = config["aws:region"] ?? "ap-northeast-2";
+    const mockInputs = new Map<string, { inputs: Record<string, unknown>; custom: boolean }>();
+    const mocks = awsMocks(region);
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args) {
+                mockInputs.set(`${args.type}::${args.name}`, { inputs: args.inputs, custom: args.custom ?? false });
+                return mocks.newResource(args);
+            },
+            call: mocks.call,
+        },
+        "scale-tiers",
+        stackName,
+        false,
+    );
+    pulumi.runtime.setAllConfig(config);
+    forgetProgramModules();
+
+    const captured: Captured[] = [];
+    let outputs: Record<string, unknown> | undefined;
+    try {
+        outputs = (await pulumi.runtime.runInPulumiStack(async () => {
+            pulumi.runtime.registerStackTransformation((args) => {
+                captured.push({ type: args.type, name: args.name, resource: args.resource, opts: args.opts });
+                return undefined;
+            });
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            return require(path.join(PROJECT_ROOT, "index.ts")) as Record<string, unknown>;
+        })) as Record<string, unknown> | undefined;
+    } catch (error) {
+        // Constructors run the transformation synchronously, so this sees every resource the
+        // program created before failing, registered with the engine yet or not.
+        throw new EvaluationError(
+            error as Error,
+            captured.map((c) => `${c.type}::${c.name}`),
+        );
+    }
+
+    const urns = await Promise.all(captured.map((c) => awaitOutput(c.resource.urn)));
+    const urnOf = new Map(captured.map((c, index) => [c.resource, urns[index]]));
+    const seen = new Set<string>();
+    const resources = await Promise.all(
+        captured.map(async (c, index): Promise<RecordedResource> => {
+            const key = `${c.type}::${c.name}`;
+            if (seen.has(key)) {
+                throw new Error(`two resources share type and name ${key}; name children from their component`);
+            }
+            seen.add(key);
+            const dependsOn = asResources(await Promise.resolve(c.opts.dependsOn as unknown));
+            const recorded = mockInputs.get(key);
+            return {
+                urn: urns[index],
+                type: c.type,
+                name: c.name,
+                parent: c.opts.parent
+                    ? (urnOf.get(c.opts.parent) ?? (await awaitOutput(c.opts.parent.urn)))
+                    : undefined,
+                custom: recorded?.custom ?? false,
+                inputs: unwrapSecrets(recorded?.inputs ?? {}) as Record<string, unknown>,
+                protect: c.opts.protect === true,
+                retainOnDelete: c.opts.retainOnDelete === true,
+                deleteBeforeReplace: c.opts.deleteBeforeReplace === true,
+                ignoreChanges: c.opts.ignoreChanges ?? [],
+                dependsOn: await Promise.all(dependsOn.map((r) => awaitOutput(r.urn))),
+            };
+        }),
+    );
+    return { stack: stackName, config, resources: withComponents(resources), outputs: outputs ?? {} };
+}
+
+/** Signature key and value with which Pulumi marks a secret value on the wire. */
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Replaces wire-format secrets by their values: tests check what the provider would receive. */
+function unwrapSecrets(value: unknown): unknown {
+    if (Array.isArray(value)) {
+        return value.map(unwrapSecrets);
+    }
+    if (value !== null && typeof value === "object") {
+        const record = value as Record<string, unknown>;
+        if (record[SECRET_SIG_KEY] === SECRET_SIG_VALUE) {
+            return unwrapSecrets(record.value);
+        }
+        return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, unwrapSecrets(v)]));
+    }
+    return value;
+}
+
+/** Tags each resource with its top-level component (the ancestor whose parent is the stack). */
+function withComponents(resources: RecordedResource[]): RecordedResource[] {
+    const byUrn = new Map(resources.map((r) => [r.urn, r]));
+    const topLevel = (resource: RecordedResource): RecordedResource => {
+        const parent = resource.parent ? byUrn.get(resource.parent) : undefined;
+        return parent ? topLevel(parent) : resource;
+    };
+    return resources.map((r) => ({ ...r, component: topLevel(r).type }));
+}

@@ -1,0 +1,119 @@
+/**
+ * Pulumi mocks that stand in for AWS: every resource "succeeds" with its inputs
+ * plus the outputs the program reads (ids, ARNs, addresses). awsx components
+ * are remote components that do not expand under mocks, so their outputs are
+ * computed here from their inputs, as awsx itself would.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+
+export const MOCK_ACCOUNT_ID = "123456789012";
+/** Regional ELB account for ap-northeast-2, as aws.elb.getServiceAccount returns it. */
+export const MOCK_ELB_ACCOUNT_ARN = "arn:aws:iam::600734575887:root";
+
+type State = Record<string, unknown>;
+
+function digest(text: string): string {
+    return createHash("sha256").update(text).digest("hex");
+}
+
+/** The private address an instance gets under mocks, derived from its name. */
+export function mockPrivateIp(name: string): string {
+    const hash = parseInt(digest(name).slice(0, 6), 16);
+    return `10.40.${(hash >> 8) % 250}.${(hash % 250) + 4}`;
+}
+
+/** The VPC id the awsx VPC named `name` gets under mocks. */
+export function mockVpcId(name: string): string {
+    return `vpc-${digest(name).slice(0, 12)}`;
+}
+
+function serviceOf(type: string): string {
+    return type.split(":")[1].split("/")[0];
+}
+
+interface SubnetSpecInput {
+    type: string;
+    cidrBlocks?: string[];
+}
+
+function vpcOutputs(name: string, inputs: State): State {
+    const specs = (inputs.subnetSpecs as SubnetSpecInput[] | undefined) ?? [];
+    const ids = (type: string) => {
+        const spec = specs.find((s) => s.type === type);
+        return (spec?.cidrBlocks ?? []).map((_, index) => `subnet-${type.toLowerCase()}-${index}`);
+    };
+    return {
+        ...inputs,
+        vpcId: mockVpcId(name),
+        publicSubnetIds: ids("Public"),
+        privateSubnetIds: ids("Private"),
+        isolatedSubnetIds: ids("Isolated"),
+    };
+}
+
+/** Outputs of a custom resource that the program reads, beyond its inputs. */
+function customOutputs(type: string, name: string, inputs: State, region: string): State {
+    const arn = `arn:aws:${serviceOf(type)}:${region}:${MOCK_ACCOUNT_ID}:${name}`;
+    switch (type) {
+        case "aws:ec2/instance:Instance":
+            return { arn, privateIp: mockPrivateIp(name), availabilityZone: inputs.availabilityZone ?? `${region}a` };
+        case "aws:lb/loadBalancer:LoadBalancer":
+            return { arn, dnsName: `${name}-1234567890.${region}.elb.amazonaws.com` };
+        case "aws:route53/zone:Zone":
+            return { arn, zoneId: `Z${digest(name).slice(0, 12).toUpperCase()}` };
+        case "aws:secretsmanager/secret:Secret":
+            return { arn: `arn:aws:secretsmanager:${region}:${MOCK_ACCOUNT_ID}:secret:${name}-AbCdEf` };
+        case "aws:s3/bucket:Bucket":
+            return { arn: `arn:aws:s3:::${name}-mock`, bucket: `${name}-mock` };
+        case "aws:iam/role:Role":
+        case "aws:iam/instanceProfile:InstanceProfile":
+            return { arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:role/${name}`, name: `${name}-mock` };
+        case "random:index/randomPassword:RandomPassword":
+            // Recognisable, so tests can prove it never leaks into user data or outputs.
+            return { result: `mock-password-${digest(name).slice(0, 16)}` };
+        default:
+            return { arn };
+    }
+}
+
+/** Calls (data sources) the program makes; any other call fails the run, so none goes unnoticed. */
+function callResult(token: string, inputs: State): State {
+    switch (token) {
+        case "aws:index/getCallerIdentity:getCallerIdentity":
+            return { accountId: MOCK_ACCOUNT_ID, arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:user/mock`, userId: "AIDAMOCK" };
+        case "aws:ssm/getParameter:getParameter": {
+            const parameter = String(inputs.name);
+            const arch = parameter.endsWith("arm64") ? "arm64" : "x86_64";
+            return {
+                name: parameter,
+                type: "String",
+                value: `ami-al2023-${arch}`,
+                insecureValue: `ami-al2023-${arch}`,
+            };
+        }
+        case "aws:elb/getServiceAccount:getServiceAccount":
+            return { id: "600734575887", arn: MOCK_ELB_ACCOUNT_ARN };
+        default:
+            throw new Error(`no mock for call ${token}`);
+    }
+}
+
+export function awsMocks(region: string): pulumi.runtime.Mocks {
+    return {
+        newResource(args: pulumi.runtime.MockResourceArgs) {
+            const inputs = args.inputs as State;
+            if (args.type === "awsx:ec2:Vpc") {
+                return { id: `${args.name}-id`, state: vpcOutputs(args.name, inputs) };
+            }
+            if (!args.custom) {
+                return { id: "", state: inputs };
+            }
+            const state = { ...inputs, ...customOutputs(args.type, args.name, inputs, region) };
+            return { id: `${args.name}-id`, state };
+        },
+        call(args: pulumi.runtime.MockCallArgs) {
+            return callResult(args.token, args.inputs as State);
+        },
+    };
+}

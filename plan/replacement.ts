@@ -1,0 +1,89 @@
+/**
+ * Which resources hold state, which of their inputs force a replacement, and
+ * what a change from one recording to another would destroy. Pure functions.
+ */
+import { RecordedResource, Recording } from "./evaluate";
+
+/**
+ * Stateful resource types and the inputs whose change makes the provider
+ * replace the resource (delete it, and its data, and create a new one).
+ * For random passwords every input regenerates the password.
+ */
+export const STATEFUL_REPLACEMENT_INPUTS: Readonly<Record<string, readonly string[]>> = {
+    "awsx:ec2:Vpc": ["cidrBlock", "availabilityZoneNames", "subnetSpecs", "instanceTenancy"],
+    "aws:ebs/volume:Volume": ["availabilityZone", "encrypted", "kmsKeyId", "snapshotId", "outpostArn"],
+    "aws:route53/zone:Zone": ["name", "delegationSetId"],
+    "aws:secretsmanager/secret:Secret": ["name", "namePrefix"],
+    "aws:s3/bucket:Bucket": ["bucket", "bucketPrefix", "objectLockEnabled"],
+    "random:index/randomPassword:RandomPassword": [
+        "length",
+        "special",
+        "overrideSpecial",
+        "upper",
+        "lower",
+        "numeric",
+        "minLower",
+        "minUpper",
+        "minNumeric",
+        "minSpecial",
+        "keepers",
+    ],
+};
+
+/** Inputs that replace an EC2 instance; they matter for the servers that hold data. */
+const INSTANCE_REPLACEMENT_INPUTS = [
+    "availabilityZone",
+    "subnetId",
+    "keyName",
+    "privateIp",
+    "tenancy",
+    "ami",
+    "userData",
+];
+
+/** Roles (the `role` tag) of instances whose replacement interrupts a stateful service. */
+const STATEFUL_INSTANCE_ROLE = /^mysql-/;
+
+/** The replacement-forcing inputs of a resource, or undefined when it holds no state. */
+export function replacementInputs(resource: RecordedResource): readonly string[] | undefined {
+    if (resource.type === "aws:ec2/instance:Instance") {
+        const role = (resource.inputs.tags as Record<string, string> | undefined)?.role ?? "";
+        if (!STATEFUL_INSTANCE_ROLE.test(role)) {
+            return undefined;
+        }
+        return INSTANCE_REPLACEMENT_INPUTS.filter((key) => !resource.ignoreChanges.includes(key));
+    }
+    return STATEFUL_REPLACEMENT_INPUTS[resource.type];
+}
+
+export interface StatefulLoss {
+    readonly urn: string;
+    /** `removed`, or the inputs whose change forces a replacement. */
+    readonly reason: string;
+}
+
+/**
+ * What going from `before` to `after` would destroy: every stateful resource of
+ * `before` that is gone from `after` (a changed URN counts as gone) or whose
+ * replacement-forcing inputs changed.
+ */
+export function statefulLosses(before: Recording, after: Recording): StatefulLoss[] {
+    const afterByUrn = new Map(after.resources.map((r) => [r.urn, r]));
+    const losses: StatefulLoss[] = [];
+    for (const resource of before.resources) {
+        const keys = replacementInputs(resource);
+        if (keys === undefined) {
+            continue;
+        }
+        const next = afterByUrn.get(resource.urn);
+        if (!next) {
+            losses.push({ urn: resource.urn, reason: "removed" });
+            continue;
+        }
+        const changed = keys.filter((key) => JSON.stringify(resource.inputs[key]) !== JSON.stringify(next.inputs[key]));
+        if (changed.length > 0) {
+            losses.push({ urn: resource.urn, reason: `replaced: ${changed.join(", ")} changed` });
+        }
+    }
+    return losses;
+}

@@ -1,0 +1,261 @@
+import { expect } from "chai";
+import { ConfigError } from "../stacks/schema";
+import { RawStackConfig, StackConfig, parseStackConfig } from "../stacks/config";
+import { ConfigMap, STACKS, stackConfig } from "./harness";
+
+function raw(values: ConfigMap, stack = "tier30k"): RawStackConfig {
+    return { project: "scale-tiers", stack, values };
+}
+
+/** The ConfigError that `values` produce; fails the test when they are accepted. */
+function problemsOf(values: ConfigMap): ConfigError {
+    try {
+        parseStackConfig(raw(values));
+    } catch (error) {
+        if (error instanceof ConfigError) {
+            return error;
+        }
+        throw error;
+    }
+    throw new Error("config was accepted");
+}
+
+function withObject(key: string, value: unknown): ConfigMap {
+    return { ...stackConfig("tier30k"), [`scale-tiers:${key}`]: JSON.stringify(value) };
+}
+
+describe("stack config", () => {
+    for (const stack of STACKS) {
+        it(`accepts Pulumi.${stack}.yaml`, () => {
+            const config = parseStackConfig(raw(stackConfig(stack), stack));
+            expect(config.network.availabilityZones.length).to.be.at.least(2);
+            expect(config.region).to.equal("ap-northeast-2");
+        });
+    }
+
+    it("applies the documented defaults", () => {
+        const defaults = { ...stackConfig("tier30k") };
+        delete defaults["scale-tiers:web"];
+        delete defaults["scale-tiers:database"];
+        const config = parseStackConfig(raw(defaults));
+        expect(config.web).to.deep.equal({
+            instanceCount: 2,
+            instanceType: "t3.small",
+            rootVolumeGiB: 20,
+            healthCheckPath: "/healthz",
+        });
+        expect(config.database).to.deep.equal({
+            instanceType: "r7i.large",
+            mysqlVersion: "8.4",
+            dataVolume: { sizeGiB: 100, iops: 3000, throughputMiBps: 125 },
+            snapshots: { intervalHours: 24, retainCount: 7 },
+            binlogRetentionHours: 168,
+        });
+        expect(config.loadBalancer).to.deep.equal({
+            deletionProtection: true,
+            accessLogRetentionDays: 90,
+            idleTimeoutSeconds: 60,
+        });
+        expect(config.network).to.deep.equal({
+            vpcCidr: "10.40.0.0/16",
+            availabilityZones: ["ap-northeast-2a", "ap-northeast-2b", "ap-northeast-2c"],
+            natGateways: "Single",
+            privateZoneName: "scale-tiers.internal",
+            logRetentionDays: 30,
+        });
+    });
+
+    it("hands down a deeply frozen object", () => {
+        const config: StackConfig = parseStackConfig(raw(stackConfig("tier30k")));
+        expect(Object.isFrozen(config)).to.equal(true);
+        expect(Object.isFrozen(config.database.dataVolume)).to.equal(true);
+        expect(Object.isFrozen(config.network.availabilityZones)).to.equal(true);
+    });
+
+    describe("rejects, naming the key, the rule and the fix", () => {
+        const cases: [string, ConfigMap, RegExp][] = [
+            [
+                "an unknown top-level key",
+                { ...stackConfig("tier30k"), "scale-tiers:webb": "{}" },
+                /scale-tiers:webb: is not a known setting\. Fix: remove it, or use one of: .*web/,
+            ],
+            [
+                "an unknown nested key",
+                withObject("web", { instanceCount: 2, instanceTyp: "t3.small" }),
+                /scale-tiers:web\.instanceTyp: is not a known setting/,
+            ],
+            [
+                "a wrong type",
+                withObject("web", { instanceCount: "two" }),
+                /scale-tiers:web\.instanceCount: must be an integer, got string "two"/,
+            ],
+            [
+                "an object given as a string",
+                { ...stackConfig("tier30k"), "scale-tiers:database": "big" },
+                /scale-tiers:database: must be an object, got string "big"/,
+            ],
+            [
+                "a zero count",
+                withObject("web", { instanceCount: 0 }),
+                /scale-tiers:web\.instanceCount: 0 is out of range\. Fix: set it to an integer from 1 to 20/,
+            ],
+            [
+                "a negative count",
+                withObject("database", { snapshots: { retainCount: -1 } }),
+                /scale-tiers:database\.snapshots\.retainCount: -1 is out of range/,
+            ],
+            [
+                "a fractional size",
+                withObject("database", { dataVolume: { sizeGiB: 100.5 } }),
+                /scale-tiers:database\.dataVolume\.sizeGiB: must be an integer/,
+            ],
+            [
+                "an instance type that does not exist",
+                withObject("web", { instanceType: "t3.huge" }),
+                /scale-tiers:web\.instanceType: "t3\.huge" has unknown size "huge"/,
+            ],
+            [
+                "a previous-generation instance family",
+                withObject("database", { instanceType: "m4.large" }),
+                /scale-tiers:database\.instanceType: .*family "m4"/,
+            ],
+            [
+                "an invalid CIDR",
+                { ...stackConfig("tier30k"), "scale-tiers:vpcCidr": "10.40.0.0/33" },
+                /scale-tiers:vpcCidr: "10\.40\.0\.0\/33" has a prefix length above 32/,
+            ],
+            [
+                "a CIDR with host bits",
+                { ...stackConfig("tier30k"), "scale-tiers:vpcCidr": "10.40.1.0/16" },
+                /host bits set/,
+            ],
+            [
+                "a CIDR too large for a VPC",
+                { ...stackConfig("tier30k"), "scale-tiers:vpcCidr": "10.0.0.0/8" },
+                /\/8 is outside \/16 to \/20/,
+            ],
+            [
+                "a public CIDR",
+                { ...stackConfig("tier30k"), "scale-tiers:vpcCidr": "8.8.0.0/16" },
+                /not inside a private range/,
+            ],
+            [
+                "a CIDR overlapping AWS's reserved range",
+                { ...stackConfig("tier30k"), "scale-tiers:vpcCidr": "172.17.0.0/16" },
+                /overlaps 172\.17\.0\.0\/16/,
+            ],
+            [
+                "fewer than two AZs",
+                { ...stackConfig("tier30k"), "scale-tiers:availabilityZones": '["ap-northeast-2a"]' },
+                /scale-tiers:availabilityZones: has 1 AZ\(s\)\. Fix: list 2 to 4 distinct AZ names/,
+            ],
+            [
+                "a repeated AZ",
+                { ...stackConfig("tier30k"), "scale-tiers:availabilityZones": '["ap-northeast-2a","ap-northeast-2a"]' },
+                /lists an AZ twice/,
+            ],
+            [
+                "an AZ of another region",
+                { ...stackConfig("tier30k"), "scale-tiers:availabilityZones": '["ap-northeast-2a","us-east-1a"]' },
+                /"us-east-1a" not in region ap-northeast-2/,
+            ],
+            [
+                "a NAT strategy that leaves private subnets offline",
+                { ...stackConfig("tier30k"), "scale-tiers:natGateways": "None" },
+                /scale-tiers:natGateways: string "None" is not allowed\. Fix: use one of "Single", "OnePerAz"/,
+            ],
+            [
+                "a log retention CloudWatch does not offer",
+                { ...stackConfig("tier30k"), "scale-tiers:logRetentionDays": "31" },
+                /scale-tiers:logRetentionDays: number 31 is not allowed\. Fix: use one of 1, 3, 5/,
+            ],
+            [
+                "an out-of-range volume size",
+                withObject("database", { dataVolume: { sizeGiB: 10 } }),
+                /dataVolume\.sizeGiB: 10 is out of range\. Fix: set it to an integer from 20 to 16384/,
+            ],
+            [
+                "IOPS beyond gp3's ratio to size",
+                withObject("database", { dataVolume: { sizeGiB: 20, iops: 12000 } }),
+                /dataVolume\.iops: 12000 IOPS on 20 GiB exceeds gp3's 500 IOPS per GiB/,
+            ],
+            [
+                "throughput beyond gp3's ratio to IOPS",
+                withObject("database", { dataVolume: { throughputMiBps: 1000 } }),
+                /dataVolume\.throughputMiBps: 1000 MiB\/s with 3000 IOPS exceeds/,
+            ],
+            [
+                "a snapshot interval DLM does not offer",
+                withObject("database", { snapshots: { intervalHours: 5 } }),
+                /snapshots\.intervalHours: 5 is not an interval Data Lifecycle Manager accepts/,
+            ],
+            [
+                "binlogs kept too briefly for a replica or DMS",
+                withObject("database", { binlogRetentionHours: 1 }),
+                /binlogRetentionHours: 1 is out of range/,
+            ],
+            [
+                "an unknown MySQL version",
+                withObject("database", { mysqlVersion: "5.7" }),
+                /mysqlVersion: string "5\.7" is not allowed\. Fix: use one of "8\.4", "8\.0"/,
+            ],
+            [
+                "a certificate from another region",
+                withObject("loadBalancer", {
+                    certificateArn:
+                        "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012",
+                }),
+                /the certificate is in us-east-1, but a load balancer can only use a certificate of its own region ap-northeast-2/,
+            ],
+            [
+                "something that is not a certificate ARN",
+                withObject("loadBalancer", { certificateArn: "my-cert" }),
+                /"my-cert" is not an ACM certificate ARN/,
+            ],
+            [
+                "a health check path that is not a path",
+                withObject("web", { healthCheckPath: "healthz" }),
+                /healthCheckPath: "healthz" is not an absolute URL path/,
+            ],
+            [
+                "a zone name that is not a DNS name",
+                { ...stackConfig("tier30k"), "scale-tiers:privateZoneName": "Internal_Zone" },
+                /privateZoneName: "Internal_Zone" is not a lower-case DNS name/,
+            ],
+            [
+                "a bad region",
+                { ...stackConfig("tier30k"), "aws:region": "korea" },
+                /aws:region: "korea" is not an AWS region name/,
+            ],
+        ];
+        for (const [what, values, message] of cases) {
+            it(what, () => {
+                expect(problemsOf(values).message).to.match(message);
+            });
+        }
+    });
+
+    it("lists every problem at once", () => {
+        const values = {
+            ...withObject("web", { instanceCount: 0, instanceType: "x" }),
+            "scale-tiers:vpcCidr": "nonsense",
+            "scale-tiers:typo": "1",
+        };
+        const error = problemsOf(values);
+        expect(error.problems.map((p) => p.key)).to.have.members([
+            "scale-tiers:web.instanceCount",
+            "scale-tiers:web.instanceType",
+            "scale-tiers:vpcCidr",
+            "scale-tiers:typo",
+        ]);
+        expect(error.message).to.match(/^stack configuration has 4 problems:/);
+    });
+
+    it("reports a declared key that is missing, pointing at Pulumi.yaml", () => {
+        const values = { ...stackConfig("tier30k") };
+        delete values["scale-tiers:vpcCidr"];
+        expect(problemsOf(values).message).to.match(
+            /scale-tiers:vpcCidr: must be a string, got nothing\. Fix: .*Pulumi\.yaml declares its default/,
+        );
+    });
+});

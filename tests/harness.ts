@@ -1,0 +1,85 @@
+/**
+ * The one shared mock harness. Each stack is evaluated once per test run and
+ * shared by every test file; evaluations are queued because the Pulumi runtime
+ * is process-global.
+ */
+import { ConfigMap, EvaluateOptions, RecordedResource, Recording, evaluateStack, stackConfig } from "../plan/evaluate";
+
+export { STACKS, stackConfig, projectDefaults } from "../plan/evaluate";
+export type { ConfigMap, RecordedResource, Recording } from "../plan/evaluate";
+
+let queue: Promise<unknown> = Promise.resolve();
+const cache = new Map<string, Promise<Recording>>();
+
+/** Runs evaluations one after another, whatever the callers' order. */
+export function evaluate(stack: string, options: EvaluateOptions = {}): Promise<Recording> {
+    const run = queue.then(() => evaluateStack(stack, options));
+    queue = run.catch(() => undefined);
+    return run;
+}
+
+/** The recording of a stack's real config, evaluated once. */
+export function recordStack(stack: string): Promise<Recording> {
+    let recording = cache.get(stack);
+    if (!recording) {
+        recording = evaluate(stack);
+        cache.set(stack, recording);
+    }
+    return recording;
+}
+
+/** A stack's real config with some keys replaced (values given as the CLI would: strings). */
+export function configWith(stack: string, overrides: ConfigMap, removals: string[] = []): ConfigMap {
+    const config = { ...stackConfig(stack), ...overrides };
+    removals.forEach((key) => delete config[key]);
+    return config;
+}
+
+/** A stack's real config with one object-valued key's fields merged (deeply) with `patch`. */
+export function configPatched(stack: string, key: string, patch: Record<string, unknown>): ConfigMap {
+    const config = stackConfig(stack);
+    const current = config[key] ? (JSON.parse(config[key]) as Record<string, unknown>) : {};
+    const merge = (a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> => {
+        const out = { ...a };
+        for (const [k, v] of Object.entries(b)) {
+            const existing = out[k];
+            out[k] =
+                v !== null && typeof v === "object" && !Array.isArray(v) && existing && typeof existing === "object"
+                    ? merge(existing as Record<string, unknown>, v as Record<string, unknown>)
+                    : v;
+        }
+        return out;
+    };
+    return { ...config, [key]: JSON.stringify(merge(current, patch)) };
+}
+
+export function ofType(recording: Recording, type: string): RecordedResource[] {
+    return recording.resources.filter((r) => r.type === type);
+}
+
+export function named(recording: Recording, type: string, name: string): RecordedResource {
+    const found = recording.resources.find((r) => r.type === type && r.name === name);
+    if (!found) {
+        throw new Error(`${recording.stack} has no ${type} named ${name}`);
+    }
+    return found;
+}
+
+/** Resolved input `key` of a resource, typed by the caller. */
+export function input<T>(resource: RecordedResource, key: string): T {
+    return resource.inputs[key] as T;
+}
+
+/** Every string anywhere in a value, for leak checks. */
+export function allStrings(value: unknown): string[] {
+    if (typeof value === "string") {
+        return [value];
+    }
+    if (Array.isArray(value)) {
+        return value.flatMap(allStrings);
+    }
+    if (value !== null && typeof value === "object") {
+        return Object.values(value).flatMap(allStrings);
+    }
+    return [];
+}

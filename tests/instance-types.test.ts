@@ -1,0 +1,34 @@
+import { expect } from "chai";
+import { architectureOf, instanceTypeProblem, isBurstable } from "../components/shared/instance-types";
+import { al2023AmiParameter } from "../components/shared/ec2";
+
+describe("instance types", () => {
+    it("accepts current-generation types", () => {
+        for (const type of ["t3.small", "t4g.micro", "m7i.large", "r7g.16xlarge", "c7i-flex.2xlarge", "m6i.metal"]) {
+            expect(instanceTypeProblem(type), type).to.equal(undefined);
+        }
+    });
+
+    it("rejects what EC2 would reject, saying why", () => {
+        expect(instanceTypeProblem("t3")).to.match(/<family>.<size>/);
+        expect(instanceTypeProblem("m9.large")).to.match(/unknown or previous-generation family "m9"/);
+        expect(instanceTypeProblem("t2.micro")).to.match(/family "t2"/);
+        expect(instanceTypeProblem("t3.mircro")).to.match(/unknown size "mircro"/);
+        expect(instanceTypeProblem("t3.4xlarge")).to.match(/burstable families stop at 2xlarge/);
+        expect(instanceTypeProblem("m7i.large.extra")).to.match(/<family>.<size>/);
+    });
+
+    it("maps types to the AMI architecture", () => {
+        expect(architectureOf("t3.small")).to.equal("x86_64");
+        expect(architectureOf("r7g.large")).to.equal("arm64");
+        expect(al2023AmiParameter("arm64")).to.equal(
+            "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64",
+        );
+        expect(() => architectureOf("z9.large")).to.throw(/unvalidated/);
+    });
+
+    it("knows the burstable families", () => {
+        expect(isBurstable("t4g.small")).to.equal(true);
+        expect(isBurstable("m7i.large")).to.equal(false);
+    });
+});

@@ -1,0 +1,105 @@
+/**
+ * One estate grows by config only: a stack deployed as tier30k, given the
+ * tier150k and then the tier1m values, keeps every stateful resource.
+ */
+import { expect } from "chai";
+import { RecordedResource, Recording } from "../plan/evaluate";
+import { replacementInputs, statefulLosses } from "../plan/replacement";
+import { evaluate, stackConfig } from "./harness";
+
+function resource(
+    urn: string,
+    type: string,
+    inputs: Record<string, unknown>,
+    ignoreChanges: string[] = [],
+): RecordedResource {
+    return {
+        urn,
+        type,
+        name: urn,
+        custom: true,
+        inputs,
+        protect: false,
+        retainOnDelete: false,
+        deleteBeforeReplace: false,
+        ignoreChanges,
+        dependsOn: [],
+    };
+}
+
+function recording(resources: RecordedResource[]): Recording {
+    return { stack: "s", config: {}, resources, outputs: {} };
+}
+
+describe("statefulLosses", () => {
+    const volume = resource("vol", "aws:ebs/volume:Volume", { availabilityZone: "a", size: 100, encrypted: true });
+    const db = resource(
+        "db",
+        "aws:ec2/instance:Instance",
+        { subnetId: "s0", ami: "ami-1", tags: { role: "mysql-primary" } },
+        ["ami"],
+    );
+    const web = resource("web", "aws:ec2/instance:Instance", { subnetId: "s0", tags: { role: "web" } });
+
+    it("accepts in-place changes", () => {
+        const grown = resource("vol", "aws:ebs/volume:Volume", { availabilityZone: "a", size: 500, encrypted: true });
+        expect(statefulLosses(recording([volume]), recording([grown]))).to.deep.equal([]);
+    });
+
+    it("reports a removed or renamed stateful resource", () => {
+        const renamed = resource("vol2", "aws:ebs/volume:Volume", volume.inputs);
+        expect(statefulLosses(recording([volume]), recording([renamed]))).to.deep.equal([
+            { urn: "vol", reason: "removed" },
+        ]);
+    });
+
+    it("reports a change to an input that forces replacement", () => {
+        const moved = resource("vol", "aws:ebs/volume:Volume", { ...volume.inputs, availabilityZone: "b" });
+        expect(statefulLosses(recording([volume]), recording([moved]))).to.deep.equal([
+            { urn: "vol", reason: "replaced: availabilityZone changed" },
+        ]);
+    });
+
+    it("treats database servers as stateful, minus ignored inputs, and web servers as not", () => {
+        expect(replacementInputs(db)).not.to.include("ami");
+        expect(replacementInputs(db)).to.include("subnetId");
+        expect(replacementInputs(web)).to.equal(undefined);
+        const newAmi = resource("db", "aws:ec2/instance:Instance", { ...db.inputs, ami: "ami-2" }, ["ami"]);
+        expect(statefulLosses(recording([db, web]), recording([newAmi]))).to.deep.equal([]);
+    });
+});
+
+describe("promotion tier30k -> tier150k -> tier1m (mocks)", () => {
+    let steps: Recording[];
+    before(async () => {
+        // The estate keeps its stack name; only its config changes.
+        steps = [];
+        for (const tier of ["tier30k", "tier150k", "tier1m"]) {
+            steps.push(await evaluate("tier30k", { config: stackConfig(tier) }));
+        }
+    });
+
+    it("keeps every stateful resource's URN and replacement-forcing inputs", () => {
+        expect(statefulLosses(steps[0], steps[1]), "tier30k -> tier150k").to.deep.equal([]);
+        expect(statefulLosses(steps[1], steps[2]), "tier150k -> tier1m").to.deep.equal([]);
+    });
+
+    it("covers the resources that hold the data", () => {
+        const stateful = steps[0].resources.filter((r) => replacementInputs(r) !== undefined).map((r) => r.name);
+        expect(stateful).to.include.members([
+            "network-vpc",
+            "network-zone",
+            "db-primary",
+            "db-primary-data",
+            "db-root-password",
+            "db-app-password",
+            "db-app-secret",
+            "web-alb-logs",
+        ]);
+    });
+
+    it("changes what a bigger tier needs to change", () => {
+        const volume = (r: Recording) => r.resources.find((x) => x.name === "db-primary-data")!;
+        expect(steps.map((r) => volume(r).inputs.size)).to.deep.equal([100, 500, 1000]);
+    });
+});

@@ -1,0 +1,456 @@
+/**
+ * The real program under mocks, for each stack's real config: assertions on
+ * what would be deployed (placement, every security-group rule, IMDSv2,
+ * encryption, the volume/instance split, secrets, DNS, tags).
+ */
+import { expect } from "chai";
+import { planSubnets } from "../components/network";
+import { MYSQL_PORT } from "../components/data";
+import { TLS_POLICY, WEB_PORT } from "../components/compute";
+import { EvaluationError } from "../plan/evaluate";
+import { MOCK_ACCOUNT_ID, mockPrivateIp, mockVpcId } from "../plan/mocks";
+import {
+    RecordedResource,
+    Recording,
+    STACKS,
+    allStrings,
+    configPatched,
+    evaluate,
+    input,
+    named,
+    ofType,
+    recordStack,
+    stackConfig,
+} from "./harness";
+
+const EXPECTED = {
+    tier30k: { nat: "Single", webCount: 2, webType: "t3.medium", dbType: "r7i.large", volumeGiB: 100 },
+    tier150k: { nat: "OnePerAz", webCount: 4, webType: "c7i.large", dbType: "r7i.xlarge", volumeGiB: 500 },
+    tier1m: { nat: "OnePerAz", webCount: 9, webType: "c7i.xlarge", dbType: "r7i.2xlarge", volumeGiB: 1000 },
+} as const;
+
+const AZS = ["ap-northeast-2a", "ap-northeast-2b", "ap-northeast-2c"];
+
+/** Security-group ids as the mocks assign them. */
+const SG = {
+    lb: "network-lb-sg-id",
+    web: "network-web-sg-id",
+    db: "network-db-sg-id",
+    endpoints: "network-endpoints-sg-id",
+};
+
+interface Rule {
+    sg: string;
+    port: number;
+    from: string;
+}
+
+function rules(recording: Recording, type: string): Rule[] {
+    return ofType(recording, type)
+        .map((r) => ({
+            sg: input<string>(r, "securityGroupId"),
+            port: input<number>(r, "fromPort"),
+            from: input<string>(r, "cidrIpv4") ?? input<string>(r, "referencedSecurityGroupId"),
+        }))
+        .sort((a, b) => `${a.sg}${a.port}${a.from}`.localeCompare(`${b.sg}${b.port}${b.from}`));
+}
+
+function instances(recording: Recording, role: string): RecordedResource[] {
+    return ofType(recording, "aws:ec2/instance:Instance").filter(
+        (i) => input<Record<string, string>>(i, "tags").role === role,
+    );
+}
+
+/** The private address the mocks give an instance. */
+function privateIpOf(instance: RecordedResource): string {
+    return mockPrivateIp(instance.name);
+}
+
+function policyOf(resource: RecordedResource) {
+    return JSON.parse(input<string>(resource, "policy")) as {
+        Statement: { Action: string | string[]; Resource: string | string[]; Effect: string }[];
+    };
+}
+
+for (const stack of STACKS) {
+    describe(`stack ${stack} (mocks)`, () => {
+        const expected = EXPECTED[stack];
+        let recording: Recording;
+        before(async () => {
+            recording = await recordStack(stack);
+        });
+
+        it("builds the VPC from the fixed subnet layout with the tier's NAT strategy", () => {
+            const vpc = named(recording, "awsx:ec2:Vpc", "network-vpc");
+            const plan = planSubnets("10.40.0.0/16", AZS);
+            expect(input(vpc, "cidrBlock")).to.equal("10.40.0.0/16");
+            expect(input(vpc, "availabilityZoneNames")).to.deep.equal(AZS);
+            expect(input(vpc, "natGateways")).to.deep.equal({ strategy: expected.nat });
+            const specs = input<{ type: string; cidrBlocks: string[] }[]>(vpc, "subnetSpecs").map((s) => [
+                s.type,
+                s.cidrBlocks,
+            ]);
+            expect(specs).to.deep.equal([
+                ["Private", plan.map((az) => az.private)],
+                ["Public", plan.map((az) => az.public)],
+                ["Isolated", plan.map((az) => az.isolated)],
+            ]);
+        });
+
+        it("logs all VPC traffic to a log group with retention, through a role only flow logs of this account can assume", () => {
+            const flowLog = named(recording, "aws:ec2/flowLog:FlowLog", "network-flow-log");
+            expect(input(flowLog, "trafficType")).to.equal("ALL");
+            expect(input(flowLog, "logDestinationType")).to.equal("cloud-watch-logs");
+            const group = named(recording, "aws:cloudwatch/logGroup:LogGroup", "network-flow-logs");
+            expect(input(group, "retentionInDays")).to.equal(stack === "tier1m" ? 90 : 30);
+            const trust = JSON.parse(
+                input<string>(named(recording, "aws:iam/role:Role", "network-flow-logs-role"), "assumeRolePolicy"),
+            );
+            expect(trust.Statement[0].Principal).to.deep.equal({ Service: "vpc-flow-logs.amazonaws.com" });
+            expect(trust.Statement[0].Condition).to.deep.equal({
+                StringEquals: { "aws:SourceAccount": MOCK_ACCOUNT_ID },
+            });
+        });
+
+        it("has the interface endpoints Session Manager needs, in the private subnets", () => {
+            const endpoints = ofType(recording, "aws:ec2/vpcEndpoint:VpcEndpoint");
+            expect(endpoints.map((e) => input(e, "serviceName"))).to.have.members([
+                "com.amazonaws.ap-northeast-2.ssm",
+                "com.amazonaws.ap-northeast-2.ssmmessages",
+                "com.amazonaws.ap-northeast-2.ec2messages",
+            ]);
+            for (const endpoint of endpoints) {
+                expect(input(endpoint, "privateDnsEnabled")).to.equal(true);
+                expect(input(endpoint, "subnetIds")).to.deep.equal([
+                    "subnet-private-0",
+                    "subnet-private-1",
+                    "subnet-private-2",
+                ]);
+            }
+        });
+
+        it("opens exactly: internet -> LB on 80, LB -> web, web -> MySQL, VPC -> endpoints on 443", () => {
+            expect(rules(recording, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")).to.deep.equal([
+                { sg: SG.db, port: MYSQL_PORT, from: SG.web },
+                { sg: SG.endpoints, port: 443, from: "10.40.0.0/16" },
+                { sg: SG.lb, port: 80, from: "0.0.0.0/0" },
+                { sg: SG.web, port: WEB_PORT, from: SG.lb },
+            ]);
+            expect(rules(recording, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")).to.deep.equal([
+                { sg: SG.db, port: 443, from: "0.0.0.0/0" },
+                { sg: SG.lb, port: WEB_PORT, from: SG.web },
+                { sg: SG.web, port: MYSQL_PORT, from: SG.db },
+                { sg: SG.web, port: 443, from: "0.0.0.0/0" },
+            ]);
+            for (const sg of ofType(recording, "aws:ec2/securityGroup:SecurityGroup")) {
+                expect(sg.inputs.ingress ?? [], sg.name).to.deep.equal([]);
+                expect(sg.inputs.egress ?? [], sg.name).to.deep.equal([]);
+            }
+        });
+
+        it("puts an internet-facing ALB in the public subnets, dropping invalid headers and logging access", () => {
+            const alb = named(recording, "aws:lb/loadBalancer:LoadBalancer", "web-alb");
+            expect(input(alb, "internal")).to.equal(false);
+            expect(input(alb, "subnets")).to.deep.equal(["subnet-public-0", "subnet-public-1", "subnet-public-2"]);
+            expect(input(alb, "dropInvalidHeaderFields")).to.equal(true);
+            expect(input(alb, "accessLogs")).to.deep.equal({
+                bucket: "web-alb-logs-mock",
+                prefix: "alb",
+                enabled: true,
+            });
+            expect(alb.dependsOn).to.include(
+                named(recording, "aws:s3/bucketPolicy:BucketPolicy", "web-alb-logs-policy").urn,
+            );
+            const tg = named(recording, "aws:lb/targetGroup:TargetGroup", "web-tg");
+            expect(input(tg, "healthCheck")).to.include({ path: "/healthz", matcher: "200", protocol: "HTTP" });
+            const http = named(recording, "aws:lb/listener:Listener", "web-http");
+            expect(input(http, "defaultActions")).to.deep.equal([
+                { type: "forward", targetGroupArn: tg.inputs.arn ?? "arn:aws:lb:ap-northeast-2:123456789012:web-tg" },
+            ]);
+            expect(ofType(recording, "aws:lb/listener:Listener")).to.have.length(1);
+        });
+
+        it("keeps access logs encrypted, private, TLS-only and expiring", () => {
+            expect(
+                input(
+                    named(
+                        recording,
+                        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+                        "web-alb-logs-encryption",
+                    ),
+                    "rules",
+                ),
+            ).to.deep.equal([{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }]);
+            expect(
+                named(recording, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "web-alb-logs-public-access")
+                    .inputs,
+            ).to.include({
+                blockPublicAcls: true,
+                blockPublicPolicy: true,
+                ignorePublicAcls: true,
+                restrictPublicBuckets: true,
+            });
+            const policy = policyOf(named(recording, "aws:s3/bucketPolicy:BucketPolicy", "web-alb-logs-policy"));
+            expect(policy.Statement.map((s) => s.Effect)).to.deep.equal(["Allow", "Allow", "Deny"]);
+            expect(policy.Statement[0].Resource).to.equal(
+                `arn:aws:s3:::web-alb-logs-mock/alb/AWSLogs/${MOCK_ACCOUNT_ID}/*`,
+            );
+            const lifecycle = named(
+                recording,
+                "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+                "web-alb-logs-lifecycle",
+            );
+            expect(input<{ expiration: { days: number } }[]>(lifecycle, "rules")[0].expiration.days).to.equal(90);
+        });
+
+        it(`runs ${expected.webCount} ${expected.webType} web servers spread over the AZs, registered in the target group`, () => {
+            const web = instances(recording, "web");
+            expect(web).to.have.length(expected.webCount);
+            const subnets = web.map((i) => input<string>(i, "subnetId"));
+            expect(new Set(subnets)).to.deep.equal(
+                new Set(
+                    ["subnet-private-0", "subnet-private-1"].concat(expected.webCount > 2 ? ["subnet-private-2"] : []),
+                ),
+            );
+            for (const instance of web) {
+                expect(input(instance, "instanceType")).to.equal(expected.webType);
+                expect(input(instance, "ami")).to.equal("ami-al2023-x86_64");
+                expect(input(instance, "userDataReplaceOnChange")).to.equal(true);
+                expect(input<string>(instance, "userData")).to.contain(
+                    "readonly APP_PARAMETER_PATH='/scale-tiers/" + stack + "/app'",
+                );
+            }
+            const targets = ofType(recording, "aws:lb/targetGroupAttachment:TargetGroupAttachment").map((t) =>
+                input(t, "targetId"),
+            );
+            expect(targets).to.have.members(web.map((i) => `${i.name}-id`));
+        });
+
+        it("hardens every instance: IMDSv2, encrypted root, no public IP, no SSH key, instance profile", () => {
+            for (const instance of ofType(recording, "aws:ec2/instance:Instance")) {
+                expect(input(instance, "metadataOptions"), instance.name).to.deep.include({
+                    httpTokens: "required",
+                    httpPutResponseHopLimit: 1,
+                });
+                expect(input(instance, "rootBlockDevice"), instance.name).to.deep.include({
+                    encrypted: true,
+                    volumeType: "gp3",
+                });
+                expect(input(instance, "associatePublicIpAddress"), instance.name).to.equal(false);
+                expect(instance.inputs.keyName, instance.name).to.equal(undefined);
+                expect(input<string>(instance, "subnetId"), instance.name).to.match(/^subnet-private-/);
+                expect(input<string>(instance, "iamInstanceProfile"), instance.name).to.match(/-profile-mock$/);
+            }
+        });
+
+        it("keeps MySQL data on a separate, protected, encrypted gp3 volume in the server's AZ", () => {
+            const [primary] = instances(recording, "mysql-primary");
+            expect(input(primary, "instanceType")).to.equal(expected.dbType);
+            expect(primary.ignoreChanges).to.have.members(["ami", "userData"]);
+            expect(input(primary, "availabilityZone")).to.equal("ap-northeast-2a");
+            expect(input(primary, "subnetId")).to.equal("subnet-private-0");
+            const volume = named(recording, "aws:ebs/volume:Volume", "db-primary-data");
+            expect(volume.protect).to.equal(true);
+            expect(volume.inputs).to.include({
+                availabilityZone: "ap-northeast-2a",
+                type: "gp3",
+                encrypted: true,
+                size: expected.volumeGiB,
+                finalSnapshot: true,
+            });
+            const attachment = named(
+                recording,
+                "aws:ec2/volumeAttachment:VolumeAttachment",
+                "db-primary-data-attachment",
+            );
+            expect(attachment.inputs).to.include({
+                instanceId: "db-primary-id",
+                volumeId: "db-primary-data-id",
+                stopInstanceBeforeDetaching: true,
+            });
+            expect(attachment.deleteBeforeReplace).to.equal(true);
+            expect(input<string>(primary, "userData")).to.contain("readonly DATA_VOLUME_ID='db-primary-data-id'");
+            expect(primary.dependsOn).to.have.length(2);
+        });
+
+        it("snapshots the data volume on the configured schedule", () => {
+            const policy = named(recording, "aws:dlm/lifecyclePolicy:LifecyclePolicy", "db-snapshots");
+            const details = input<{
+                targetTags: Record<string, string>;
+                schedules: { retainRule: { count: number }; createRule: { interval: number } }[];
+            }>(policy, "policyDetails");
+            const volumeTags = input<Record<string, string>>(
+                named(recording, "aws:ebs/volume:Volume", "db-primary-data"),
+                "tags",
+            );
+            for (const [key, value] of Object.entries(details.targetTags)) {
+                expect(volumeTags[key]).to.equal(value);
+            }
+            const database = JSON.parse(stackConfig(stack)["scale-tiers:database"]);
+            expect(details.schedules[0].createRule.interval).to.equal(database.snapshots.intervalHours);
+            expect(details.schedules[0].retainRule.count).to.equal(database.snapshots.retainCount);
+        });
+
+        it("generates the passwords, keeps them in Secrets Manager and never in user data, parameters or outputs", () => {
+            const passwords = ofType(recording, "random:index/randomPassword:RandomPassword").map((p) => p.name);
+            expect(passwords).to.have.members(["db-root-password", "db-app-password"]);
+            const versions = ofType(recording, "aws:secretsmanager/secretVersion:SecretVersion");
+            expect(versions.map((v) => JSON.parse(input<string>(v, "secretString")).username)).to.have.members([
+                "root",
+                "app",
+            ]);
+            const exposed = [
+                ...ofType(recording, "aws:ec2/instance:Instance").map((i) => input<string>(i, "userData")),
+                ...ofType(recording, "aws:ssm/parameter:Parameter").map((p) => input<string>(p, "value")),
+                ...allStrings(recording.outputs),
+                ...ofType(recording, "aws:ec2/instance:Instance").flatMap((i) => allStrings(i.inputs.tags)),
+            ].join("\n");
+            expect(exposed).not.to.match(/mock-password-/);
+            const app = JSON.parse(
+                input<string>(
+                    versions.find((v) => JSON.parse(input<string>(v, "secretString")).username === "app")!,
+                    "secretString",
+                ),
+            );
+            expect(app).to.include({ host: "db.scale-tiers.internal", port: 3306, dbname: "app" });
+            expect(app.password).to.match(/^mock-password-/);
+        });
+
+        it("lets the web role read the app secret and its own parameters, nothing more", () => {
+            const statements = policyOf(named(recording, "aws:iam/rolePolicy:RolePolicy", "web-policy")).Statement;
+            expect(statements).to.deep.equal([
+                {
+                    Sid: "ReadDatabaseSecret",
+                    Effect: "Allow",
+                    Action: "secretsmanager:GetSecretValue",
+                    Resource: "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:db-app-secret-AbCdEf",
+                },
+                {
+                    Sid: "ReadAppParameters",
+                    Effect: "Allow",
+                    Action: ["ssm:GetParameter", "ssm:GetParameters"],
+                    Resource: `arn:aws:ssm:ap-northeast-2:123456789012:parameter/scale-tiers/${stack}/app/*`,
+                },
+            ]);
+            const dbStatements = policyOf(named(recording, "aws:iam/rolePolicy:RolePolicy", "db-policy")).Statement;
+            expect(dbStatements[0].Resource).to.have.members([
+                "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:db-root-secret-AbCdEf",
+                "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:db-app-secret-AbCdEf",
+            ]);
+            for (const role of ["web", "db"]) {
+                expect(
+                    input(
+                        named(recording, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", `${role}-ssm-core`),
+                        "policyArn",
+                    ),
+                ).to.equal("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore");
+            }
+        });
+
+        it("hands the web servers the database name and secret ARN through SSM parameters", () => {
+            const parameters = Object.fromEntries(
+                ofType(recording, "aws:ssm/parameter:Parameter").map((p) => [input(p, "name"), input(p, "value")]),
+            );
+            expect(parameters).to.deep.equal({
+                [`/scale-tiers/${stack}/app/db-host`]: "db.scale-tiers.internal",
+                [`/scale-tiers/${stack}/app/db-secret-arn`]:
+                    "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:db-app-secret-AbCdEf",
+            });
+            for (const web of instances(recording, "web")) {
+                expect(web.dependsOn).to.have.length(2);
+            }
+        });
+
+        it("points db.<zone> at the primary's private address in the private zone", () => {
+            const zone = named(recording, "aws:route53/zone:Zone", "network-zone");
+            expect(input(zone, "name")).to.equal("scale-tiers.internal");
+            expect(input<{ vpcId: string }[]>(zone, "vpcs")[0].vpcId).to.match(/^vpc-/);
+            const record = named(recording, "aws:route53/record:Record", "db-dns");
+            const [primary] = instances(recording, "mysql-primary");
+            expect(record.inputs).to.include({ name: "db.scale-tiers.internal", type: "A", ttl: 60 });
+            expect(input<string>(record, "zoneId")).to.match(/^Z[0-9A-F]{12}$/);
+            expect(input(record, "records")).to.deep.equal([privateIpOf(primary)]);
+        });
+
+        it("tags every taggable resource with project, stack and component", () => {
+            const taggable = recording.resources.filter((r) => r.custom && "tags" in r.inputs);
+            expect(taggable.length).to.be.greaterThan(20);
+            for (const resource of taggable) {
+                expect(input(resource, "tags"), resource.urn).to.include({
+                    project: "scale-tiers",
+                    stack,
+                    "managed-by": "pulumi",
+                });
+                expect(input<Record<string, string>>(resource, "tags").component, resource.urn).to.match(
+                    /^(network|compute|data)$/,
+                );
+            }
+        });
+
+        it("exports the load balancer URL, VPC id, database name and secret ARN", () => {
+            expect(recording.outputs).to.deep.equal({
+                loadBalancerUrl: "http://web-alb-1234567890.ap-northeast-2.elb.amazonaws.com",
+                vpcId: mockVpcId("network-vpc"),
+                databaseDnsName: "db.scale-tiers.internal",
+                databaseSecretArn: "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:db-app-secret-AbCdEf",
+            });
+        });
+    });
+}
+
+describe("HTTPS when a certificate is configured (mocks)", () => {
+    const certificateArn = "arn:aws:acm:ap-northeast-2:123456789012:certificate/12345678-1234-1234-1234-123456789012";
+    let recording: Recording;
+    before(async () => {
+        recording = await evaluate("tier30k", {
+            config: configPatched("tier30k", "scale-tiers:loadBalancer", { certificateArn }),
+        });
+    });
+
+    it("redirects HTTP to HTTPS and serves HTTPS with a TLS 1.3 policy", () => {
+        expect(input(named(recording, "aws:lb/listener:Listener", "web-http"), "defaultActions")).to.deep.equal([
+            { type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } },
+        ]);
+        const https = named(recording, "aws:lb/listener:Listener", "web-https");
+        expect(https.inputs).to.include({ port: 443, protocol: "HTTPS", sslPolicy: TLS_POLICY, certificateArn });
+        expect(recording.outputs.loadBalancerUrl).to.match(/^https:\/\//);
+    });
+
+    it("opens 443 as well as 80 to the internet, on the load balancer only", () => {
+        const open = rules(recording, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter(
+            (r) => r.from === "0.0.0.0/0",
+        );
+        expect(open).to.deep.equal([
+            { sg: SG.lb, port: 443, from: "0.0.0.0/0" },
+            { sg: SG.lb, port: 80, from: "0.0.0.0/0" },
+        ]);
+    });
+});
+
+describe("Graviton instance types (mocks)", () => {
+    it("pick the arm64 AMI", async () => {
+        const recording = await evaluate("tier30k", {
+            config: configPatched("tier30k", "scale-tiers:web", { instanceType: "t4g.medium" }),
+        });
+        for (const web of instances(recording, "web")) {
+            expect(input(web, "ami")).to.equal("ami-al2023-arm64");
+        }
+        expect(input(instances(recording, "mysql-primary")[0], "ami")).to.equal("ami-al2023-x86_64");
+    });
+});
+
+describe("bad config (mocks)", () => {
+    it("fails before any resource is registered", async () => {
+        const config = configPatched("tier30k", "scale-tiers:web", { instanceCount: 0, instanceType: "t3.huge" });
+        const error = await evaluate("tier30k", { config }).then(
+            () => undefined,
+            (e: Error) => e,
+        );
+        expect(error).to.be.instanceOf(EvaluationError);
+        const failed = error as EvaluationError;
+        expect(failed.message).to.match(/2 problems/);
+        expect(failed.message).to.contain("scale-tiers:web.instanceCount");
+        expect(failed.message).to.contain("scale-tiers:web.instanceType");
+        expect(failed.registered).to.deep.equal([]);
+    });
+});
