@@ -492,14 +492,18 @@ wait_for_mysqld() {
   log "mysqld is answering on ${socket_path}"
 }
 
+# A running server keeps the settings it started with, so a changed my.cnf
+# means a restart; otherwise this is `systemctl enable --now`.
 start_mysqld() {
+  local action=start
   if [[ $my_cnf_changed == true ]] && systemctl is-active --quiet mysqld; then
     log "restarting mysqld to apply the new ${my_cnf}"
-    systemctl restart mysqld
+    action=restart
   fi
-  if ! systemctl enable --now mysqld; then
+  systemctl enable mysqld
+  if ! systemctl "$action" mysqld; then
     tail -n 40 "$error_log" >&2 || true
-    die "mysqld failed to start"
+    die "mysqld failed to ${action}; the lines above are the end of ${error_log}"
   fi
   wait_for_mysqld
 }
@@ -570,7 +574,9 @@ write_client_option_file() {
 }
 
 # Runs the mysql client with only the given option file (no ~/.my.cnf), in
-# batch mode; SQL comes on stdin.
+# batch mode. SQL that carries a password comes on stdin from a here-document:
+# bash 5.1 and later (AL2023 has 5.2) pass one this small through a pipe, so
+# it is never written to disk either.
 mysql_with() {
   local -r option_file=$1
   shift
@@ -665,13 +671,16 @@ main() {
   write_mysqld_dropin
   prepare_directories
   label_data_volume_for_selinux
-  initialize_data_dir
-  start_mysqld
 
+  # Fetched before initialising, so that an unreadable secret stops the run
+  # before a passwordless root exists, and that window stays a few seconds.
   local root_secret app_secret
   local -r root_file="${work_dir}/root.cnf"
   root_secret=$(fetch_secret "$ROOT_SECRET_ARN")
   app_secret=$(fetch_secret "$APP_SECRET_ARN")
+
+  initialize_data_dir
+  start_mysqld
   configure_root "$root_file" "$root_secret"
   configure_app_account "$root_file" "$app_secret"
   self_check "$root_file"
