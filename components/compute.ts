@@ -167,7 +167,7 @@ export class WebTier extends pulumi.ComponentResource {
         this.roleName = role.name;
 
         const amiId = al2023AmiId(args.instanceType, parent);
-        const userData = renderUserData("web", {
+        const userDataBase64 = renderUserData("web", {
             AWS_REGION_NAME: args.region,
             APP_PARAMETER_PATH: args.appParameterPath,
             HEALTH_CHECK_PATH: args.healthCheckPath,
@@ -189,7 +189,7 @@ export class WebTier extends pulumi.ComponentResource {
                     metadataOptions: METADATA_OPTIONS,
                     rootBlockDevice: rootVolume(args.rootVolumeGiB, tags),
                     monitoring: true,
-                    userData,
+                    userDataBase64,
                     // Web servers hold no state: a changed script means a fresh server.
                     userDataReplaceOnChange: true,
                     tags: { ...tags, Name: instanceName, role: "web" },

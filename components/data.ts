@@ -135,7 +135,7 @@ export class Database extends pulumi.ComponentResource {
         );
         this.dataVolumeId = dataVolume.id;
 
-        const userData = pulumi
+        const userDataBase64 = pulumi
             .all([dataVolume.id, rootSecret.arn, appSecret.arn])
             .apply(([volumeId, rootSecretArn, appSecretArn]) =>
                 renderUserData("mysql", {
@@ -162,14 +162,14 @@ export class Database extends pulumi.ComponentResource {
                 metadataOptions: METADATA_OPTIONS,
                 rootBlockDevice: rootVolume(30, tags),
                 monitoring: true,
-                userData,
+                userDataBase64,
                 tags: { ...tags, Name: primaryName, role: "mysql-primary" },
             },
             {
                 parent: this,
                 // A newer AMI or an edited script must not replace the database server; the
                 // script is idempotent and is re-run through Session Manager instead.
-                ignoreChanges: ["ami", "userData"],
+                ignoreChanges: ["ami", "userDataBase64"],
                 // The script reads both secrets at boot.
                 dependsOn: [rootSecret.version, appSecret.version],
             },

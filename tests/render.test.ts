@@ -1,5 +1,13 @@
 import { expect } from "chai";
-import { readScript, renderScript, requiredVariables } from "../components/userdata/render";
+import { randomBytes } from "crypto";
+import {
+    USER_DATA_LIMIT_BYTES,
+    decodeUserData,
+    encodeUserData,
+    readScript,
+    renderScript,
+    requiredVariables,
+} from "../components/userdata/render";
 
 const SCRIPT = [
     "#!/bin/bash",
@@ -28,6 +36,16 @@ describe("user data rendering", () => {
         expect(() => renderScript("echo hi", {})).to.throw(/shebang/);
     });
 
+    it("inlines the shared helpers into each real script", () => {
+        for (const script of ["web", "mysql"] as const) {
+            const source = readScript(script);
+            expect(source, script).not.to.match(/^# scale-tiers:include/m);
+            expect(source, script).to.match(/^log\(\) \{$/m);
+            expect(source, script).to.match(/^take_lock\(\) \{$/m);
+            expect(source.indexOf("set -euo pipefail"), script).to.be.lessThan(source.indexOf("log() {"));
+        }
+    });
+
     it("reads the variables each real script requires", () => {
         expect(requiredVariables(readScript("web"))).to.have.members([
             "AWS_REGION_NAME",
@@ -45,5 +63,15 @@ describe("user data rendering", () => {
             "ROOT_SECRET_ARN",
             "APP_SECRET_ARN",
         ]);
+    });
+
+    it("packs scripts under EC2's 16 KiB user-data limit, the same way every time", () => {
+        const script = readScript("mysql");
+        expect(Buffer.byteLength(script)).to.be.greaterThan(USER_DATA_LIMIT_BYTES);
+        const encoded = encodeUserData(script);
+        expect(Buffer.from(encoded, "base64").length).to.be.lessThan(USER_DATA_LIMIT_BYTES);
+        expect(encodeUserData(script)).to.equal(encoded);
+        expect(decodeUserData(encoded)).to.equal(script);
+        expect(() => encodeUserData(randomBytes(20000).toString("hex"))).to.throw(/EC2 accepts 16384/);
     });
 });

@@ -7,6 +7,7 @@ import { expect } from "chai";
 import { planSubnets } from "../components/network";
 import { MYSQL_PORT } from "../components/data";
 import { TLS_POLICY, WEB_PORT } from "../components/compute";
+import { decodeUserData } from "../components/userdata/render";
 import { EvaluationError } from "../plan/evaluate";
 import { MOCK_ACCOUNT_ID, mockPrivateIp, mockVpcId } from "../plan/mocks";
 import {
@@ -64,6 +65,11 @@ function instances(recording: Recording, role: string): RecordedResource[] {
 /** The private address the mocks give an instance. */
 function privateIpOf(instance: RecordedResource): string {
     return mockPrivateIp(instance.name);
+}
+
+/** The boot script of an instance, unpacked. */
+function userDataOf(instance: RecordedResource): string {
+    return decodeUserData(input<string>(instance, "userDataBase64"));
 }
 
 function policyOf(resource: RecordedResource) {
@@ -216,9 +222,7 @@ for (const stack of STACKS) {
                 expect(input(instance, "instanceType")).to.equal(expected.webType);
                 expect(input(instance, "ami")).to.equal("ami-al2023-x86_64");
                 expect(input(instance, "userDataReplaceOnChange")).to.equal(true);
-                expect(input<string>(instance, "userData")).to.contain(
-                    "readonly APP_PARAMETER_PATH='/scale-tiers/" + stack + "/app'",
-                );
+                expect(userDataOf(instance)).to.contain("readonly APP_PARAMETER_PATH='/scale-tiers/" + stack + "/app'");
             }
             const targets = ofType(recording, "aws:lb/targetGroupAttachment:TargetGroupAttachment").map((t) =>
                 input(t, "targetId"),
@@ -246,7 +250,7 @@ for (const stack of STACKS) {
         it("keeps MySQL data on a separate, protected, encrypted gp3 volume in the server's AZ", () => {
             const [primary] = instances(recording, "mysql-primary");
             expect(input(primary, "instanceType")).to.equal(expected.dbType);
-            expect(primary.ignoreChanges).to.have.members(["ami", "userData"]);
+            expect(primary.ignoreChanges).to.have.members(["ami", "userDataBase64"]);
             expect(input(primary, "availabilityZone")).to.equal("ap-northeast-2a");
             expect(input(primary, "subnetId")).to.equal("subnet-private-0");
             const volume = named(recording, "aws:ebs/volume:Volume", "db-primary-data");
@@ -269,7 +273,7 @@ for (const stack of STACKS) {
                 stopInstanceBeforeDetaching: true,
             });
             expect(attachment.deleteBeforeReplace).to.equal(true);
-            expect(input<string>(primary, "userData")).to.contain("readonly DATA_VOLUME_ID='db-primary-data-id'");
+            expect(userDataOf(primary)).to.contain("readonly DATA_VOLUME_ID='db-primary-data-id'");
             expect(primary.dependsOn).to.have.length(2);
         });
 
@@ -300,7 +304,7 @@ for (const stack of STACKS) {
                 "app",
             ]);
             const exposed = [
-                ...ofType(recording, "aws:ec2/instance:Instance").map((i) => input<string>(i, "userData")),
+                ...ofType(recording, "aws:ec2/instance:Instance").map(userDataOf),
                 ...ofType(recording, "aws:ssm/parameter:Parameter").map((p) => input<string>(p, "value")),
                 ...allStrings(recording.outputs),
                 ...ofType(recording, "aws:ec2/instance:Instance").flatMap((i) => allStrings(i.inputs.tags)),

@@ -1,11 +1,14 @@
 /**
  * Renders the cloud-init scripts in this folder. A script is a real bash file
  * that expects some ALL_CAPS variables; rendering inserts `readonly NAME='value'`
- * lines right after the shebang. Values are restricted to a safe character set
- * so that quoting can never be broken, and nothing secret is ever a value: the
- * scripts fetch secrets from Secrets Manager at boot.
+ * lines right after the shebang, and inlines the shared helpers where a line
+ * reads `# scale-tiers:include <file>` (user data is one file; it cannot source
+ * another). Values are restricted to a safe character set so that quoting can
+ * never be broken, and nothing secret is ever a value: the scripts fetch
+ * secrets from Secrets Manager at boot.
  */
 import * as fs from "fs";
+import * as zlib from "zlib";
 import * as path from "path";
 
 export type UserDataScript = "web" | "mysql";
@@ -14,8 +17,19 @@ export type UserDataScript = "web" | "mysql";
 const SAFE_VALUE = /^[A-Za-z0-9 _./:@+=,-]*$/;
 const VARIABLE_NAME = /^[A-Z][A-Z0-9_]*$/;
 
+const INCLUDE = /^# scale-tiers:include ([a-z0-9-]+\.sh)$/gm;
+
+function readFragment(file: string): string {
+    return fs.readFileSync(path.join(__dirname, file), "utf8");
+}
+
+/** A script's source with its includes inlined (without their shellcheck directive). */
 export function readScript(script: UserDataScript): string {
-    return fs.readFileSync(path.join(__dirname, `${script}.sh`), "utf8");
+    return readFragment(`${script}.sh`).replace(INCLUDE, (_, file: string) =>
+        readFragment(file)
+            .replace(/^# shellcheck shell=bash\n/, "")
+            .trimEnd(),
+    );
 }
 
 /** Variable names a script guards with `: "${NAME:?...}"`, i.e. the ones it requires. */
@@ -51,9 +65,32 @@ export function renderScript(source: string, variables: { readonly [name: string
     return [shebang, ...lines, ...rest].join("\n");
 }
 
+/** EC2 refuses user data above 16 KiB (before base64). */
+export const USER_DATA_LIMIT_BYTES = 16 * 1024;
+
+/**
+ * Gzips and base64-encodes a rendered script for `userDataBase64`: the scripts
+ * are larger than EC2's 16 KiB limit as text, and cloud-init recognises and
+ * unpacks gzip. Node writes a zero mtime in the gzip header, so the same script
+ * always encodes the same way and causes no spurious diff.
+ */
+export function encodeUserData(script: string): string {
+    const packed = zlib.gzipSync(Buffer.from(script, "utf8"), { level: 9 });
+    if (packed.length > USER_DATA_LIMIT_BYTES) {
+        throw new Error(`user data is ${packed.length} bytes gzipped; EC2 accepts ${USER_DATA_LIMIT_BYTES}`);
+    }
+    return packed.toString("base64");
+}
+
+/** The script behind `userDataBase64`, for tests and for reading a plan. */
+export function decodeUserData(base64: string): string {
+    return zlib.gunzipSync(Buffer.from(base64, "base64")).toString("utf8");
+}
+
+/** A rendered script, encoded for `userDataBase64`. */
 export function renderUserData(
     script: UserDataScript,
     variables: { readonly [name: string]: string | number },
 ): string {
-    return renderScript(readScript(script), variables);
+    return encodeUserData(renderScript(readScript(script), variables));
 }
