@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { ConfigError } from "../stacks/schema";
 import { RawStackConfig, StackConfig, parseStackConfig } from "../stacks/config";
-import { ConfigMap, STACKS, stackConfig } from "./harness";
+import { EvaluationError } from "../plan/evaluate";
+import { ConfigMap, STACKS, evaluate, stackConfig } from "./harness";
 
 function raw(values: ConfigMap, stack = "tier30k"): RawStackConfig {
     return { project: "scale-tiers", stack, values };
@@ -229,8 +230,16 @@ describe("stack config", () => {
             ],
         ];
         for (const [what, values, message] of cases) {
-            it(what, () => {
+            it(what, async () => {
                 expect(problemsOf(values).message).to.match(message);
+                // The real program, under mocks, fails the same way before constructing anything.
+                const failure = await evaluate("tier30k", { config: values }).then(
+                    () => undefined,
+                    (error: unknown) => error,
+                );
+                expect(failure).to.be.instanceOf(EvaluationError);
+                expect((failure as EvaluationError).message).to.match(message);
+                expect((failure as EvaluationError).registered).to.deep.equal([]);
             });
         }
     });
