@@ -7,6 +7,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { METADATA_OPTIONS, al2023AmiId, instanceRole, rootVolume } from "./shared/ec2";
+import { allowClients, allowHttpsOut, ingressRule } from "./shared/rules";
 import { Tags, componentTags } from "./shared/tags";
 import { renderUserData } from "./userdata/render";
 
@@ -59,11 +60,20 @@ export interface WebTierArgs {
     databaseHost: pulumi.Input<string>;
     /** ARN of the database's application secret; the servers may read this secret and no other. */
     databaseSecretArn: pulumi.Input<string>;
+    /** memcached nodes (`ip:port,...`), published for the servers when there is a cache. */
+    cacheNodes?: pulumi.Input<string>;
+    /** DNS name of the message broker, published for the servers when there is one. */
+    amqpHost?: string;
+    /** SSM parameter the servers' CloudWatch agent config is pulled from. */
+    cloudWatchAgentParameter: string;
     tags: Tags;
 }
 
 export class WebTier extends pulumi.ComponentResource {
     public readonly loadBalancerArn: pulumi.Output<string>;
+    /** `app/<name>/<id>`, the dimension of the load balancer's CloudWatch metrics. */
+    public readonly loadBalancerArnSuffix: pulumi.Output<string>;
+    public readonly targetGroupArnSuffix: pulumi.Output<string>;
     public readonly loadBalancerDnsName: pulumi.Output<string>;
     /** `https://<dns>` when a certificate is configured, else `http://<dns>`. */
     public readonly url: pulumi.Output<string>;
@@ -99,6 +109,7 @@ export class WebTier extends pulumi.ComponentResource {
             { parent: this, dependsOn: [logs.policy] },
         );
         this.loadBalancerArn = loadBalancer.arn;
+        this.loadBalancerArnSuffix = loadBalancer.arnSuffix;
         this.loadBalancerDnsName = loadBalancer.dnsName;
         this.url = pulumi.interpolate`${https ? "https" : "http"}://${loadBalancer.dnsName}`;
 
@@ -125,21 +136,27 @@ export class WebTier extends pulumi.ComponentResource {
             parent,
         );
         this.targetGroupArn = targetGroup.arn;
+        this.targetGroupArnSuffix = targetGroup.arnSuffix;
         this.createListeners(name, args, loadBalancer, targetGroup, tags);
         this.createSecurityGroupRules(name, args, https, tags);
 
-        const parameters = [
-            new aws.ssm.Parameter(
-                `${name}-db-host-param`,
-                { name: `${args.appParameterPath}/db-host`, type: "String", value: args.databaseHost, tags },
-                parent,
-            ),
-            new aws.ssm.Parameter(
-                `${name}-db-secret-arn-param`,
-                { name: `${args.appParameterPath}/db-secret-arn`, type: "String", value: args.databaseSecretArn, tags },
-                parent,
-            ),
-        ];
+        const published: Record<string, pulumi.Input<string> | undefined> = {
+            "db-host": args.databaseHost,
+            "db-secret-arn": args.databaseSecretArn,
+            "cache-nodes": args.cacheNodes,
+            "amqp-host": args.amqpHost,
+        };
+        // The servers re-read these every few minutes, so a new cache node or broker reaches them in place.
+        const parameters = Object.entries(published)
+            .filter((entry): entry is [string, pulumi.Input<string>] => entry[1] !== undefined)
+            .map(
+                ([key, value]) =>
+                    new aws.ssm.Parameter(
+                        `${name}-${key}-param`,
+                        { name: `${args.appParameterPath}/${key}`, type: "String", value, tags },
+                        parent,
+                    ),
+            );
         const { role, profile } = instanceRole(
             name,
             pulumi.all([args.databaseSecretArn, accountId]).apply(([secretArn, account]) =>
@@ -172,6 +189,7 @@ export class WebTier extends pulumi.ComponentResource {
             APP_PARAMETER_PATH: args.appParameterPath,
             HEALTH_CHECK_PATH: args.healthCheckPath,
             APP_PORT: WEB_PORT,
+            CLOUDWATCH_AGENT_PARAMETER: args.cloudWatchAgentParameter,
         });
         const subnetIds = pulumi.output(args.privateSubnetIds);
         this.instanceIds = [];
@@ -305,62 +323,30 @@ export class WebTier extends pulumi.ComponentResource {
     }
 
     private createSecurityGroupRules(name: string, args: WebTierArgs, https: boolean, tags: Tags): void {
-        const parent = { parent: this };
         const listenerPorts = https ? [80, 443] : [80];
         for (const port of listenerPorts) {
-            new aws.vpc.SecurityGroupIngressRule(
+            ingressRule(
                 `${name}-lb-in-${port}`,
                 {
                     securityGroupId: args.loadBalancerSecurityGroupId,
+                    ports: { from: port },
+                    peer: { cidr: "0.0.0.0/0" },
                     description: `Clients on ${port} from the internet`,
-                    ipProtocol: "tcp",
-                    fromPort: port,
-                    toPort: port,
-                    cidrIpv4: "0.0.0.0/0",
                     tags,
                 },
-                parent,
+                this,
             );
         }
-        new aws.vpc.SecurityGroupEgressRule(
-            `${name}-lb-out-web`,
-            {
-                securityGroupId: args.loadBalancerSecurityGroupId,
-                description: "To the web servers",
-                ipProtocol: "tcp",
-                fromPort: WEB_PORT,
-                toPort: WEB_PORT,
-                referencedSecurityGroupId: args.webSecurityGroupId,
-                tags,
-            },
-            parent,
+        allowClients(
+            `${name}-servers`,
+            args.webSecurityGroupId,
+            [args.loadBalancerSecurityGroupId],
+            { from: WEB_PORT },
+            "HTTP",
+            tags,
+            this,
         );
-        new aws.vpc.SecurityGroupIngressRule(
-            `${name}-web-in-lb`,
-            {
-                securityGroupId: args.webSecurityGroupId,
-                description: "From the load balancer only",
-                ipProtocol: "tcp",
-                fromPort: WEB_PORT,
-                toPort: WEB_PORT,
-                referencedSecurityGroupId: args.loadBalancerSecurityGroupId,
-                tags,
-            },
-            parent,
-        );
-        new aws.vpc.SecurityGroupEgressRule(
-            `${name}-web-out-https`,
-            {
-                securityGroupId: args.webSecurityGroupId,
-                description: "AWS APIs and package repositories over HTTPS",
-                ipProtocol: "tcp",
-                fromPort: 443,
-                toPort: 443,
-                cidrIpv4: "0.0.0.0/0",
-                tags,
-            },
-            parent,
-        );
+        allowHttpsOut(`${name}-web-out-https`, args.webSecurityGroupId, tags, this);
     }
 }
 

@@ -1,8 +1,9 @@
 /**
- * data: self-managed MySQL on EC2 (the primary), its data on a separate,
- * protected, encrypted gp3 volume with scheduled snapshots, its credentials
- * generated here and kept in Secrets Manager, and `db.<zone>`, the name
- * applications use, pointing at the primary.
+ * data: self-managed MySQL on EC2 (a primary and, by config, a GTID replica in
+ * another AZ), each server's data on its own protected, encrypted gp3 volume
+ * with scheduled snapshots, credentials generated here and kept in Secrets
+ * Manager, and the names applications use: `db.<zone>` for the primary and
+ * `db-read.<zone>` for the replica.
  *
  * Safety: the data volume is protected and outlives the instance; the instance
  * ignores AMI and user-data drift so that a newer AMI never replaces the
@@ -11,7 +12,16 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { METADATA_OPTIONS, al2023AmiId, instanceRole, readSecretsPolicy, rootVolume } from "./shared/ec2";
+import {
+    METADATA_OPTIONS,
+    al2023AmiId,
+    instanceRole,
+    putMetricsStatement,
+    readSecretsPolicy,
+    rootVolume,
+} from "./shared/ec2";
+import { allowClients, allowHttpsOut, allowPeers } from "./shared/rules";
+import { METRIC_NAMESPACES } from "./shared/telemetry";
 import { Tags, componentTags } from "./shared/tags";
 import { renderUserData } from "./userdata/render";
 
@@ -20,8 +30,13 @@ export const MYSQL_PORT = 3306;
 /** Device name in the attachment; on Nitro instances the script finds the volume by id instead. */
 export const DATA_DEVICE_NAME = "/dev/sdf";
 
-/** server_id of the primary; each server of a replication topology needs its own. */
-export const PRIMARY_SERVER_ID = 1;
+/** The self-managed servers: where each one runs and its unique server_id. */
+export const MYSQL_SERVERS = {
+    primary: { azIndex: 0, serverId: 1 },
+    replica: { azIndex: 1, serverId: 2 },
+} as const;
+
+export type MysqlRole = keyof typeof MYSQL_SERVERS;
 
 /** Tag whose value selects the volumes of one stack for the snapshot policy. */
 export const SNAPSHOT_TAG = "scale-tiers:snapshots";
@@ -54,12 +69,33 @@ export interface DatabaseArgs {
     zoneName: string;
     /** Value of the snapshot-selection tag, unique per stack in an account. */
     snapshotSelector: string;
+    /** Run a replica of this type in the second AZ; absent: no replica. */
+    replica?: { instanceType: string };
+    /** The server `db.<zone>` points at: the primary, or the replica after a failover. */
+    writer: MysqlRole;
+    /** Stack name, the dimension of the replication metrics. */
+    stackName: string;
+    /** SSM parameter the servers' CloudWatch agent config is pulled from (it may not exist yet). */
+    cloudWatchAgentParameter: string;
     tags: Tags;
 }
 
-/** The DNS name applications use for the primary. */
+/** The DNS name applications use for writes. */
 export function databaseHostName(zoneName: string): string {
     return `db.${zoneName}`;
+}
+
+/** The DNS name applications use for reads from the replica. */
+export function readHostName(zoneName: string): string {
+    return `db-read.${zoneName}`;
+}
+
+/**
+ * The self-managed primary, whatever `db.<zone>` points at: the replica's
+ * replication source (and later AWS DMS's source) follow this name.
+ */
+export function primaryHostName(zoneName: string): string {
+    return `mysql-primary.${zoneName}`;
 }
 
 /** The Data Lifecycle Manager schedule: a name DLM accepts, and the create and retain rules. */
@@ -76,6 +112,11 @@ export function snapshotSchedule(
     };
 }
 
+interface GeneratedSecret {
+    readonly arn: pulumi.Output<string>;
+    readonly version: aws.secretsmanager.SecretVersion;
+}
+
 export class Database extends pulumi.ComponentResource {
     /** `db.<zone>`: what applications connect to. */
     public readonly host: string;
@@ -84,9 +125,16 @@ export class Database extends pulumi.ComponentResource {
     public readonly appSecretArn: pulumi.Output<string>;
     /** Secret with root's credentials, for operators only. */
     public readonly rootSecretArn: pulumi.Output<string>;
+    /** Secret of the replication user, which the primary creates from its first boot. */
+    public readonly replicationSecretArn: pulumi.Output<string>;
     public readonly primaryInstanceId: pulumi.Output<string>;
     public readonly primaryPrivateIp: pulumi.Output<string>;
     public readonly dataVolumeId: pulumi.Output<string>;
+    /** `db-read.<zone>` when there is a replica. */
+    public readonly readHost?: string;
+    public readonly replicaInstanceId?: pulumi.Output<string>;
+    /** Name of the servers' instance role, for monitoring to extend. */
+    public readonly roleName: pulumi.Output<string>;
 
     constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("scale-tiers:data:Database", name, {}, opts);
@@ -111,15 +159,93 @@ export class Database extends pulumi.ComponentResource {
             host: this.host,
             port: MYSQL_PORT,
         }));
+        const replicationSecret = this.createSecret(
+            `${name}-replication`,
+            "MySQL replication user",
+            tags,
+            (password) => ({
+                username: "repl",
+                password,
+            }),
+        );
         this.rootSecretArn = rootSecret.arn;
         this.appSecretArn = appSecret.arn;
+        this.replicationSecretArn = replicationSecret.arn;
 
-        const { profile } = instanceRole(name, readSecretsPolicy([rootSecret.arn, appSecret.arn]), tags, this);
+        const { role, profile } = instanceRole(
+            name,
+            readSecretsPolicy(
+                [rootSecret.arn, appSecret.arn, replicationSecret.arn],
+                [putMetricsStatement(METRIC_NAMESPACES.mysql)],
+            ),
+            tags,
+            this,
+        );
+        this.roleName = role.name;
 
-        const availabilityZone = args.availabilityZones[0];
-        const primaryName = `${name}-primary`;
-        const dataVolume = new aws.ebs.Volume(
-            `${primaryName}-data`,
+        const server = (mysqlRole: MysqlRole, instanceType: string) =>
+            this.createServer(name, mysqlRole, instanceType, args, tags, profile, {
+                rootSecret,
+                appSecret,
+                replicationSecret,
+            });
+        const primary = server("primary", args.instanceType);
+        this.primaryInstanceId = primary.instance.id;
+        this.primaryPrivateIp = primary.instance.privateIp;
+        this.dataVolumeId = primary.volume.id;
+
+        const record = (recordName: string, host: string, instance: aws.ec2.Instance) =>
+            new aws.route53.Record(
+                recordName,
+                { zoneId: args.zoneId, name: host, type: "A", ttl: 60, records: [instance.privateIp] },
+                parent,
+            );
+        record(`${name}-primary-dns`, primaryHostName(args.zoneName), primary.instance);
+
+        let writer = primary.instance;
+        if (args.replica) {
+            const replica = server("replica", args.replica.instanceType);
+            this.replicaInstanceId = replica.instance.id;
+            this.readHost = readHostName(args.zoneName);
+            record(`${name}-read-dns`, this.readHost, replica.instance);
+            if (args.writer === "replica") {
+                writer = replica.instance;
+            }
+        }
+        record(`${name}-dns`, this.host, writer);
+
+        this.createSnapshotPolicy(name, args, tags);
+        this.createSecurityGroupRules(name, args, tags);
+
+        this.registerOutputs({
+            host: this.host,
+            readHost: this.readHost,
+            appSecretArn: this.appSecretArn,
+            primaryInstanceId: this.primaryInstanceId,
+            replicaInstanceId: this.replicaInstanceId,
+            dataVolumeId: this.dataVolumeId,
+        });
+    }
+
+    /**
+     * One MySQL server: its protected data volume in the server's AZ, the
+     * instance, and the attachment. The boot script sets the server up for its
+     * role (a replica clones the primary and replicates by GTID).
+     */
+    private createServer(
+        name: string,
+        mysqlRole: MysqlRole,
+        instanceType: string,
+        args: DatabaseArgs,
+        tags: Tags,
+        profile: aws.iam.InstanceProfile,
+        secrets: Record<"rootSecret" | "appSecret" | "replicationSecret", GeneratedSecret>,
+    ) {
+        const { azIndex, serverId } = MYSQL_SERVERS[mysqlRole];
+        const availabilityZone = args.availabilityZones[azIndex];
+        const serverName = `${name}-${mysqlRole}`;
+        const volume = new aws.ebs.Volume(
+            `${serverName}-data`,
             {
                 availabilityZone,
                 type: "gp3",
@@ -128,34 +254,37 @@ export class Database extends pulumi.ComponentResource {
                 throughput: args.dataVolume.throughputMiBps,
                 encrypted: true,
                 finalSnapshot: true,
-                tags: { ...tags, Name: `${primaryName}-data`, [SNAPSHOT_TAG]: args.snapshotSelector },
+                tags: { ...tags, Name: `${serverName}-data`, [SNAPSHOT_TAG]: args.snapshotSelector },
             },
             // The database lives here: never deleted or replaced by a deployment.
             { parent: this, protect: true },
         );
-        this.dataVolumeId = dataVolume.id;
-
         const userDataBase64 = pulumi
-            .all([dataVolume.id, rootSecret.arn, appSecret.arn])
-            .apply(([volumeId, rootSecretArn, appSecretArn]) =>
+            .all([volume.id, secrets.rootSecret.arn, secrets.appSecret.arn, secrets.replicationSecret.arn])
+            .apply(([volumeId, rootSecretArn, appSecretArn, replicationSecretArn]) =>
                 renderUserData("mysql", {
                     AWS_REGION_NAME: args.region,
                     DATA_VOLUME_ID: volumeId,
                     DATA_DEVICE_NAME,
                     MYSQL_MAJOR_VERSION: args.mysqlVersion,
-                    MYSQL_SERVER_ID: PRIMARY_SERVER_ID,
+                    MYSQL_SERVER_ID: serverId,
+                    MYSQL_ROLE: mysqlRole,
+                    PRIMARY_HOST: primaryHostName(args.zoneName),
                     BINLOG_RETENTION_SECONDS: args.binlogRetentionHours * 3600,
                     ROOT_SECRET_ARN: rootSecretArn,
                     APP_SECRET_ARN: appSecretArn,
+                    REPLICATION_SECRET_ARN: replicationSecretArn,
+                    CLOUDWATCH_AGENT_PARAMETER: args.cloudWatchAgentParameter,
+                    STACK_NAME: args.stackName,
                 }),
             );
-        const primary = new aws.ec2.Instance(
-            primaryName,
+        const instance = new aws.ec2.Instance(
+            serverName,
             {
-                ami: al2023AmiId(args.instanceType, parent),
-                instanceType: args.instanceType,
+                ami: al2023AmiId(instanceType, { parent: this }),
+                instanceType,
                 availabilityZone,
-                subnetId: pulumi.output(args.privateSubnetIds).apply((ids) => ids[0]),
+                subnetId: pulumi.output(args.privateSubnetIds).apply((ids) => ids[azIndex]),
                 vpcSecurityGroupIds: [args.databaseSecurityGroupId],
                 iamInstanceProfile: profile.name,
                 associatePublicIpAddress: false,
@@ -163,25 +292,22 @@ export class Database extends pulumi.ComponentResource {
                 rootBlockDevice: rootVolume(30, tags),
                 monitoring: true,
                 userDataBase64,
-                tags: { ...tags, Name: primaryName, role: "mysql-primary" },
+                tags: { ...tags, Name: serverName, role: `mysql-${mysqlRole}` },
             },
             {
                 parent: this,
-                // A newer AMI or an edited script must not replace the database server; the
+                // A newer AMI or an edited script must not replace a database server; the
                 // script is idempotent and is re-run through Session Manager instead.
                 ignoreChanges: ["ami", "userDataBase64"],
-                // The script reads both secrets at boot.
-                dependsOn: [rootSecret.version, appSecret.version],
+                // The script reads the secrets at boot.
+                dependsOn: [secrets.rootSecret.version, secrets.appSecret.version, secrets.replicationSecret.version],
             },
         );
-        this.primaryInstanceId = primary.id;
-        this.primaryPrivateIp = primary.privateIp;
-
         new aws.ec2.VolumeAttachment(
-            `${primaryName}-data-attachment`,
+            `${serverName}-data-attachment`,
             {
-                instanceId: primary.id,
-                volumeId: dataVolume.id,
+                instanceId: instance.id,
+                volumeId: volume.id,
                 deviceName: DATA_DEVICE_NAME,
                 // mysqld stops cleanly before the volume moves to a replacement instance.
                 stopInstanceBeforeDetaching: true,
@@ -189,22 +315,7 @@ export class Database extends pulumi.ComponentResource {
             // A volume attaches to one instance at a time: detach from the old server first.
             { parent: this, deleteBeforeReplace: true },
         );
-
-        this.createSnapshotPolicy(name, args, tags);
-        this.createSecurityGroupRules(name, args, tags);
-
-        new aws.route53.Record(
-            `${name}-dns`,
-            { zoneId: args.zoneId, name: this.host, type: "A", ttl: 60, records: [primary.privateIp] },
-            parent,
-        );
-
-        this.registerOutputs({
-            host: this.host,
-            appSecretArn: this.appSecretArn,
-            primaryInstanceId: this.primaryInstanceId,
-            dataVolumeId: this.dataVolumeId,
-        });
+        return { instance, volume };
     }
 
     /** A generated password stored as a JSON secret; the plain text exists only as a Pulumi secret. */
@@ -213,7 +324,7 @@ export class Database extends pulumi.ComponentResource {
         description: string,
         tags: Tags,
         content: (password: string) => Record<string, string | number>,
-    ) {
+    ): GeneratedSecret {
         const parent = { parent: this };
         const password = new random.RandomPassword(
             `${name}-password`,
@@ -275,47 +386,26 @@ export class Database extends pulumi.ComponentResource {
     }
 
     private createSecurityGroupRules(name: string, args: DatabaseArgs, tags: Tags): void {
-        const parent = { parent: this };
-        args.clientSecurityGroupIds.forEach((clientSecurityGroupId, index) => {
-            new aws.vpc.SecurityGroupIngressRule(
-                `${name}-in-client-${index}`,
-                {
-                    securityGroupId: args.databaseSecurityGroupId,
-                    description: "MySQL from an application tier",
-                    ipProtocol: "tcp",
-                    fromPort: MYSQL_PORT,
-                    toPort: MYSQL_PORT,
-                    referencedSecurityGroupId: clientSecurityGroupId,
-                    tags,
-                },
-                parent,
-            );
-            new aws.vpc.SecurityGroupEgressRule(
-                `${name}-client-${index}-out`,
-                {
-                    securityGroupId: clientSecurityGroupId,
-                    description: "MySQL to the database servers",
-                    ipProtocol: "tcp",
-                    fromPort: MYSQL_PORT,
-                    toPort: MYSQL_PORT,
-                    referencedSecurityGroupId: args.databaseSecurityGroupId,
-                    tags,
-                },
-                parent,
-            );
-        });
-        new aws.vpc.SecurityGroupEgressRule(
-            `${name}-out-https`,
-            {
-                securityGroupId: args.databaseSecurityGroupId,
-                description: "AWS APIs and the MySQL package repository over HTTPS",
-                ipProtocol: "tcp",
-                fromPort: 443,
-                toPort: 443,
-                cidrIpv4: "0.0.0.0/0",
-                tags,
-            },
-            parent,
+        allowClients(
+            name,
+            args.databaseSecurityGroupId,
+            args.clientSecurityGroupIds,
+            { from: MYSQL_PORT },
+            "MySQL",
+            tags,
+            this,
         );
+        if (args.replica) {
+            // Replication and the replica's initial clone run over the MySQL port between the servers.
+            allowPeers(
+                `${name}-peers`,
+                args.databaseSecurityGroupId,
+                { from: MYSQL_PORT },
+                "MySQL replication and clone",
+                tags,
+                this,
+            );
+        }
+        allowHttpsOut(`${name}-out-https`, args.databaseSecurityGroupId, tags, this);
     }
 }

@@ -177,6 +177,9 @@ export async function evaluateStack(stack: string, options: EvaluateOptions = {}
         );
     }
 
+    // Components register their outputs after the stack's own outputs resolve; let every RPC land
+    // before the next evaluation resets the runtime.
+    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
     const urns = await Promise.all(captured.map((c) => awaitOutput(c.resource.urn)));
     const urnOf = new Map(captured.map((c, index) => [c.resource, urns[index]]));
     const seen = new Set<string>();

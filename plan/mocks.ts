@@ -59,7 +59,24 @@ function customOutputs(type: string, name: string, inputs: State, region: string
         case "aws:ec2/instance:Instance":
             return { arn, privateIp: mockPrivateIp(name), availabilityZone: inputs.availabilityZone ?? `${region}a` };
         case "aws:lb/loadBalancer:LoadBalancer":
-            return { arn, dnsName: `${name}-1234567890.${region}.elb.amazonaws.com` };
+            return {
+                arn,
+                arnSuffix: `app/${name}/0123456789abcdef`,
+                dnsName: `${name}-1234567890.${region}.elb.amazonaws.com`,
+            };
+        case "aws:lb/targetGroup:TargetGroup":
+            return { arn, arnSuffix: `targetgroup/${name}/0123456789abcdef` };
+        case "aws:cloudwatch/dashboard:Dashboard":
+            return { arn, dashboardName: inputs.dashboardName };
+        case "tls:index/privateKey:PrivateKey":
+            return { privateKeyPem: `-----BEGIN PRIVATE KEY-----\nmock-key-${name}\n-----END PRIVATE KEY-----\n` };
+        case "tls:index/selfSignedCert:SelfSignedCert":
+        case "tls:index/locallySignedCert:LocallySignedCert":
+            return { certPem: `-----BEGIN CERTIFICATE-----\nmock-cert-${name}\n-----END CERTIFICATE-----\n` };
+        case "tls:index/certRequest:CertRequest":
+            return {
+                certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\nmock-${name}\n-----END CERTIFICATE REQUEST-----\n`,
+            };
         case "aws:route53/zone:Zone":
             return { arn, zoneId: `Z${digest(name).slice(0, 12).toUpperCase()}` };
         case "aws:secretsmanager/secret:Secret":

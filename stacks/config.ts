@@ -13,7 +13,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { AWS_RESERVED_RANGE, PRIVATE_RANGES, contains, overlaps, parseCidr } from "../components/shared/cidr";
-import { instanceTypeProblem } from "../components/shared/instance-types";
+import { instanceTypeProblem, memoryGiB } from "../components/shared/instance-types";
 import { ConfigError, Json, ObjectReader, Problems } from "./schema";
 
 export const PROJECT = "scale-tiers";
@@ -23,6 +23,9 @@ export type NatGatewayStrategy = "Single" | "OnePerAz";
 export const NAT_GATEWAY_STRATEGIES: readonly NatGatewayStrategy[] = ["Single", "OnePerAz"];
 
 export type MysqlVersion = "8.0" | "8.4";
+
+export type MysqlRole = "primary" | "replica";
+export const MYSQL_ROLES: readonly MysqlRole[] = ["primary", "replica"];
 export const MYSQL_VERSIONS: readonly MysqlVersion[] = ["8.4", "8.0"];
 
 /** Retention periods CloudWatch Logs accepts, in days. */
@@ -96,6 +99,14 @@ export interface SnapshotConfig {
     readonly retainCount: number;
 }
 
+/** `database.replica`: a read replica of the self-managed primary, in the second AZ. */
+export interface ReplicaConfig {
+    /** Run the replica. Default false. */
+    readonly enabled: boolean;
+    /** EC2 instance type; it should match the primary's so it can take over. Default: the primary's. */
+    readonly instanceType: string;
+}
+
 /** `database`: self-managed MySQL on EC2. */
 export interface DatabaseConfig {
     /** EC2 instance type of the MySQL server. Default `r7i.large`. */
@@ -106,6 +117,66 @@ export interface DatabaseConfig {
     readonly snapshots: SnapshotConfig;
     /** Hours binary logs are kept; replicas and AWS DMS need at least 24. Default 168. */
     readonly binlogRetentionHours: number;
+    readonly replica: ReplicaConfig;
+    /**
+     * Which server `db.<zone>` sends writes to: `primary`, or `replica` after a
+     * manual failover (docs/tier150k.md). Default `primary`.
+     */
+    readonly writer: MysqlRole;
+}
+
+/** `memcached`: memcached nodes on EC2 for the web tier. */
+export interface MemcachedConfig {
+    /** Run the nodes. Default false. */
+    readonly enabled: boolean;
+    /** Nodes, spread round-robin over the AZs. Default 2. */
+    readonly nodeCount: number;
+    /** EC2 instance type of each node. Default `r7i.large`. */
+    readonly instanceType: string;
+    /** Memory memcached may use per node, MiB; must leave 1 GiB to the system. Default 12288. */
+    readonly memoryMiB: number;
+    /** Maximum simultaneous connections per node. Default 4096. */
+    readonly maxConnections: number;
+}
+
+/** `rabbitmq`: a RabbitMQ cluster on EC2. */
+export interface RabbitmqConfig {
+    /** Run the cluster. Default false. */
+    readonly enabled: boolean;
+    /** Nodes: 1, or 3 to 7 so that quorum queues survive the loss of a node. Default 3. */
+    readonly nodeCount: number;
+    /** EC2 instance type of each node. Default `m7i.large`. */
+    readonly instanceType: string;
+    /** gp3 data volume per node, GiB. Default 100. */
+    readonly dataVolumeGiB: number;
+    /**
+     * CIDR blocks allowed to the management UI (15672) besides the VPC itself,
+     * e.g. a VPN range. Never 0.0.0.0/0. Default none.
+     */
+    readonly managementCidrs: readonly string[];
+    /** AMQP over TLS on 5671 (plain 5672 closed), with a private CA made by the program. Default false. */
+    readonly tls: boolean;
+}
+
+/** `monitoring.alarms`: thresholds. */
+export interface AlarmThresholds {
+    /** Target response time (p95) that raises the alarm, seconds. Default 1. */
+    readonly targetResponseSeconds: number;
+    /** Replica lag that raises the alarm, seconds. Default 60. */
+    readonly replicationLagSeconds: number;
+    /** Ready messages over all queues that raise the alarm. Default 10000. */
+    readonly queueDepth: number;
+    /** memcached evictions in 5 minutes, over all nodes, that raise the alarm. Default 1000. */
+    readonly cacheEvictions: number;
+}
+
+/** `monitoring`: CloudWatch agent, log groups, alarms, alarm topic and dashboard. */
+export interface MonitoringConfig {
+    /** Turn monitoring on. Default false. */
+    readonly enabled: boolean;
+    /** E-mail addresses subscribed to the alarm topic (each must confirm). Default none. */
+    readonly alarmEmails: readonly string[];
+    readonly alarms: AlarmThresholds;
 }
 
 export interface StackConfig {
@@ -119,6 +190,9 @@ export interface StackConfig {
     readonly loadBalancer: LoadBalancerConfig;
     readonly web: WebConfig;
     readonly database: DatabaseConfig;
+    readonly memcached: MemcachedConfig;
+    readonly rabbitmq: RabbitmqConfig;
+    readonly monitoring: MonitoringConfig;
 }
 
 /** What Pulumi hands the program: every config value as a string, keyed `namespace:key`. */
@@ -323,13 +397,136 @@ function readDatabase(reader: ObjectReader): DatabaseConfig {
         );
     }
     snapshotsReader.rejectUnknown();
+    const primaryType = instanceType(reader, "instanceType", "r7i.large");
+    const replicaReader = reader.object("replica");
+    const replica: ReplicaConfig = {
+        enabled: replicaReader.boolean("enabled", false),
+        instanceType: instanceType(replicaReader, "instanceType", primaryType),
+    };
+    replicaReader.rejectUnknown();
     const config: DatabaseConfig = {
-        instanceType: instanceType(reader, "instanceType", "r7i.large"),
+        instanceType: primaryType,
         mysqlVersion: reader.oneOf("mysqlVersion", MYSQL_VERSIONS, "8.4"),
         dataVolume,
         snapshots,
         binlogRetentionHours: reader.integer("binlogRetentionHours", { default: 168, min: 24, max: 720 }),
+        replica,
+        writer: reader.oneOf("writer", MYSQL_ROLES, "primary"),
     };
+    if (config.writer === "replica" && !replica.enabled) {
+        reader.problem(
+            "writer",
+            "is replica, but there is no replica to fail over to",
+            "set database.replica.enabled: true, or writer: primary",
+        );
+    }
+    reader.rejectUnknown();
+    return config;
+}
+
+/** Memory a cache node must leave to the operating system and memcached's own overhead. */
+const SYSTEM_RESERVE_MIB = 1024;
+
+function readMemcached(reader: ObjectReader): MemcachedConfig {
+    const config: MemcachedConfig = {
+        enabled: reader.boolean("enabled", false),
+        nodeCount: reader.integer("nodeCount", { default: 2, min: 1, max: 20 }),
+        instanceType: instanceType(reader, "instanceType", "r7i.large"),
+        memoryMiB: reader.integer("memoryMiB", { default: 12288, min: 64, max: 1048576 }),
+        maxConnections: reader.integer("maxConnections", { default: 4096, min: 1024, max: 65536 }),
+    };
+    const available = memoryGiB(config.instanceType);
+    if (available !== undefined && config.memoryMiB > available * 1024 - SYSTEM_RESERVE_MIB) {
+        reader.problem(
+            "memoryMiB",
+            `${config.memoryMiB} MiB does not fit on ${config.instanceType} (${available} GiB) with ${SYSTEM_RESERVE_MIB} MiB left to the system`,
+            `lower memoryMiB to at most ${available * 1024 - SYSTEM_RESERVE_MIB} or pick a larger instance type`,
+        );
+    }
+    reader.rejectUnknown();
+    return config;
+}
+
+function managementCidrProblem(cidr: string): string | undefined {
+    const parsed = parseCidr(cidr);
+    if (typeof parsed === "string") {
+        return parsed;
+    }
+    return parsed.prefix < 8
+        ? `"${cidr}" opens the management UI to a /${parsed.prefix}, far beyond an admin network`
+        : undefined;
+}
+
+function readRabbitmq(reader: ObjectReader): RabbitmqConfig {
+    const nodeCount = reader.integer("nodeCount", { default: 3, min: 1, max: 7 });
+    if (nodeCount === 2) {
+        reader.problem(
+            "nodeCount",
+            "2 nodes cannot keep a quorum when one fails, so quorum queues would stop",
+            "use 1 (no redundancy) or 3 to 7",
+        );
+    }
+    const managementCidrs = reader.stringArray(
+        "managementCidrs",
+        "list admin or VPN CIDR blocks, e.g. [10.8.0.0/16]",
+        [],
+    );
+    managementCidrs.forEach((cidr) => {
+        const problem = managementCidrProblem(cidr);
+        if (problem) {
+            reader.problem(
+                "managementCidrs",
+                problem,
+                "list admin or VPN CIDR blocks such as 10.8.0.0/16, never 0.0.0.0/0",
+            );
+        }
+    });
+    const config: RabbitmqConfig = {
+        enabled: reader.boolean("enabled", false),
+        nodeCount,
+        instanceType: instanceType(reader, "instanceType", "m7i.large"),
+        dataVolumeGiB: reader.integer("dataVolumeGiB", { default: 100, min: 20, max: 16384 }),
+        managementCidrs,
+        tls: reader.boolean("tls", false),
+    };
+    // The nodes raise RabbitMQ's disk alarm (and stop publishers) when free disk falls below their RAM.
+    const memory = memoryGiB(config.instanceType);
+    if (memory !== undefined && config.dataVolumeGiB < 2 * memory) {
+        reader.problem(
+            "dataVolumeGiB",
+            `${config.dataVolumeGiB} GiB is less than twice the ${memory} GiB of ${config.instanceType}; RabbitMQ blocks publishers when free disk drops below its RAM`,
+            `set it to at least ${2 * memory}`,
+        );
+    }
+    reader.rejectUnknown();
+    return config;
+}
+
+const EMAIL = /^[^@\s]+@[^@\s]+\.[a-z]{2,}$/i;
+
+function readMonitoring(reader: ObjectReader): MonitoringConfig {
+    const alarmEmails = reader.stringArray("alarmEmails", "list e-mail addresses", []);
+    alarmEmails
+        .filter((email) => !EMAIL.test(email))
+        .forEach((email) =>
+            reader.problem("alarmEmails", `"${email}" is not an e-mail address`, "list addresses like ops@example.com"),
+        );
+    const alarmsReader = reader.object("alarms");
+    const alarms: AlarmThresholds = {
+        targetResponseSeconds: alarmsReader.integer("targetResponseSeconds", { default: 1, min: 1, max: 60 }),
+        replicationLagSeconds: alarmsReader.integer("replicationLagSeconds", { default: 60, min: 1, max: 86400 }),
+        queueDepth: alarmsReader.integer("queueDepth", { default: 10000, min: 1, max: 100000000 }),
+        cacheEvictions: alarmsReader.integer("cacheEvictions", { default: 1000, min: 1, max: 100000000 }),
+    };
+    alarmsReader.rejectUnknown();
+    const config: MonitoringConfig = { enabled: reader.boolean("enabled", false), alarmEmails, alarms };
+    if (!config.enabled && alarmEmails.length > 0) {
+        reader.problem(
+            "alarmEmails",
+            "lists subscribers while monitoring is off",
+            "set monitoring.enabled: true, or remove alarmEmails",
+        );
+    }
     reader.rejectUnknown();
     return config;
 }
@@ -358,6 +555,9 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
         loadBalancer: readLoadBalancer(top.object("loadBalancer"), region),
         web: readWeb(top.object("web")),
         database: readDatabase(top.object("database")),
+        memcached: readMemcached(top.object("memcached")),
+        rabbitmq: readRabbitmq(top.object("rabbitmq")),
+        monitoring: readMonitoring(top.object("monitoring")),
     };
     top.rejectUnknown();
     if (problems.all.length > 0) {

@@ -6,20 +6,29 @@
  * on the tier or on a switch, or growing a stack would replace its data.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { Cache } from "../components/cache";
 import { appParameterPath, WebTier } from "../components/compute";
 import { Database } from "../components/data";
+import { Messaging } from "../components/messaging";
 import { Network } from "../components/network";
+import { Observability, WatchedServer } from "../components/observability";
 import { baseTags } from "../components/shared/tags";
+import { ServerRole, agentParameterName } from "../components/shared/telemetry";
 import { StackConfig } from "./config";
 
 export interface Platform {
     readonly network: Network;
     readonly database: Database;
+    readonly cache?: Cache;
+    readonly messaging?: Messaging;
     readonly web: WebTier;
+    readonly observability?: Observability;
 }
 
 export function buildPlatform(config: StackConfig): Platform {
     const tags = baseTags(config.project, config.stack);
+    // Fixed names, whether monitoring is on or not: servers look for their agent config there.
+    const agentParameter = (role: ServerRole) => agentParameterName(config.project, config.stack, role);
     const network = new Network("network", {
         region: config.region,
         vpcCidr: config.network.vpcCidr,
@@ -29,13 +38,14 @@ export function buildPlatform(config: StackConfig): Platform {
         logRetentionDays: config.network.logRetentionDays,
         tags,
     });
+    const webSecurityGroupId = network.securityGroups.web.id;
 
     const database = new Database("db", {
         region: config.region,
         privateSubnetIds: network.privateSubnetIds,
         availabilityZones: network.availabilityZones,
         databaseSecurityGroupId: network.securityGroups.database.id,
-        clientSecurityGroupIds: [network.securityGroups.web.id],
+        clientSecurityGroupIds: [webSecurityGroupId],
         instanceType: config.database.instanceType,
         mysqlVersion: config.database.mysqlVersion,
         dataVolume: config.database.dataVolume,
@@ -44,8 +54,50 @@ export function buildPlatform(config: StackConfig): Platform {
         zoneId: network.zoneId,
         zoneName: network.zoneName,
         snapshotSelector: `${config.project}-${config.stack}-mysql`,
+        replica: config.database.replica.enabled ? { instanceType: config.database.replica.instanceType } : undefined,
+        writer: config.database.writer,
+        stackName: config.stack,
+        cloudWatchAgentParameter: agentParameter("mysql"),
         tags,
     });
+
+    const cache = config.memcached.enabled
+        ? new Cache("cache", {
+              region: config.region,
+              vpcId: network.vpcId,
+              privateSubnetIds: network.privateSubnetIds,
+              availabilityZoneCount: network.availabilityZones.length,
+              clientSecurityGroupIds: [webSecurityGroupId],
+              nodeCount: config.memcached.nodeCount,
+              instanceType: config.memcached.instanceType,
+              memoryMiB: config.memcached.memoryMiB,
+              maxConnections: config.memcached.maxConnections,
+              stackName: config.stack,
+              cloudWatchAgentParameter: agentParameter("memcached"),
+              tags,
+          })
+        : undefined;
+
+    const messaging = config.rabbitmq.enabled
+        ? new Messaging("mq", {
+              region: config.region,
+              vpcId: network.vpcId,
+              vpcCidr: network.vpcCidr,
+              privateSubnetIds: network.privateSubnetIds,
+              availabilityZones: network.availabilityZones,
+              clientSecurityGroupIds: [webSecurityGroupId],
+              nodeCount: config.rabbitmq.nodeCount,
+              instanceType: config.rabbitmq.instanceType,
+              dataVolumeGiB: config.rabbitmq.dataVolumeGiB,
+              managementCidrs: config.rabbitmq.managementCidrs,
+              tls: config.rabbitmq.tls,
+              zoneId: network.zoneId,
+              zoneName: network.zoneName,
+              stackName: config.stack,
+              cloudWatchAgentParameter: agentParameter("rabbitmq"),
+              tags,
+          })
+        : undefined;
 
     const web = new WebTier("web", {
         region: config.region,
@@ -54,7 +106,7 @@ export function buildPlatform(config: StackConfig): Platform {
         privateSubnetIds: network.privateSubnetIds,
         availabilityZoneCount: network.availabilityZones.length,
         loadBalancerSecurityGroupId: network.securityGroups.loadBalancer.id,
-        webSecurityGroupId: network.securityGroups.web.id,
+        webSecurityGroupId,
         instanceCount: config.web.instanceCount,
         instanceType: config.web.instanceType,
         rootVolumeGiB: config.web.rootVolumeGiB,
@@ -66,18 +118,73 @@ export function buildPlatform(config: StackConfig): Platform {
         appParameterPath: appParameterPath(config.project, config.stack),
         databaseHost: database.host,
         databaseSecretArn: database.appSecretArn,
+        cacheNodes: cache?.nodeList,
+        amqpHost: messaging?.host,
+        cloudWatchAgentParameter: agentParameter("web"),
         tags,
     });
 
-    return { network, database, web };
+    const observability = config.monitoring.enabled
+        ? new Observability("monitoring", {
+              project: config.project,
+              stack: config.stack,
+              region: config.region,
+              logRetentionDays: config.network.logRetentionDays,
+              alarmEmails: config.monitoring.alarmEmails,
+              roles: [
+                  { role: "web", roleName: web.roleName },
+                  { role: "mysql", roleName: database.roleName },
+                  ...(cache ? [{ role: "memcached" as const, roleName: cache.roleName }] : []),
+                  ...(messaging ? [{ role: "rabbitmq" as const, roleName: messaging.roleName }] : []),
+              ],
+              loadBalancerArnSuffix: web.loadBalancerArnSuffix,
+              targetGroupArnSuffix: web.targetGroupArnSuffix,
+              statefulServers: statefulServers(database, messaging),
+              replica: database.replicaInstanceId !== undefined,
+              rabbitmqNodes: messaging?.instanceIds.length,
+              memcached: cache !== undefined,
+              thresholds: config.monitoring.alarms,
+              tags,
+          })
+        : undefined;
+
+    return { network, database, cache, messaging, web, observability };
 }
 
-/** The stack outputs: where to reach the service, and where its database and secret are. */
-export function stackOutputs(platform: Platform) {
-    return {
+/** The servers whose loss loses data or a quorum: watched closely, and recovered by EC2 when their host fails. */
+function statefulServers(database: Database, messaging?: Messaging): WatchedServer[] {
+    const servers: WatchedServer[] = [
+        { label: "db-primary", instanceId: database.primaryInstanceId, dataPath: "/data/mysql", recover: true },
+    ];
+    if (database.replicaInstanceId) {
+        servers.push({
+            label: "db-replica",
+            instanceId: database.replicaInstanceId,
+            dataPath: "/data/mysql",
+            recover: true,
+        });
+    }
+    messaging?.instanceIds.forEach((instanceId, index) =>
+        servers.push({ label: `mq-${index}`, instanceId, dataPath: "/data/rabbitmq", recover: true }),
+    );
+    return servers;
+}
+
+/** The stack outputs: where to reach the service, and where its data and secrets are (ARNs, never values). */
+export function stackOutputs(platform: Platform): Record<string, pulumi.Output<unknown>> {
+    const outputs: Record<string, pulumi.Output<unknown> | undefined> = {
         loadBalancerUrl: platform.web.url,
         vpcId: platform.network.vpcId,
         databaseDnsName: pulumi.output(platform.database.host),
         databaseSecretArn: platform.database.appSecretArn,
+        databaseReadDnsName: platform.database.readHost ? pulumi.output(platform.database.readHost) : undefined,
+        cacheNodes: platform.cache?.nodeList,
+        brokerDnsName: platform.messaging ? pulumi.output(platform.messaging.host) : undefined,
+        brokerAdminSecretArn: platform.messaging?.adminSecretArn,
+        alarmTopicArn: platform.observability?.alarmTopicArn,
+        dashboardName: platform.observability?.dashboardName,
     };
+    return Object.fromEntries(
+        Object.entries(outputs).filter((entry): entry is [string, pulumi.Output<unknown>] => entry[1] !== undefined),
+    );
 }

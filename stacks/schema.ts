@@ -152,8 +152,12 @@ export class ObjectReader {
         return raw as T;
     }
 
-    stringArray(field: string, fix: string): string[] {
+    /** A list of strings; a missing one takes `fallback` when given, else is a problem. */
+    stringArray(field: string, fix: string, fallback?: string[]): string[] {
         const raw = this.take(field);
+        if (raw === undefined && fallback !== undefined) {
+            return fallback;
+        }
         if (!Array.isArray(raw) || raw.some((item) => typeof item !== "string")) {
             this.problems.add(this.key(field), `must be a list of strings, got ${describe(raw)}`, fix);
             return [];

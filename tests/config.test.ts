@@ -51,6 +51,28 @@ describe("stack config", () => {
             dataVolume: { sizeGiB: 100, iops: 3000, throughputMiBps: 125 },
             snapshots: { intervalHours: 24, retainCount: 7 },
             binlogRetentionHours: 168,
+            replica: { enabled: false, instanceType: "r7i.large" },
+            writer: "primary",
+        });
+        expect(config.memcached).to.deep.equal({
+            enabled: false,
+            nodeCount: 2,
+            instanceType: "r7i.large",
+            memoryMiB: 12288,
+            maxConnections: 4096,
+        });
+        expect(config.rabbitmq).to.deep.equal({
+            enabled: false,
+            nodeCount: 3,
+            instanceType: "m7i.large",
+            dataVolumeGiB: 100,
+            managementCidrs: [],
+            tls: false,
+        });
+        expect(config.monitoring).to.deep.equal({
+            enabled: false,
+            alarmEmails: [],
+            alarms: { targetResponseSeconds: 1, replicationLagSeconds: 60, queueDepth: 10000, cacheEvictions: 1000 },
         });
         expect(config.loadBalancer).to.deep.equal({
             deletionProtection: true,
@@ -227,6 +249,61 @@ describe("stack config", () => {
                 "a bad region",
                 { ...stackConfig("tier30k"), "aws:region": "korea" },
                 /aws:region: "korea" is not an AWS region name/,
+            ],
+            [
+                "a RabbitMQ cluster of two, which cannot keep a quorum",
+                withObject("rabbitmq", { enabled: true, nodeCount: 2 }),
+                /scale-tiers:rabbitmq\.nodeCount: 2 nodes cannot keep a quorum when one fails.*Fix: use 1 \(no redundancy\) or 3 to 7/,
+            ],
+            [
+                "a RabbitMQ data volume too small for the disk alarm",
+                withObject("rabbitmq", { instanceType: "r7i.xlarge", dataVolumeGiB: 40 }),
+                /scale-tiers:rabbitmq\.dataVolumeGiB: 40 GiB is less than twice the 32 GiB of r7i\.xlarge.*Fix: set it to at least 64/,
+            ],
+            [
+                "a RabbitMQ cluster beyond seven nodes",
+                withObject("rabbitmq", { nodeCount: 9 }),
+                /scale-tiers:rabbitmq\.nodeCount: 9 is out of range/,
+            ],
+            [
+                "the whole internet as admin CIDR",
+                withObject("rabbitmq", { managementCidrs: ["0.0.0.0/0"] }),
+                /scale-tiers:rabbitmq\.managementCidrs: "0\.0\.0\.0\/0" opens the management UI to a \/0.*never 0\.0\.0\.0\/0/,
+            ],
+            [
+                "an admin CIDR that is not a CIDR",
+                withObject("rabbitmq", { managementCidrs: ["vpn"] }),
+                /scale-tiers:rabbitmq\.managementCidrs: "vpn" is not an IPv4 CIDR block/,
+            ],
+            [
+                "more cache memory than the node has",
+                withObject("memcached", { enabled: true, instanceType: "r7i.large", memoryMiB: 16384 }),
+                /scale-tiers:memcached\.memoryMiB: 16384 MiB does not fit on r7i\.large \(16 GiB\).*at most 15360/,
+            ],
+            [
+                "an alarm subscriber that is not an address",
+                withObject("monitoring", { enabled: true, alarmEmails: ["ops"] }),
+                /scale-tiers:monitoring\.alarmEmails: "ops" is not an e-mail address/,
+            ],
+            [
+                "alarm subscribers while monitoring is off",
+                withObject("monitoring", { enabled: false, alarmEmails: ["ops@example.com"] }),
+                /scale-tiers:monitoring\.alarmEmails: lists subscribers while monitoring is off/,
+            ],
+            [
+                "an unknown alarm threshold",
+                withObject("monitoring", { alarms: { diskPercent: 90 } }),
+                /scale-tiers:monitoring\.alarms\.diskPercent: is not a known setting/,
+            ],
+            [
+                "a failover to a replica that does not exist",
+                withObject("database", { writer: "replica" }),
+                /scale-tiers:database\.writer: is replica, but there is no replica to fail over to/,
+            ],
+            [
+                "a replica of an unknown instance type",
+                withObject("database", { replica: { enabled: true, instanceType: "r7i.big" } }),
+                /scale-tiers:database\.replica\.instanceType: "r7i\.big" has unknown size "big"/,
             ],
         ];
         for (const [what, values, message] of cases) {

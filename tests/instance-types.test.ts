@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { architectureOf, instanceTypeProblem, isBurstable } from "../components/shared/instance-types";
+import { architectureOf, instanceTypeProblem, isBurstable, memoryGiB } from "../components/shared/instance-types";
 import { al2023AmiParameter } from "../components/shared/ec2";
 
 describe("instance types", () => {
@@ -30,5 +30,21 @@ describe("instance types", () => {
     it("knows the burstable families", () => {
         expect(isBurstable("t4g.small")).to.equal(true);
         expect(isBurstable("m7i.large")).to.equal(false);
+    });
+});
+
+describe("instance memory", () => {
+    it("follows the family's memory per vCPU", () => {
+        expect(memoryGiB("t3.medium")).to.equal(4);
+        expect(memoryGiB("t4g.2xlarge")).to.equal(32);
+        expect(memoryGiB("r7i.large")).to.equal(16);
+        expect(memoryGiB("m7g.xlarge")).to.equal(16);
+        expect(memoryGiB("c7i-flex.2xlarge")).to.equal(16);
+        expect(memoryGiB("r7i.24xlarge")).to.equal(768);
+    });
+
+    it("does not guess for families it cannot derive", () => {
+        expect(memoryGiB("i4i.large")).to.equal(undefined);
+        expect(memoryGiB("m6i.metal")).to.equal(undefined);
     });
 });

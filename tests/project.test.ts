@@ -97,6 +97,9 @@ describe("docs/configuration.md", () => {
             ...leaves("loadBalancer", config.loadBalancer),
             ...leaves("web", config.web),
             ...leaves("database", config.database),
+            ...leaves("memcached", config.memcached),
+            ...leaves("rabbitmq", config.rabbitmq),
+            ...leaves("monitoring", config.monitoring),
             "aws:region",
         ];
         for (const key of documented) {

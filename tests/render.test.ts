@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { spawnSync } from "child_process";
 import { randomBytes } from "crypto";
 import {
     USER_DATA_LIMIT_BYTES,
@@ -7,6 +8,8 @@ import {
     readScript,
     renderScript,
     requiredVariables,
+    stripComments,
+    UserDataScript,
 } from "../components/userdata/render";
 
 const SCRIPT = [
@@ -37,7 +40,7 @@ describe("user data rendering", () => {
     });
 
     it("inlines the shared helpers into each real script", () => {
-        for (const script of ["web", "mysql"] as const) {
+        for (const script of ["web", "mysql", "memcached", "rabbitmq"] as const) {
             const source = readScript(script);
             expect(source, script).not.to.match(/^# scale-tiers:include/m);
             expect(source, script).to.match(/^log\(\) \{$/m);
@@ -47,22 +50,53 @@ describe("user data rendering", () => {
     });
 
     it("reads the variables each real script requires", () => {
-        expect(requiredVariables(readScript("web"))).to.have.members([
-            "AWS_REGION_NAME",
-            "APP_PARAMETER_PATH",
-            "HEALTH_CHECK_PATH",
-            "APP_PORT",
-        ]);
-        expect(requiredVariables(readScript("mysql"))).to.have.members([
-            "AWS_REGION_NAME",
-            "DATA_VOLUME_ID",
-            "DATA_DEVICE_NAME",
-            "MYSQL_MAJOR_VERSION",
-            "MYSQL_SERVER_ID",
-            "BINLOG_RETENTION_SECONDS",
-            "ROOT_SECRET_ARN",
-            "APP_SECRET_ARN",
-        ]);
+        const expected: Record<UserDataScript, string[]> = {
+            web: [
+                "AWS_REGION_NAME",
+                "APP_PARAMETER_PATH",
+                "HEALTH_CHECK_PATH",
+                "APP_PORT",
+                "CLOUDWATCH_AGENT_PARAMETER",
+            ],
+            mysql: [
+                "AWS_REGION_NAME",
+                "DATA_VOLUME_ID",
+                "DATA_DEVICE_NAME",
+                "MYSQL_MAJOR_VERSION",
+                "MYSQL_SERVER_ID",
+                "MYSQL_ROLE",
+                "PRIMARY_HOST",
+                "BINLOG_RETENTION_SECONDS",
+                "ROOT_SECRET_ARN",
+                "APP_SECRET_ARN",
+                "REPLICATION_SECRET_ARN",
+                "CLOUDWATCH_AGENT_PARAMETER",
+                "STACK_NAME",
+            ],
+            memcached: [
+                "AWS_REGION_NAME",
+                "MEMCACHED_MEMORY_MIB",
+                "MEMCACHED_MAX_CONNECTIONS",
+                "CLOUDWATCH_AGENT_PARAMETER",
+                "STACK_NAME",
+            ],
+            rabbitmq: [
+                "AWS_REGION_NAME",
+                "DATA_VOLUME_ID",
+                "DATA_DEVICE_NAME",
+                "NODE_NAME",
+                "CLUSTER_NODES",
+                "COOKIE_SECRET_ARN",
+                "ADMIN_SECRET_ARN",
+                "TLS_ENABLED",
+                "TLS_SECRET_ARN",
+                "CLOUDWATCH_AGENT_PARAMETER",
+                "STACK_NAME",
+            ],
+        };
+        for (const [script, variables] of Object.entries(expected)) {
+            expect(requiredVariables(readScript(script as UserDataScript)), script).to.have.members(variables);
+        }
     });
 
     it("packs scripts under EC2's 16 KiB user-data limit, the same way every time", () => {
@@ -73,5 +107,50 @@ describe("user data rendering", () => {
         expect(encodeUserData(script)).to.equal(encoded);
         expect(decodeUserData(encoded)).to.equal(script);
         expect(() => encodeUserData(randomBytes(20000).toString("hex"))).to.throw(/EC2 accepts 16384/);
+    });
+
+    it("strips comments and blank lines, but never a here-document's body or the shebang", () => {
+        const script = [
+            "#!/bin/bash",
+            "# a comment",
+            "",
+            "set -euo pipefail",
+            "  # indented comment",
+            'echo "# not a comment"',
+            "cat <<CONF",
+            "# kept: part of the file",
+            "",
+            "CONF",
+            "cat <<-'EOF'",
+            "\t# kept too",
+            "\tEOF",
+            "echo done # trailing comments stay",
+        ].join("\n");
+        expect(stripComments(script)).to.equal(
+            [
+                "#!/bin/bash",
+                "set -euo pipefail",
+                'echo "# not a comment"',
+                "cat <<CONF",
+                "# kept: part of the file",
+                "",
+                "CONF",
+                "cat <<-'EOF'",
+                "\t# kept too",
+                "\tEOF",
+                "echo done # trailing comments stay",
+                "",
+            ].join("\n"),
+        );
+    });
+
+    it("renders every real script to valid bash", () => {
+        for (const script of ["web", "mysql", "memcached", "rabbitmq"] as const) {
+            const source = readScript(script);
+            const variables = Object.fromEntries(requiredVariables(source).map((name) => [name, "x"]));
+            const rendered = stripComments(renderScript(source, variables));
+            const check = spawnSync("bash", ["-n"], { input: rendered, encoding: "utf8" });
+            expect(check.status, `${script}: ${check.stderr}`).to.equal(0);
+        }
     });
 });

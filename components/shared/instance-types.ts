@@ -67,3 +67,42 @@ export function architectureOf(instanceType: string): Architecture {
 export function isBurstable(instanceType: string): boolean {
     return /^t\d/.test(instanceType);
 }
+
+const BURSTABLE_MEMORY_GIB: Readonly<Record<string, number>> = {
+    nano: 0.5,
+    micro: 1,
+    small: 2,
+    medium: 4,
+    large: 8,
+    xlarge: 16,
+    "2xlarge": 32,
+};
+
+/** GiB of memory per vCPU of the general-purpose (m), compute (c) and memory (r) families. */
+const MEMORY_PER_VCPU: Readonly<Record<string, number>> = { m: 4, c: 2, r: 8 };
+
+function vcpus(size: string): number | undefined {
+    if (size === "medium") {
+        return 1;
+    }
+    if (size === "large") {
+        return 2;
+    }
+    const match = /^(\d*)xlarge$/.exec(size);
+    return match ? 4 * Number(match[1] || 1) : undefined;
+}
+
+/**
+ * Memory of a validated instance type in GiB, for the families whose memory
+ * follows from their size (t, m, c, r); undefined for the others, which then
+ * go unchecked rather than guessed.
+ */
+export function memoryGiB(instanceType: string): number | undefined {
+    const [family, size] = instanceType.split(".");
+    if (/^t\d/.test(family)) {
+        return BURSTABLE_MEMORY_GIB[size];
+    }
+    const ratio = MEMORY_PER_VCPU[family[0]];
+    const cpus = vcpus(size);
+    return ratio !== undefined && cpus !== undefined && /^[mcr]\d/.test(family) ? ratio * cpus : undefined;
+}

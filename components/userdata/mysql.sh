@@ -7,7 +7,14 @@
 # database: wait for the volume, give it a filesystem only if it has none,
 # mount it, install MySQL from MySQL's own EL9 repository, write /etc/my.cnf,
 # initialise the data directory only if it is empty, then set the root
-# password and the application's database and user from Secrets Manager.
+# password from Secrets Manager. A primary then gets the application's
+# database and user, the replication (and clone donor) account and a
+# password-less monitoring account. A replica clones the primary once, starts
+# GTID replication from it and publishes its replication state to CloudWatch.
+#
+# The primary's user data is never applied again after it is created, so
+# everything later tiers need is here from the first tier on, and anything
+# that appears later (monitoring) is pulled by timers, not pushed.
 #
 # Variables (scale-tiers inserts `readonly NAME='value'` lines right after the
 # shebang when it renders this file; nothing below assigns them):
@@ -17,9 +24,20 @@
 #   MYSQL_MAJOR_VERSION       8.4 or 8.0
 #   MYSQL_SERVER_ID           server_id, a positive integer unique among
 #                             servers that will ever replicate together
+#   MYSQL_ROLE                primary or replica
+#   PRIMARY_HOST              the primary's DNS name, e.g.
+#                             mysql-primary.scale-tiers.internal (a replica
+#                             clones and replicates from it; the primary
+#                             ignores it)
 #   BINLOG_RETENTION_SECONDS  binlog_expire_logs_seconds
-#   ROOT_SECRET_ARN           secret {"username":"root","password":...}
+#   ROOT_SECRET_ARN           secret {"username":"root","password":...}, the
+#                             same for the primary and its replicas
 #   APP_SECRET_ARN            secret {"username","password","dbname",...}
+#                             (used by the primary only)
+#   REPLICATION_SECRET_ARN    secret {"username":"repl","password":...}
+#   CLOUDWATCH_AGENT_PARAMETER  SSM parameter holding the CloudWatch agent's
+#                             configuration; need not exist (monitoring off)
+#   STACK_NAME                the Stack dimension of published metrics
 #
 # Safe to run again, by hand or through SSM Run Command, and on a new instance
 # attached to an existing data volume: a filesystem is never recreated, a data
@@ -38,9 +56,14 @@ set -o errtrace
 : "${DATA_DEVICE_NAME:?rendered by scale-tiers}"
 : "${MYSQL_MAJOR_VERSION:?rendered by scale-tiers}"
 : "${MYSQL_SERVER_ID:?rendered by scale-tiers}"
+: "${MYSQL_ROLE:?rendered by scale-tiers}"
+: "${PRIMARY_HOST:?rendered by scale-tiers}"
 : "${BINLOG_RETENTION_SECONDS:?rendered by scale-tiers}"
 : "${ROOT_SECRET_ARN:?rendered by scale-tiers}"
 : "${APP_SECRET_ARN:?rendered by scale-tiers}"
+: "${REPLICATION_SECRET_ARN:?rendered by scale-tiers}"
+: "${CLOUDWATCH_AGENT_PARAMETER:?rendered by scale-tiers}"
+: "${STACK_NAME:?rendered by scale-tiers}"
 
 # scale-tiers:include common.sh
 
@@ -52,12 +75,17 @@ readonly binlog_dir=/data/mysql/binlog
 readonly fs_label=mysql-data
 readonly socket_path=/var/lib/mysql/mysql.sock
 readonly error_log=/var/log/mysqld.log
+readonly slow_log_dir=/var/log/mysql
 readonly pid_dir=/var/run/mysqld
 readonly my_cnf=/etc/my.cnf
-readonly mysqld_dropin=/etc/systemd/system/mysqld.service.d/scale-tiers.conf
-# The instance is created before the volume is attached to it.
-readonly attach_timeout_seconds=900
 readonly start_timeout_seconds=600
+# A replica may boot long before its primary has finished its own bootstrap.
+readonly primary_wait_seconds=1800
+# Copying the primary's data; generous, as it grows with the database.
+readonly clone_timeout_seconds=21600
+readonly replication_check_seconds=300
+readonly monitor_user=scale_tiers_monitor
+readonly metrics_script=/usr/local/sbin/scale-tiers-mysql-metrics
 
 validate_inputs() {
   [[ $AWS_REGION_NAME =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]] ||
@@ -73,148 +101,26 @@ validate_inputs() {
   if [[ ! $MYSQL_SERVER_ID =~ ^[1-9][0-9]{0,9}$ ]] || ((MYSQL_SERVER_ID > 4294967295)); then
     die "MYSQL_SERVER_ID must be an integer from 1 to 4294967295: ${MYSQL_SERVER_ID}"
   fi
+  case $MYSQL_ROLE in
+    primary) ;;
+    replica)
+      [[ $PRIMARY_HOST =~ ^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$ ]] ||
+        die "PRIMARY_HOST is not a host name: ${PRIMARY_HOST}"
+      ;;
+    *) die "MYSQL_ROLE must be primary or replica, not ${MYSQL_ROLE}" ;;
+  esac
+  # The stack name ends up in CloudWatch's shorthand syntax, where , = [ ]
+  # and spaces would need quoting.
+  [[ $STACK_NAME =~ ^[A-Za-z0-9_./:@+-]+$ ]] ||
+    die "STACK_NAME must use only [A-Za-z0-9_./:@+-]: ${STACK_NAME}"
   if [[ ! $BINLOG_RETENTION_SECONDS =~ ^(0|[1-9][0-9]{0,9})$ ]] || ((BINLOG_RETENTION_SECONDS > 4294967295)); then
     die "BINLOG_RETENTION_SECONDS must be an integer from 0 to 4294967295: ${BINLOG_RETENTION_SECONDS}"
   fi
   local arn
-  for arn in "$ROOT_SECRET_ARN" "$APP_SECRET_ARN"; do
+  for arn in "$ROOT_SECRET_ARN" "$APP_SECRET_ARN" "$REPLICATION_SECRET_ARN"; do
     [[ $arn =~ ^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$ ]] ||
       die "not a Secrets Manager secret ARN: ${arn}"
   done
-}
-
-install_missing_packages() {
-  local -a missing=()
-  local package
-  for package in "$@"; do
-    rpm -q --quiet "$package" || missing+=("$package")
-  done
-  if ((${#missing[@]} > 0)); then
-    log "installing ${missing[*]}"
-    retry 5 dnf install -y "${missing[@]}"
-  fi
-}
-
-# ---------------------------------------------------------------------------
-# Data volume
-# ---------------------------------------------------------------------------
-
-# Nitro instances expose EBS volumes as NVMe devices whose by-id link carries
-# the volume id, which proves it is the right volume. Xen instances only have
-# the attachment name, which the kernel may call /dev/xvdX instead of /dev/sdX.
-data_device_candidates() {
-  printf '%s\n' "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${DATA_VOLUME_ID//-/}"
-  printf '%s\n' "$DATA_DEVICE_NAME"
-  if [[ $DATA_DEVICE_NAME =~ ^/dev/sd([a-z]+)$ ]]; then
-    printf '/dev/xvd%s\n' "${BASH_REMATCH[1]}"
-  fi
-}
-
-find_data_device() {
-  local candidate
-  while IFS= read -r candidate; do
-    if [[ -b $candidate ]]; then
-      readlink -f -- "$candidate"
-      return 0
-    fi
-  done < <(data_device_candidates)
-  return 1
-}
-
-wait_for_data_device() {
-  local -r deadline=$((SECONDS + attach_timeout_seconds))
-  local device next_report=$SECONDS
-  until device=$(find_data_device); do
-    if ((SECONDS >= deadline)); then
-      die "volume ${DATA_VOLUME_ID} (${DATA_DEVICE_NAME}) not attached after ${attach_timeout_seconds}s"
-    fi
-    if ((SECONDS >= next_report)); then
-      log "waiting for volume ${DATA_VOLUME_ID} (${DATA_DEVICE_NAME}) to be attached"
-      next_report=$((SECONDS + 60))
-    fi
-    sleep 5
-  done
-  # The block device can appear before udev has finished probing it.
-  udevadm settle --timeout=30 || true
-  # Guard against a device name that points at the root disk or anything else
-  # in use: formatting or mounting over it would be unrecoverable.
-  local mount_points in_use
-  mount_points=$(lsblk -nro MOUNTPOINT -- "$device")
-  in_use=$(grep -vxF -e '' -e "$mount_point" <<<"$mount_points" || true)
-  [[ -z $in_use ]] || die "${device} (for ${DATA_VOLUME_ID}) is already in use at: ${in_use//$'\n'/ }"
-  log "data volume ${DATA_VOLUME_ID} is ${device}"
-  printf '%s' "$device"
-}
-
-# Prints the filesystem type, creating XFS first only when the device carries
-# no signature at all. mkfs.xfs is run without -f, so it would refuse to
-# overwrite anything blkid missed.
-ensure_filesystem() {
-  local -r device=$1
-  local probe="" status=0
-  # -p probes the device itself instead of trusting blkid's cache.
-  probe=$(blkid -p -o export -- "$device") || status=$?
-  case $status in
-    0) ;;
-    2) probe="" ;; # nothing found
-    *) die "blkid could not probe ${device} (exit status ${status}); refusing to guess" ;;
-  esac
-
-  local fs_type partition_table
-  fs_type=$(sed -n 's/^TYPE=//p' <<<"$probe")
-  partition_table=$(sed -n 's/^PTTYPE=//p' <<<"$probe")
-  if [[ -z $probe ]]; then
-    log "${device} is blank; creating XFS labelled ${fs_label}"
-    mkfs.xfs -L "$fs_label" -- "$device" >&2
-    udevadm settle --timeout=30 || true
-    fs_type=xfs
-  elif [[ -z $fs_type ]]; then
-    die "${device} has no filesystem but is not blank (partition table: ${partition_table:-none}); refusing to format it"
-  else
-    log "${device} already has a filesystem (${fs_type}); keeping it"
-  fi
-  printf '%s' "$fs_type"
-}
-
-# The fstab entry is keyed by UUID because NVMe device names are not stable
-# across boots. nofail keeps a missing volume from dropping the instance into
-# emergency mode (where SSM cannot reach it); mysqld is kept off the bare
-# mountpoint by the RequiresMountsFor drop-in instead.
-ensure_fstab_entry() {
-  local -r uuid=$1 fs_type=$2
-  local -r entry="UUID=${uuid} ${mount_point} ${fs_type} defaults,noatime,nofail 0 0"
-  if grep -qxF -- "$entry" /etc/fstab; then
-    return 0
-  fi
-  # Any other line for this mount point is stale (e.g. a replaced volume).
-  local -r staged="${work_dir}/fstab"
-  awk -v mount_point="$mount_point" '$2 != mount_point' /etc/fstab >"$staged"
-  printf '%s\n' "$entry" >>"$staged"
-  cp -p /etc/fstab /etc/fstab.scale-tiers.bak
-  install_file "$staged" /etc/fstab 0644 root root
-  systemctl daemon-reload
-}
-
-mount_data_volume() {
-  local -r device=$1
-  local fs_type uuid
-  fs_type=$(ensure_filesystem "$device")
-  uuid=$(blkid -p -o value -s UUID -- "$device")
-  [[ -n $uuid ]] || die "${device} has a ${fs_type} filesystem without a UUID"
-
-  install -d -m 0755 "$mount_point"
-  ensure_fstab_entry "$uuid" "$fs_type"
-  if ! mountpoint -q "$mount_point"; then
-    mount "$mount_point"
-  fi
-  # Everything below writes under the mount point; make sure it really is the
-  # data volume and not the root disk's empty directory.
-  local source mounted_device
-  source=$(findmnt -nro SOURCE --mountpoint "$mount_point")
-  mounted_device=$(readlink -f -- "$source")
-  [[ $mounted_device == "$device" ]] ||
-    die "${mount_point} is mounted from ${source}, expected ${device}"
-  log "${device} (UUID ${uuid}) mounted at ${mount_point}"
 }
 
 # ---------------------------------------------------------------------------
@@ -270,6 +176,16 @@ buffer_pool_size_mib() {
 
 render_my_cnf() {
   local -r buffer_pool_mib=$1
+  local replica_settings=""
+  if [[ $MYSQL_ROLE == replica ]]; then
+    replica_settings="
+# A replica takes writes from replication only, and after a crash throws its
+# relay logs away and fetches them again from the source rather than trust
+# them.
+read_only=ON
+super_read_only=ON
+relay_log_recovery=ON"
+  fi
   cat <<CNF
 # Written by the scale-tiers MySQL bootstrap (components/userdata/mysql.sh in
 # the scale-tiers repository) and rewritten, with a restart, whenever a re-run
@@ -302,6 +218,18 @@ gtid_mode=ON
 enforce_gtid_consistency=ON
 log_replica_updates=ON
 binlog_expire_logs_seconds=${BINLOG_RETENTION_SECONDS}
+${replica_settings}
+
+# Clone provisions a replica from the primary (both ends need the plugin);
+# auth_socket lets root's timers read replication status over the socket
+# without a password file. Clone also insists that both ends have the same
+# plugins, so both roles load both.
+plugin_load_add=mysql_clone.so
+plugin_load_add=auth_socket.so
+
+slow_query_log=ON
+slow_query_log_file=${slow_log_dir}/slow.log
+long_query_time=1
 
 # A committed transaction survives a crash, in InnoDB and in the binary log
 # that replicas and CDC read.
@@ -342,45 +270,18 @@ write_my_cnf() {
   fi
 }
 
-# With nofail in fstab, nothing else stops mysqld (and the package's pre-start
-# script, which initialises any datadir it finds empty) from starting on the
-# root disk's empty mountpoint when the volume is late or missing.
-write_mysqld_dropin() {
-  local -r staged="${work_dir}/mysqld-dropin.conf"
-  cat >"$staged" <<UNIT
-# Written by the scale-tiers MySQL bootstrap: the datadir is on the EBS data
-# volume, so mysqld must not start until it is mounted.
-[Unit]
-RequiresMountsFor=${mount_point}
-UNIT
-  install -d -m 0755 "${mysqld_dropin%/*}"
-  if files_differ "$staged" "$mysqld_dropin"; then
-    install_file "$staged" "$mysqld_dropin" 0644 root root
-    systemctl daemon-reload
-  fi
-}
-
 prepare_directories() {
   install -d -m 0750 -o mysql -g mysql "$data_dir" "$binlog_dir"
   install -d -m 0755 -o mysql -g mysql "$pid_dir"
+  install -d -m 0750 -o mysql -g mysql "$slow_log_dir"
+  # Made by root here, so it would not get the policy's label for MySQL logs.
+  if command -v selinuxenabled >/dev/null && selinuxenabled; then
+    restorecon -R "$slow_log_dir"
+  fi
   # mysqld runs as mysql and cannot create a file in /var/log itself.
   if [[ ! -e $error_log ]]; then
     install -m 0640 -o mysql -g mysql /dev/null "$error_log"
   fi
-}
-
-# AL2023 ships SELinux permissive, where a datadir outside /var/lib/mysql only
-# logs denials; under enforcing mode mysqld could not touch the data volume
-# unless it carries the same labels as /var/lib/mysql.
-label_data_volume_for_selinux() {
-  if ! command -v getenforce >/dev/null || [[ $(getenforce) != Enforcing ]]; then
-    return 0
-  fi
-  log "SELinux is enforcing; labelling ${mount_point} like /var/lib/mysql"
-  install_missing_packages policycoreutils-python-utils
-  semanage fcontext --add --equal /var/lib/mysql "$mount_point" 2>/dev/null ||
-    semanage fcontext --modify --equal /var/lib/mysql "$mount_point"
-  restorecon -R "$mount_point"
 }
 
 initialize_data_dir() {
@@ -481,8 +382,9 @@ sql_string() {
 
 # Writes a client option file readable only by root. The password (if any) is
 # written by printf, a shell builtin, so it never appears in a process list.
+# Without a host the client uses the local socket; with one, TCP and TLS.
 write_client_option_file() {
-  local -r file=$1 user=$2 password=${3-}
+  local -r file=$1 user=$2 password=${3-} host=${4-}
   (
     umask 077
     {
@@ -491,7 +393,11 @@ write_client_option_file() {
       if [[ -n $password ]]; then
         printf 'password="%s"\n' "$password"
       fi
-      printf 'socket="%s"\n' "$socket_path"
+      if [[ -n $host ]]; then
+        printf 'host="%s"\nport=3306\nssl-mode=REQUIRED\nconnect-timeout=10\n' "$host"
+      else
+        printf 'socket="%s"\n' "$socket_path"
+      fi
     } >"$file"
   )
 }
@@ -524,8 +430,13 @@ configure_root() {
 
   if mysql_with "$no_password_file" --skip-password -e 'SELECT 1' >/dev/null 2>&1; then
     log "root has no password yet (fresh datadir); setting it from the root secret"
+    # A replica starts super_read_only, which blocks even root; its own
+    # accounts are replaced by the clone anyway.
     mysql_with "$no_password_file" --skip-password <<SQL
+SET @scale_tiers_super_read_only = @@GLOBAL.super_read_only;
+SET GLOBAL super_read_only = OFF;
 ALTER USER 'root'@'localhost' IDENTIFIED BY $(sql_string "$password");
+SET GLOBAL super_read_only = @scale_tiers_super_read_only;
 SQL
   fi
   rm -f -- "$no_password_file"
@@ -566,12 +477,203 @@ SQL
   log "database ${db_name} and account '${user}'@'%' (TLS required) are in place"
 }
 
+# The replication account is also the clone donor account (BACKUP_ADMIN).
+# The monitoring account can only log in over the socket as the OS user root
+# and only read replication status; it replicates to replicas like every
+# other account.
+configure_replication_accounts() {
+  local -r root_file=$1 repl_secret=$2
+  local user password quoted_password
+  user=$(json_string "$repl_secret" username) || die "replication secret has no username"
+  password=$(json_string "$repl_secret" password) || die "replication secret has no password"
+  require_sql_name "replication username" "$user" 32
+  [[ $user != root ]] || die "the replication secret must not name the root account"
+  require_option_file_safe "replication password" "$password"
+  quoted_password=$(sql_string "$password")
+  mysql_with "$root_file" <<SQL
+CREATE USER IF NOT EXISTS '${user}'@'%' IDENTIFIED BY ${quoted_password} REQUIRE SSL;
+ALTER USER '${user}'@'%' IDENTIFIED BY ${quoted_password} REQUIRE SSL;
+GRANT REPLICATION SLAVE, REPLICATION CLIENT, BACKUP_ADMIN ON *.* TO '${user}'@'%';
+CREATE USER IF NOT EXISTS '${monitor_user}'@'localhost' IDENTIFIED WITH auth_socket AS 'root';
+ALTER USER '${monitor_user}'@'localhost' IDENTIFIED WITH auth_socket AS 'root';
+GRANT REPLICATION CLIENT ON *.* TO '${monitor_user}'@'localhost';
+SQL
+  log "accounts '${user}'@'%' (replication, clone donor; TLS required) and '${monitor_user}'@'localhost' (socket, as root) are in place"
+}
+
+# SHOW REPLICA STATUS, one "Field: value" line per column.
+replica_status() {
+  mysql --defaults-file="$1" --batch --vertical -e 'SHOW REPLICA STATUS'
+}
+
+status_field() {
+  sed -n "s/^ *$2: //p" <<<"$1"
+}
+
+replication_configured() {
+  local channels
+  channels=$(mysql_with "$1" -e 'SELECT COUNT(*) FROM performance_schema.replication_connection_configuration')
+  ((channels > 0))
+}
+
+# Prints "STATE<tab>SOURCE<tab>ERROR_NO<tab>ERROR_MESSAGE" of the last clone
+# (kept across restarts), or nothing.
+clone_status() {
+  mysql_with "$1" -e 'SELECT STATE, SOURCE, ERROR_NO, ERROR_MESSAGE FROM performance_schema.clone_status'
+}
+
+wait_for_primary() {
+  local -r repl_file=$1
+  local -r deadline=$((SECONDS + primary_wait_seconds))
+  local next_report=$SECONDS error
+  until error=$(mysql --defaults-file="$repl_file" --batch -e 'SELECT 1' 2>&1 >/dev/null); do
+    ((SECONDS < deadline)) ||
+      die "the primary ${PRIMARY_HOST} did not accept the replication account over TLS within ${primary_wait_seconds}s: ${error}"
+    if ((SECONDS >= next_report)); then
+      log "waiting for the primary ${PRIMARY_HOST}: ${error}"
+      next_report=$((SECONDS + 60))
+    fi
+    sleep 10
+  done
+  log "the primary ${PRIMARY_HOST} accepts the replication account over TLS"
+}
+
+# CLONE replaces this server's data (accounts included: afterwards root has
+# the primary's password, which is the same secret) with the primary's, then
+# mysqld exits and systemd starts it again (RestartForceExitStatus=16 in
+# MySQL's unit). The client loses its connection at that point, so success is
+# judged by performance_schema.clone_status once the server is back.
+clone_from_primary() {
+  local -r root_file=$1 user=$2 password=$3
+  local status=0
+  log "cloning the primary ${PRIMARY_HOST}; this replaces ${data_dir}"
+  # super_read_only would stop CLONE from dropping this server's schemas; the
+  # restart puts it back from my.cnf.
+  mysql_with "$root_file" <<SQL || status=$?
+SET GLOBAL clone_valid_donor_list = '${PRIMARY_HOST}:3306';
+SET GLOBAL super_read_only = OFF;
+CLONE INSTANCE FROM '${user}'@'${PRIMARY_HOST}':3306 IDENTIFIED BY $(sql_string "$password") REQUIRE SSL;
+SQL
+  log "CLONE returned (exit status ${status}; a lost connection is expected); waiting for mysqld to restart"
+
+  local -r deadline=$((SECONDS + clone_timeout_seconds))
+  local row state source error_no error_message
+  while :; do
+    ((SECONDS < deadline)) || die "the clone did not complete within ${clone_timeout_seconds}s; see ${error_log}"
+    sleep 10
+    row=$(clone_status "$root_file" 2>/dev/null) || continue
+    IFS=$'\t' read -r state source error_no error_message <<<"$row"
+    case $state in
+      Completed) break ;;
+      Failed)
+        # Nothing was replaced, and nothing restarted to restore this.
+        mysql_with "$root_file" -e 'SET GLOBAL super_read_only = ON' || true
+        die "the clone from ${source} failed: error ${error_no}: ${error_message}"
+        ;;
+    esac
+  done
+  wait_for_mysqld
+  log "cloned ${source}"
+}
+
+start_replication() {
+  local -r root_file=$1 user=$2 password=$3
+  mysql_with "$root_file" <<SQL
+CHANGE REPLICATION SOURCE TO SOURCE_HOST='${PRIMARY_HOST}', SOURCE_PORT=3306, SOURCE_USER='${user}', SOURCE_PASSWORD=$(sql_string "$password"), SOURCE_AUTO_POSITION=1, SOURCE_SSL=1, GET_SOURCE_PUBLIC_KEY=1;
+START REPLICA;
+SQL
+  log "replication from ${PRIMARY_HOST} configured and started"
+}
+
+verify_replication() {
+  local -r root_file=$1
+  local -r deadline=$((SECONDS + replication_check_seconds))
+  local status io_running sql_running
+  while :; do
+    status=$(replica_status "$root_file")
+    io_running=$(status_field "$status" Replica_IO_Running)
+    sql_running=$(status_field "$status" Replica_SQL_Running)
+    if [[ $io_running == Yes && $sql_running == Yes ]]; then
+      log "replication is running: $(status_field "$status" Seconds_Behind_Source)s behind ${PRIMARY_HOST}"
+      return 0
+    fi
+    if ((SECONDS >= deadline)); then
+      log "Last_IO_Error: $(status_field "$status" Last_IO_Error)"
+      log "Last_SQL_Error: $(status_field "$status" Last_SQL_Error)"
+      die "replication threads are not both running after ${replication_check_seconds}s (IO: ${io_running:-none}, SQL: ${sql_running:-none})"
+    fi
+    sleep 5
+  done
+}
+
+# Clones the primary and starts replication once; on a configured replica
+# only verifies. A clone that completed but was not followed by CHANGE
+# REPLICATION SOURCE (the run died in between) is not repeated.
+configure_replica() {
+  local -r root_file=$1 repl_secret=$2
+  if replication_configured "$root_file"; then
+    log "replication is already configured; verifying it"
+    verify_replication "$root_file"
+    return 0
+  fi
+  local user password state source
+  user=$(json_string "$repl_secret" username) || die "replication secret has no username"
+  password=$(json_string "$repl_secret" password) || die "replication secret has no password"
+  require_sql_name "replication username" "$user" 32
+  require_option_file_safe "replication password" "$password"
+
+  IFS=$'\t' read -r state source _ <<<"$(clone_status "$root_file")"
+  if [[ $state == Completed && $source == "${PRIMARY_HOST}:3306" ]]; then
+    log "this server was already cloned from ${source}"
+  else
+    local -r repl_file="${work_dir}/repl.cnf"
+    write_client_option_file "$repl_file" "$user" "$password" "$PRIMARY_HOST"
+    wait_for_primary "$repl_file"
+    clone_from_primary "$root_file" "$user" "$password"
+  fi
+  start_replication "$root_file" "$user" "$password"
+  verify_replication "$root_file"
+}
+
+# Runs from a timer as root; logs in as the monitoring account through
+# auth_socket. A replica that cannot be read counts as not replicating.
+mysql_replica_metrics() {
+  local -r region=$1 stack=$2 socket=$3
+  local status="" io_running="" sql_running="" lag="" running=0 readable=true
+  if ! status=$(mysql --no-defaults --protocol=socket --socket="$socket"     --user=scale_tiers_monitor --connect-timeout=10 --batch --vertical     -e 'SHOW REPLICA STATUS'); then
+    readable=false
+  fi
+  io_running=$(sed -n 's/^ *Replica_IO_Running: //p' <<<"$status")
+  sql_running=$(sed -n 's/^ *Replica_SQL_Running: //p' <<<"$status")
+  lag=$(sed -n 's/^ *Seconds_Behind_Source: //p' <<<"$status")
+  if [[ $io_running == Yes && $sql_running == Yes ]]; then
+    running=1
+  fi
+  local -a data=("MetricName=ReplicationRunning,Value=${running},Unit=Count")
+  # NULL while a thread is stopped: no lag value rather than a false zero.
+  if [[ $lag =~ ^[0-9]+$ ]]; then
+    data+=("MetricName=ReplicationLagSeconds,Value=${lag},Unit=Seconds")
+  fi
+  tool_put_metrics "$region" ScaleTiers/MySQL "{Name=Stack,Value=${stack}},{Name=Role,Value=replica}" "${data[@]}"
+  [[ $readable == true ]]
+}
+
+install_replica_metrics() {
+  write_tool_script "$metrics_script" mysql_replica_metrics "$AWS_REGION_NAME" "$STACK_NAME" "$socket_path"
+  install_timer scale-tiers-mysql-metrics 1min "$metrics_script"
+}
+
 self_check() {
   local -r root_file=$1
-  local row server_id log_bin binlog_format binlog_row_image gtid_mode
-  row=$(mysql_with "$root_file" -e 'SELECT @@server_id, @@log_bin, @@binlog_format, @@binlog_row_image, @@gtid_mode')
-  IFS=$'\t' read -r server_id log_bin binlog_format binlog_row_image gtid_mode <<<"$row"
-  log "self-check: server_id=${server_id} log_bin=${log_bin} binlog_format=${binlog_format} binlog_row_image=${binlog_row_image} gtid_mode=${gtid_mode}"
+  local row server_id log_bin binlog_format binlog_row_image gtid_mode super_read_only
+  row=$(mysql_with "$root_file" -e 'SELECT @@server_id, @@log_bin, @@binlog_format, @@binlog_row_image, @@gtid_mode, @@super_read_only')
+  IFS=$'\t' read -r server_id log_bin binlog_format binlog_row_image gtid_mode super_read_only <<<"$row"
+  log "self-check: server_id=${server_id} log_bin=${log_bin} binlog_format=${binlog_format} binlog_row_image=${binlog_row_image} gtid_mode=${gtid_mode} super_read_only=${super_read_only}"
+  if [[ $MYSQL_ROLE == replica ]]; then
+    [[ $super_read_only == 1 ]] || die "this replica is not super_read_only"
+  else
+    [[ $super_read_only == 0 ]] || die "this primary is super_read_only"
+  fi
   [[ $binlog_format == ROW ]] || die "binlog_format is ${binlog_format}, expected ROW"
   [[ $gtid_mode == ON ]] || die "gtid_mode is ${gtid_mode}, expected ON"
   [[ $log_bin == 1 ]] || die "the binary log is off"
@@ -581,32 +683,44 @@ self_check() {
 main() {
   start_logging
   take_lock
-  log "starting (region ${AWS_REGION_NAME}, volume ${DATA_VOLUME_ID}, MySQL ${MYSQL_MAJOR_VERSION}, server_id ${MYSQL_SERVER_ID})"
+  log "starting (${MYSQL_ROLE}, region ${AWS_REGION_NAME}, volume ${DATA_VOLUME_ID}, MySQL ${MYSQL_MAJOR_VERSION}, server_id ${MYSQL_SERVER_ID})"
   validate_inputs
   work_dir=$(mktemp -d)
 
-  local device
-  device=$(wait_for_data_device)
-  mount_data_volume "$device"
+  mount_data_volume "$DATA_VOLUME_ID" "$DATA_DEVICE_NAME" "$mount_point" "$fs_label"
 
   install_mysql
   write_my_cnf
-  write_mysqld_dropin
+  require_mount_for_service mysqld "$mount_point"
   prepare_directories
-  label_data_volume_for_selinux
+  label_like_for_selinux /var/lib/mysql "$mount_point"
 
   # Fetched before initialising, so that an unreadable secret stops the run
   # before a passwordless root exists, and that window stays a few seconds.
-  local root_secret app_secret
+  local root_secret repl_secret app_secret
   local -r root_file="${work_dir}/root.cnf"
   root_secret=$(fetch_secret "$ROOT_SECRET_ARN")
-  app_secret=$(fetch_secret "$APP_SECRET_ARN")
+  repl_secret=$(fetch_secret "$REPLICATION_SECRET_ARN")
+  if [[ $MYSQL_ROLE == primary ]]; then
+    app_secret=$(fetch_secret "$APP_SECRET_ARN")
+  fi
 
   initialize_data_dir
   start_mysqld
   configure_root "$root_file" "$root_secret"
-  configure_app_account "$root_file" "$app_secret"
+  if [[ $MYSQL_ROLE == primary ]]; then
+    configure_app_account "$root_file" "$app_secret"
+    configure_replication_accounts "$root_file" "$repl_secret"
+  else
+    # The clone brings the primary's accounts, and super_read_only would
+    # refuse any change here.
+    configure_replica "$root_file" "$repl_secret"
+  fi
   self_check "$root_file"
+  if [[ $MYSQL_ROLE == replica ]]; then
+    install_replica_metrics
+  fi
+  install_cloudwatch_agent_sync
   log "done"
 }
 

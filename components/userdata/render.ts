@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as zlib from "zlib";
 import * as path from "path";
 
-export type UserDataScript = "web" | "mysql";
+export type UserDataScript = "web" | "mysql" | "memcached" | "rabbitmq";
 
 /** Characters a rendered value may contain: enough for ARNs, paths, DNS names and numbers. */
 const SAFE_VALUE = /^[A-Za-z0-9 _./:@+=,-]*$/;
@@ -65,6 +65,38 @@ export function renderScript(source: string, variables: { readonly [name: string
     return [shebang, ...lines, ...rest].join("\n");
 }
 
+const HEREDOC_START = /<<(-?)\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\2/;
+
+/**
+ * Drops comment-only and blank lines outside here-documents. Comments are for
+ * whoever reads the repository; on the instance they only count against the
+ * user-data limit. Here-document bodies (config files, SQL) are kept verbatim,
+ * and so is the shebang.
+ */
+export function stripComments(script: string): string {
+    const [shebang, ...lines] = script.split("\n");
+    const kept: string[] = [shebang];
+    let heredocEnd: { marker: string; indented: boolean } | undefined;
+    for (const line of lines) {
+        if (heredocEnd) {
+            kept.push(line);
+            if ((heredocEnd.indented ? line.replace(/^\t+/, "") : line) === heredocEnd.marker) {
+                heredocEnd = undefined;
+            }
+            continue;
+        }
+        if (/^\s*(#.*)?$/.test(line)) {
+            continue;
+        }
+        kept.push(line);
+        const start = HEREDOC_START.exec(line.replace(/<<</g, ""));
+        if (start) {
+            heredocEnd = { marker: start[3], indented: start[1] === "-" };
+        }
+    }
+    return `${kept.join("\n")}\n`;
+}
+
 /** EC2 refuses user data above 16 KiB (before base64). */
 export const USER_DATA_LIMIT_BYTES = 16 * 1024;
 
@@ -87,10 +119,10 @@ export function decodeUserData(base64: string): string {
     return zlib.gunzipSync(Buffer.from(base64, "base64")).toString("utf8");
 }
 
-/** A rendered script, encoded for `userDataBase64`. */
+/** A rendered script without its comments, encoded for `userDataBase64`. */
 export function renderUserData(
     script: UserDataScript,
     variables: { readonly [name: string]: string | number },
 ): string {
-    return encodeUserData(renderScript(readScript(script), variables));
+    return encodeUserData(stripComments(renderScript(readScript(script), variables)));
 }

@@ -5,17 +5,25 @@
 # Puts nginx in front of the application: a health check endpoint for the load
 # balancer, a placeholder page at / until Jenkins deploys the real package, and
 # /etc/scale-tiers/app.env holding where the database is and which secret holds
-# its credentials. The application reads the secret itself at run time, so no
-# secret ever passes through this script.
+# its credentials, and, when they exist, the memcached nodes and the RabbitMQ
+# host. The application reads the secret itself at run time, so no secret
+# ever passes through this script.
+#
+# app.env is rewritten from SSM every five minutes by a timer
+# (scale-tiers-app-env-sync), so cache nodes or a broker added later reach
+# running servers without replacing them; the application has to re-read it.
 #
 # Variables (scale-tiers inserts `readonly NAME='value'` lines right after the
 # shebang when it renders this file; nothing below assigns them):
 #   AWS_REGION_NAME     region for the aws CLI, e.g. ap-northeast-2
 #   APP_PARAMETER_PATH  SSM Parameter Store prefix, no trailing slash, e.g.
 #                       /scale-tiers/tier30k/app; <prefix>/db-host and
-#                       <prefix>/db-secret-arn must exist
+#                       <prefix>/db-secret-arn must exist, <prefix>/cache-nodes
+#                       (host:port,host:port...) and <prefix>/amqp-host may
 #   HEALTH_CHECK_PATH   path the load balancer probes, e.g. /healthz
 #   APP_PORT            port nginx listens on, e.g. 80
+#   CLOUDWATCH_AGENT_PARAMETER  SSM parameter holding the CloudWatch agent's
+#                       configuration; need not exist (monitoring off)
 #
 # Safe to run again, by hand or through SSM Run Command: every step converges on
 # the same state, and a page Jenkins has deployed is never overwritten.
@@ -30,6 +38,7 @@ set -o errtrace
 : "${APP_PARAMETER_PATH:?rendered by scale-tiers}"
 : "${HEALTH_CHECK_PATH:?rendered by scale-tiers}"
 : "${APP_PORT:?rendered by scale-tiers}"
+: "${CLOUDWATCH_AGENT_PARAMETER:?rendered by scale-tiers}"
 
 # scale-tiers:include common.sh
 
@@ -38,8 +47,7 @@ set -o errtrace
 readonly web_root=/var/www/scale-tiers
 readonly nginx_main_conf=/etc/nginx/nginx.conf
 readonly site_conf=/etc/nginx/conf.d/scale-tiers.conf
-readonly app_env_dir=/etc/scale-tiers
-readonly app_env_file=/etc/scale-tiers/app.env
+readonly app_env_sync_script=/usr/local/sbin/scale-tiers-app-env-sync
 
 validate_inputs() {
   [[ $AWS_REGION_NAME =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]] ||
@@ -57,68 +65,74 @@ validate_inputs() {
   fi
 }
 
-install_packages() {
-  local -a missing=()
-  local package
-  for package in nginx jq; do
-    rpm -q --quiet "$package" || missing+=("$package")
-  done
-  if ((${#missing[@]} > 0)); then
-    log "installing ${missing[*]}"
-    retry 5 dnf install -y "${missing[@]}"
-  fi
-}
-
-fetch_app_parameters() {
+# Runs from a timer (and once from the bootstrap). A failure, such as a
+# required parameter missing or a value that is not what it should be, leaves
+# the current app.env alone.
+app_env_sync() {
+  local -r region=$1 path=$2
+  local -r env_file=/etc/scale-tiers/app.env
+  local response invalid db_host db_secret_arn cache_nodes amqp_host
+  local -a values
   # get-parameters (not get-parameters-by-path): the instance role may read
-  # these names only. --with-decryption is a no-op for String parameters and
-  # keeps this working if they are ever made SecureString.
-  retry 6 aws ssm get-parameters \
-    --region "$AWS_REGION_NAME" \
-    --names "${APP_PARAMETER_PATH}/db-host" "${APP_PARAMETER_PATH}/db-secret-arn" \
-    --with-decryption \
-    --output json
-}
+  # these names only. It lists names that do not exist instead of failing.
+  # --with-decryption is a no-op for String parameters and keeps this working
+  # if they are ever made SecureString.
+  response=$(aws ssm get-parameters --region "$region" --with-decryption --output json \
+    --names "${path}/db-host" "${path}/db-secret-arn" "${path}/cache-nodes" "${path}/amqp-host")
+  invalid=$(jq -r --arg path "$path" \
+    '(.InvalidParameters // [])[] | select(. == ($path + "/db-host") or . == ($path + "/db-secret-arn"))' \
+    <<<"$response")
+  if [[ -n $invalid ]]; then
+    echo "required SSM parameters not found: ${invalid//$'\n'/ }" >&2
+    return 1
+  fi
+  # One line per name, empty for a missing one; a value with a line break
+  # shifts the rest and fails the checks below.
+  mapfile -t values < <(jq -r --arg p "$path" \
+    '(.Parameters | map({(.Name): .Value}) | add) // {} |
+      .[$p + "/db-host", $p + "/db-secret-arn", $p + "/cache-nodes", $p + "/amqp-host"] | . // ""' \
+    <<<"$response")
+  db_host=${values[0]-} db_secret_arn=${values[1]-} cache_nodes=${values[2]-} amqp_host=${values[3]-}
 
-# get-parameters succeeds even when names do not exist; it lists them instead.
-require_no_invalid_parameters() {
-  local invalid
-  invalid=$(printf '%s' "$1" | jq -r '(.InvalidParameters // []) | join(" ")')
-  [[ -z $invalid ]] || die "SSM parameters not found: ${invalid}"
-}
-
-parameter_value() {
-  local -r response=$1 name=$2
-  local value
-  value=$(printf '%s' "$response" |
-    jq -r --arg name "$name" '.Parameters[] | select(.Name == $name) | .Value')
-  [[ -n $value ]] || die "SSM parameter ${name} is empty"
-  printf '%s' "$value"
-}
-
-write_app_env() {
-  local -r db_host=$1 db_secret_arn=$2
   # app.env is consumed as a systemd EnvironmentFile and by shell scripts, so
   # values must need no quoting in either.
-  [[ $db_host =~ ^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$ ]] ||
-    die "db-host parameter is not a host name: ${db_host}"
+  local -r host='[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?'
+  local bad=""
+  [[ $db_host =~ ^${host}$ ]] || bad+=" db-host"
   [[ $db_secret_arn =~ ^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$ ]] ||
-    die "db-secret-arn parameter is not a Secrets Manager ARN: ${db_secret_arn}"
+    bad+=" db-secret-arn"
+  [[ -z $cache_nodes || $cache_nodes =~ ^${host}:[0-9]{1,5}(,${host}:[0-9]{1,5})*$ ]] || bad+=" cache-nodes"
+  [[ -z $amqp_host || $amqp_host =~ ^${host}$ ]] || bad+=" amqp-host"
+  if [[ -n $bad ]]; then
+    echo "malformed SSM parameters under ${path}:${bad}; app.env left as it is" >&2
+    return 1
+  fi
 
-  install -d -m 0755 -o root -g root "$app_env_dir"
-  local -r staged="${work_dir}/app.env"
+  install -d -m 0755 "${env_file%/*}"
+  local staged
+  staged=$(mktemp "${env_file}.XXXXXX")
   {
-    printf '# Written by the scale-tiers web bootstrap from SSM %s/*; rewritten on every run.\n' \
-      "$APP_PARAMETER_PATH"
+    printf '# Written by scale-tiers-app-env-sync from SSM %s/*; rewritten every few minutes.\n' "$path"
     printf 'DB_HOST=%s\n' "$db_host"
     printf 'DB_SECRET_ARN=%s\n' "$db_secret_arn"
+    if [[ -n $cache_nodes ]]; then
+      printf 'CACHE_NODES=%s\n' "$cache_nodes"
+    fi
+    if [[ -n $amqp_host ]]; then
+      printf 'AMQP_HOST=%s\n' "$amqp_host"
+    fi
   } >"$staged"
-  if files_differ "$staged" "$app_env_file"; then
-    install_file "$staged" "$app_env_file" 0640 root nginx
-  else
+  # Readers see the old file or the new one, never half of one.
+  chmod 0640 "$staged"
+  chown root:nginx "$staged"
+  if cmp -s "$staged" "$env_file"; then
+    rm -f -- "$staged"
     # Unchanged content, but someone may have loosened the permissions.
-    chmod 0640 "$app_env_file"
-    chown root:nginx "$app_env_file"
+    chmod 0640 "$env_file"
+    chown root:nginx "$env_file"
+  else
+    mv -f -- "$staged" "$env_file"
+    echo "updated ${env_file}"
   fi
 }
 
@@ -270,19 +284,19 @@ main() {
   validate_inputs
   work_dir=$(mktemp -d)
 
-  install_packages
+  install_missing_packages nginx jq
 
-  local parameters db_host db_secret_arn
-  parameters=$(fetch_app_parameters)
-  require_no_invalid_parameters "$parameters"
-  db_host=$(parameter_value "$parameters" "${APP_PARAMETER_PATH}/db-host")
-  db_secret_arn=$(parameter_value "$parameters" "${APP_PARAMETER_PATH}/db-secret-arn")
-  write_app_env "$db_host" "$db_secret_arn"
+  # nginx is installed first: app.env belongs to its group.
+  write_tool_script "$app_env_sync_script" app_env_sync "$AWS_REGION_NAME" "$APP_PARAMETER_PATH"
+  install_timer scale-tiers-app-env-sync 5min "$app_env_sync_script"
+  retry 6 run_timer_service scale-tiers-app-env-sync ||
+    die "cannot write app.env; see journalctl -u scale-tiers-app-env-sync"
 
   write_placeholder_page
   configure_nginx
   start_nginx
   self_check
+  install_cloudwatch_agent_sync
   log "done"
 }
 

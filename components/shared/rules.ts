@@ -1,0 +1,134 @@
+/**
+ * Security-group rules as separate resources (never inline), one per port and
+ * peer, so that each component adds only the rules of the ports it serves.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { Tags } from "./tags";
+
+/** The other end of a rule: a security group, or a CIDR block. */
+export type Peer = { securityGroupId: pulumi.Input<string> } | { cidr: string };
+
+export interface PortRange {
+    from: number;
+    /** Defaults to `from`. */
+    to?: number;
+}
+
+function peerArgs(peer: Peer) {
+    return "cidr" in peer ? { cidrIpv4: peer.cidr } : { referencedSecurityGroupId: peer.securityGroupId };
+}
+
+interface RuleArgs {
+    securityGroupId: pulumi.Input<string>;
+    ports: PortRange;
+    peer: Peer;
+    description: string;
+    tags: Tags;
+}
+
+export function ingressRule(name: string, args: RuleArgs, parent: pulumi.Resource): aws.vpc.SecurityGroupIngressRule {
+    return new aws.vpc.SecurityGroupIngressRule(
+        name,
+        {
+            securityGroupId: args.securityGroupId,
+            description: args.description,
+            ipProtocol: "tcp",
+            fromPort: args.ports.from,
+            toPort: args.ports.to ?? args.ports.from,
+            ...peerArgs(args.peer),
+            tags: args.tags,
+        },
+        { parent },
+    );
+}
+
+export function egressRule(name: string, args: RuleArgs, parent: pulumi.Resource): aws.vpc.SecurityGroupEgressRule {
+    return new aws.vpc.SecurityGroupEgressRule(
+        name,
+        {
+            securityGroupId: args.securityGroupId,
+            description: args.description,
+            ipProtocol: "tcp",
+            fromPort: args.ports.from,
+            toPort: args.ports.to ?? args.ports.from,
+            ...peerArgs(args.peer),
+            tags: args.tags,
+        },
+        { parent },
+    );
+}
+
+/**
+ * Lets each client group reach the server group on `ports`: the server's
+ * ingress and the matching egress on the client, named `<name>-in-client-<i>`
+ * and `<name>-client-<i>-out`.
+ */
+export function allowClients(
+    name: string,
+    serverSecurityGroupId: pulumi.Input<string>,
+    clientSecurityGroupIds: pulumi.Input<string>[],
+    ports: PortRange,
+    description: string,
+    tags: Tags,
+    parent: pulumi.Resource,
+): void {
+    clientSecurityGroupIds.forEach((clientSecurityGroupId, index) => {
+        ingressRule(
+            `${name}-in-client-${index}`,
+            {
+                securityGroupId: serverSecurityGroupId,
+                ports,
+                peer: { securityGroupId: clientSecurityGroupId },
+                description: `${description} from clients`,
+                tags,
+            },
+            parent,
+        );
+        egressRule(
+            `${name}-client-${index}-out`,
+            {
+                securityGroupId: clientSecurityGroupId,
+                ports,
+                peer: { securityGroupId: serverSecurityGroupId },
+                description: `${description} to the servers`,
+                tags,
+            },
+            parent,
+        );
+    });
+}
+
+/** Lets members of a group talk to each other on `ports` (clusters, replication). */
+export function allowPeers(
+    name: string,
+    securityGroupId: pulumi.Input<string>,
+    ports: PortRange,
+    description: string,
+    tags: Tags,
+    parent: pulumi.Resource,
+): void {
+    const rule = { securityGroupId, ports, peer: { securityGroupId }, description, tags };
+    ingressRule(`${name}-in`, rule, parent);
+    egressRule(`${name}-out`, rule, parent);
+}
+
+/** HTTPS out to anywhere: AWS APIs (through NAT or endpoints) and package repositories. */
+export function allowHttpsOut(
+    name: string,
+    securityGroupId: pulumi.Input<string>,
+    tags: Tags,
+    parent: pulumi.Resource,
+): void {
+    egressRule(
+        name,
+        {
+            securityGroupId,
+            ports: { from: 443 },
+            peer: { cidr: "0.0.0.0/0" },
+            description: "AWS APIs and package repositories over HTTPS",
+            tags,
+        },
+        parent,
+    );
+}

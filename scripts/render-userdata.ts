@@ -1,0 +1,31 @@
+/**
+ * Writes every cloud-init script as an instance receives it (variables bound,
+ * helpers inlined, comments stripped) into a folder, so that .ci/run can
+ * shellcheck what actually runs, not only the sources.
+ *
+ *   ts-node --transpile-only scripts/render-userdata.ts <folder>
+ */
+import * as fs from "fs";
+import * as path from "path";
+import {
+    UserDataScript,
+    readScript,
+    renderScript,
+    requiredVariables,
+    stripComments,
+} from "../components/userdata/render";
+
+const SCRIPTS: readonly UserDataScript[] = ["web", "mysql", "memcached", "rabbitmq"];
+
+const folder = process.argv[2];
+if (!folder) {
+    process.stderr.write("usage: render-userdata.ts <folder>\n");
+    process.exit(2);
+}
+fs.mkdirSync(folder, { recursive: true });
+for (const script of SCRIPTS) {
+    const source = readScript(script);
+    // Placeholder values from the renderer's safe set; what matters here is the shell around them.
+    const variables = Object.fromEntries(requiredVariables(source).map((name) => [name, "placeholder"]));
+    fs.writeFileSync(path.join(folder, `${script}.sh`), stripComments(renderScript(source, variables)));
+}

@@ -1,0 +1,363 @@
+/**
+ * What tier150k adds, under mocks: the MySQL replica, memcached, RabbitMQ and
+ * CloudWatch. tier1m runs the same capabilities at larger sizes until the
+ * managed services of its own issue exist, so both are checked here.
+ */
+import { expect } from "chai";
+import { MEMCACHED_PORT } from "../components/cache";
+import { MYSQL_PORT } from "../components/data";
+import { AMQP_PORT, MANAGEMENT_PORT } from "../components/messaging";
+import { WEB_PORT } from "../components/compute";
+import { decodeUserData, readScript } from "../components/userdata/render";
+import { mockPrivateIp } from "../plan/mocks";
+import {
+    RecordedResource,
+    Recording,
+    configPatched,
+    evaluate,
+    input,
+    named,
+    ofType,
+    recordStack,
+    stackConfig,
+} from "./harness";
+
+const SG = {
+    lb: "network-lb-sg-id",
+    web: "network-web-sg-id",
+    db: "network-db-sg-id",
+    endpoints: "network-endpoints-sg-id",
+    cache: "cache-sg-id",
+    mq: "mq-sg-id",
+};
+
+function rules(recording: Recording, type: string) {
+    return ofType(recording, type)
+        .map((r) => {
+            const from = input<number>(r, "fromPort");
+            const to = input<number>(r, "toPort");
+            return {
+                sg: input<string>(r, "securityGroupId"),
+                ports: from === to ? String(from) : `${from}-${to}`,
+                peer: input<string>(r, "cidrIpv4") ?? input<string>(r, "referencedSecurityGroupId"),
+            };
+        })
+        .sort((a, b) => `${a.sg} ${a.ports} ${a.peer}`.localeCompare(`${b.sg} ${b.ports} ${b.peer}`));
+}
+
+function byRole(recording: Recording, role: string): RecordedResource[] {
+    return ofType(recording, "aws:ec2/instance:Instance").filter(
+        (i) => input<Record<string, string>>(i, "tags").role === role,
+    );
+}
+
+function userData(instance: RecordedResource): string {
+    return decodeUserData(input<string>(instance, "userDataBase64"));
+}
+
+function record(recording: Recording, name: string): { name: string; records: string[] } {
+    const r = named(recording, "aws:route53/record:Record", name);
+    return { name: input(r, "name"), records: input(r, "records") };
+}
+
+for (const stack of ["tier150k", "tier1m"] as const) {
+    describe(`${stack}: replication, cache, broker, monitoring (mocks)`, () => {
+        let recording: Recording;
+        before(async () => {
+            recording = await recordStack(stack);
+        });
+
+        it("opens exactly the ports each service needs, to exactly its clients", () => {
+            expect(rules(recording, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")).to.deep.equal(
+                [
+                    { sg: SG.cache, ports: String(MEMCACHED_PORT), peer: SG.web },
+                    { sg: SG.db, ports: String(MYSQL_PORT), peer: SG.db },
+                    { sg: SG.db, ports: String(MYSQL_PORT), peer: SG.web },
+                    { sg: SG.endpoints, ports: "443", peer: "10.40.0.0/16" },
+                    { sg: SG.lb, ports: "80", peer: "0.0.0.0/0" },
+                    { sg: SG.mq, ports: String(MANAGEMENT_PORT), peer: "10.40.0.0/16" },
+                    { sg: SG.mq, ports: "25672", peer: SG.mq },
+                    { sg: SG.mq, ports: "35672-35682", peer: SG.mq },
+                    { sg: SG.mq, ports: "4369", peer: SG.mq },
+                    { sg: SG.mq, ports: String(AMQP_PORT), peer: SG.web },
+                    { sg: SG.web, ports: String(WEB_PORT), peer: SG.lb },
+                ].sort((a, b) => `${a.sg} ${a.ports} ${a.peer}`.localeCompare(`${b.sg} ${b.ports} ${b.peer}`)),
+            );
+            const egress = rules(recording, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule");
+            expect(egress.filter((r) => r.sg === SG.web).map((r) => `${r.ports}>${r.peer}`)).to.have.members([
+                "443>0.0.0.0/0",
+                `${MYSQL_PORT}>${SG.db}`,
+                `${MEMCACHED_PORT}>${SG.cache}`,
+                `${AMQP_PORT}>${SG.mq}`,
+            ]);
+            expect(egress.filter((r) => r.peer === "0.0.0.0/0").every((r) => r.ports === "443")).to.equal(true);
+        });
+
+        it("runs the replica in the second AZ on its own protected volume, as a GTID replica of the primary", () => {
+            const [primary] = byRole(recording, "mysql-primary");
+            const [replica] = byRole(recording, "mysql-replica");
+            expect(input(replica, "availabilityZone")).to.equal("ap-northeast-2b");
+            expect(input(replica, "subnetId")).to.equal("subnet-private-1");
+            expect(input(primary, "availabilityZone")).to.equal("ap-northeast-2a");
+            expect(replica.ignoreChanges).to.have.members(["ami", "userDataBase64"]);
+            const volume = named(recording, "aws:ebs/volume:Volume", "db-replica-data");
+            expect(volume.protect).to.equal(true);
+            expect(volume.inputs).to.include({ availabilityZone: "ap-northeast-2b", encrypted: true, type: "gp3" });
+            const script = userData(replica);
+            expect(script).to.contain("readonly MYSQL_ROLE='replica'");
+            expect(script).to.contain("readonly MYSQL_SERVER_ID='2'");
+            expect(script).to.contain("readonly PRIMARY_HOST='mysql-primary.scale-tiers.internal'");
+            expect(userData(primary)).to.contain("readonly MYSQL_SERVER_ID='1'");
+            expect(userData(primary)).to.contain("readonly MYSQL_ROLE='primary'");
+        });
+
+        it("names the primary, the write endpoint and the read endpoint in the private zone", () => {
+            const [primary] = byRole(recording, "mysql-primary");
+            const [replica] = byRole(recording, "mysql-replica");
+            expect(record(recording, "db-dns")).to.deep.equal({
+                name: "db.scale-tiers.internal",
+                records: [mockPrivateIp(primary.name)],
+            });
+            expect(record(recording, "db-primary-dns")).to.deep.equal({
+                name: "mysql-primary.scale-tiers.internal",
+                records: [mockPrivateIp(primary.name)],
+            });
+            expect(record(recording, "db-read-dns")).to.deep.equal({
+                name: "db-read.scale-tiers.internal",
+                records: [mockPrivateIp(replica.name)],
+            });
+        });
+
+        it("spreads memcached over the AZs and publishes the node list to the web servers", () => {
+            const nodes = byRole(recording, "memcached");
+            const memcached = JSON.parse(stackConfig(stack)["scale-tiers:memcached"]);
+            expect(nodes).to.have.length(memcached.nodeCount);
+            expect(new Set(nodes.map((n) => input(n, "subnetId"))).size).to.equal(Math.min(memcached.nodeCount, 3));
+            for (const node of nodes) {
+                expect(input(node, "vpcSecurityGroupIds")).to.deep.equal([SG.cache]);
+                expect(userData(node)).to.contain(`readonly MEMCACHED_MEMORY_MIB='${memcached.memoryMiB}'`);
+            }
+            const parameter = ofType(recording, "aws:ssm/parameter:Parameter").find(
+                (p) => input(p, "name") === `/scale-tiers/${stack}/app/cache-nodes`,
+            )!;
+            expect(input(parameter, "value")).to.equal(nodes.map((n) => `${mockPrivateIp(n.name)}:11211`).join(","));
+        });
+
+        it("runs three RabbitMQ nodes in three AZs, each with a protected volume and a stable name", () => {
+            const nodes = byRole(recording, "rabbitmq");
+            expect(nodes.map((n) => input(n, "availabilityZone"))).to.deep.equal([
+                "ap-northeast-2a",
+                "ap-northeast-2b",
+                "ap-northeast-2c",
+            ]);
+            const names = [0, 1, 2].map((i) => `rabbit@rabbitmq-${i}.scale-tiers.internal`);
+            nodes.forEach((node, index) => {
+                const script = userData(node);
+                expect(script).to.contain(`readonly NODE_NAME='${names[index]}'`);
+                expect(script).to.contain(`readonly CLUSTER_NODES='${names.join(",")}'`);
+                expect(named(recording, "aws:ebs/volume:Volume", `mq-${index}-data`).protect).to.equal(true);
+                expect(record(recording, `mq-${index}-dns`)).to.deep.equal({
+                    name: `rabbitmq-${index}.scale-tiers.internal`,
+                    records: [mockPrivateIp(node.name)],
+                });
+            });
+            expect(record(recording, "mq-dns").records).to.have.members(nodes.map((n) => mockPrivateIp(n.name)));
+            const parameter = ofType(recording, "aws:ssm/parameter:Parameter").find(
+                (p) => input(p, "name") === `/scale-tiers/${stack}/app/amqp-host`,
+            )!;
+            expect(input(parameter, "value")).to.equal("rabbitmq.scale-tiers.internal");
+        });
+
+        it("keeps the cookie and admin credentials in Secrets Manager, readable by the nodes only", () => {
+            const versions = ofType(recording, "aws:secretsmanager/secretVersion:SecretVersion").map((v) => v.name);
+            expect(versions).to.include.members(["mq-cookie-secret-version", "mq-admin-secret-version"]);
+            const policy = JSON.parse(
+                input<string>(named(recording, "aws:iam/rolePolicy:RolePolicy", "mq-policy"), "policy"),
+            );
+            expect(policy.Statement[0].Resource).to.have.members([
+                "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:mq-cookie-secret-AbCdEf",
+                "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:mq-admin-secret-AbCdEf",
+            ]);
+            for (const node of byRole(recording, "rabbitmq")) {
+                expect(userData(node)).not.to.match(/mock-password-/);
+            }
+        });
+
+        it("creates a log group with retention and an agent config for every server role, and lets each role use them", () => {
+            const retention = stack === "tier1m" ? 90 : 30;
+            for (const role of ["web", "mysql", "memcached", "rabbitmq"]) {
+                const group = named(recording, "aws:cloudwatch/logGroup:LogGroup", `monitoring-${role}-logs`);
+                expect(group.inputs).to.include({ name: `/scale-tiers/${stack}/${role}`, retentionInDays: retention });
+                const parameter = named(recording, "aws:ssm/parameter:Parameter", `monitoring-${role}-agent-config`);
+                expect(input(parameter, "name")).to.equal(`AmazonCloudWatch-scale-tiers-${stack}-${role}`);
+                expect(parameter.dependsOn).to.deep.equal([group.urn]);
+                const config = JSON.parse(input<string>(parameter, "value"));
+                expect(config.logs.logs_collected.files.collect_list[0].log_group_name).to.equal(
+                    `/scale-tiers/${stack}/${role}`,
+                );
+                expect(
+                    input(
+                        named(
+                            recording,
+                            "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+                            `monitoring-${role}-agent-policy`,
+                        ),
+                        "policyArn",
+                    ),
+                ).to.equal("arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy");
+            }
+            for (const instance of ofType(recording, "aws:ec2/instance:Instance")) {
+                expect(userData(instance)).to.match(
+                    /readonly CLOUDWATCH_AGENT_PARAMETER='AmazonCloudWatch-scale-tiers-/,
+                );
+            }
+        });
+
+        it("alarms through an encrypted topic that CloudWatch may use, and recovers failed database and broker hosts", () => {
+            const topic = named(recording, "aws:sns/topic:Topic", "monitoring-alarms");
+            const key = named(recording, "aws:kms/key:Key", "monitoring-alarms-key");
+            expect(input(topic, "kmsMasterKeyId")).to.equal(
+                key.inputs.arn ?? "arn:aws:kms:ap-northeast-2:123456789012:monitoring-alarms-key",
+            );
+            expect(input(key, "enableKeyRotation")).to.equal(true);
+            const keyPolicy = JSON.parse(input<string>(key, "policy"));
+            expect(keyPolicy.Statement[1].Principal).to.deep.equal({ Service: "cloudwatch.amazonaws.com" });
+            const alarms = ofType(recording, "aws:cloudwatch/metricAlarm:MetricAlarm");
+            const recovering = alarms.filter((a) =>
+                input<string[]>(a, "alarmActions").some((x) => x.endsWith(":ec2:recover")),
+            );
+            expect(recovering.map((a) => a.name)).to.have.members([
+                "monitoring-db-primary-system-status",
+                "monitoring-db-replica-system-status",
+                "monitoring-mq-0-system-status",
+                "monitoring-mq-1-system-status",
+                "monitoring-mq-2-system-status",
+            ]);
+            const names = alarms.map((a) => a.name);
+            expect(names).to.include.members([
+                "monitoring-alb-5xx",
+                "monitoring-unhealthy-hosts",
+                "monitoring-response-time",
+                "monitoring-replication-stopped",
+                "monitoring-replication-lag",
+                "monitoring-queue-depth",
+                "monitoring-rabbitmq-node-down",
+                "monitoring-cache-evictions",
+                "monitoring-db-primary-disk-data",
+                "monitoring-db-primary-memory",
+            ]);
+            const unhealthy = named(recording, "aws:cloudwatch/metricAlarm:MetricAlarm", "monitoring-unhealthy-hosts");
+            expect(input(unhealthy, "dimensions")).to.deep.equal({
+                LoadBalancer: "app/web-alb/0123456789abcdef",
+                TargetGroup: "targetgroup/web-tg/0123456789abcdef",
+            });
+            const responseTime = named(recording, "aws:cloudwatch/metricAlarm:MetricAlarm", "monitoring-response-time");
+            expect(responseTime.inputs).to.include({ extendedStatistic: "p95", threshold: 1 });
+            expect(responseTime.inputs.statistic).to.equal(undefined);
+            const nodeDown = named(
+                recording,
+                "aws:cloudwatch/metricAlarm:MetricAlarm",
+                "monitoring-rabbitmq-node-down",
+            );
+            expect(nodeDown.inputs).to.include({
+                threshold: 3,
+                comparisonOperator: "LessThanThreshold",
+                treatMissingData: "breaching",
+            });
+            const dashboard = named(recording, "aws:cloudwatch/dashboard:Dashboard", "monitoring-dashboard");
+            expect(JSON.parse(input<string>(dashboard, "dashboardBody")).widgets).to.have.length(alarms.length);
+        });
+    });
+}
+
+describe("manual failover to the replica (mocks)", () => {
+    it("moves db.<zone> to the replica and changes nothing else about the servers", async () => {
+        const before = await recordStack("tier150k");
+        const after = await evaluate("tier150k", {
+            config: configPatched("tier150k", "scale-tiers:database", { writer: "replica" }),
+        });
+        const [replica] = byRole(after, "mysql-replica");
+        expect(record(after, "db-dns").records).to.deep.equal([mockPrivateIp(replica.name)]);
+        expect(record(after, "db-primary-dns")).to.deep.equal(record(before, "db-primary-dns"));
+        const servers = (r: Recording) =>
+            ofType(r, "aws:ec2/instance:Instance").map((i) => ({ urn: i.urn, inputs: JSON.stringify(i.inputs) }));
+        expect(servers(after)).to.deep.equal(servers(before));
+    });
+});
+
+describe("tier150k promotion keeps the primary as it is (mocks)", () => {
+    it("renders the primary's boot script identically in every tier, so nothing about it needs re-applying", async () => {
+        const scripts: string[] = [];
+        for (const tier of ["tier30k", "tier150k", "tier1m"]) {
+            const recording = await evaluate("tier30k", { config: stackConfig(tier) });
+            scripts.push(userData(byRole(recording, "mysql-primary")[0]));
+        }
+        expect(scripts[1]).to.equal(scripts[0]);
+        expect(scripts[2]).to.equal(scripts[0]);
+    });
+});
+
+describe("the cloud-init scripts hold the settings the design requires", () => {
+    it("MySQL: GTID replication with full row images, a read-only replica, a DMS-compatible binlog", () => {
+        const mysql = readScript("mysql");
+        for (const setting of [
+            "gtid_mode=ON",
+            "enforce_gtid_consistency=ON",
+            "binlog_format=ROW",
+            "binlog_row_image=FULL",
+            "log_replica_updates=ON",
+            "super_read_only=ON",
+            "SOURCE_AUTO_POSITION=1",
+            "CLONE INSTANCE FROM",
+            "Replica_IO_Running",
+            "Replica_SQL_Running",
+        ]) {
+            expect(mysql, setting).to.contain(setting);
+        }
+    });
+
+    it("memcached: bound to the private address, UDP off", () => {
+        const memcached = readScript("memcached");
+        expect(memcached).to.match(/-U 0/);
+        expect(memcached).to.match(/-l /);
+    });
+
+    it("RabbitMQ: classic-config peer discovery and quorum queues by default", () => {
+        const rabbitmq = readScript("rabbitmq");
+        expect(rabbitmq).to.contain("cluster_formation.peer_discovery_backend = classic_config");
+        expect(rabbitmq).to.contain("default_queue_type = quorum");
+    });
+});
+
+describe("RabbitMQ over TLS (mocks)", () => {
+    let recording: Recording;
+    before(async () => {
+        recording = await evaluate("tier150k", {
+            config: configPatched("tier150k", "scale-tiers:rabbitmq", { tls: true }),
+        });
+    });
+
+    it("opens 5671 instead of 5672 and hands the nodes a certificate for every name", () => {
+        const amqp = ofType(recording, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+            .filter((r) => input(r, "securityGroupId") === SG.mq && input(r, "referencedSecurityGroupId") === SG.web)
+            .map((r) => input(r, "fromPort"));
+        expect(amqp).to.deep.equal([5671]);
+        const request = named(recording, "tls:index/certRequest:CertRequest", "mq-server-csr");
+        expect(input(request, "dnsNames")).to.deep.equal([
+            "rabbitmq.scale-tiers.internal",
+            "rabbitmq-0.scale-tiers.internal",
+            "rabbitmq-1.scale-tiers.internal",
+            "rabbitmq-2.scale-tiers.internal",
+        ]);
+        expect(named(recording, "tls:index/selfSignedCert:SelfSignedCert", "mq-ca").inputs).to.include({
+            isCaCertificate: true,
+        });
+        for (const node of byRole(recording, "rabbitmq")) {
+            expect(userData(node)).to.contain("readonly TLS_ENABLED='true'");
+            expect(userData(node)).to.contain(
+                "readonly TLS_SECRET_ARN='arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:mq-tls-secret-AbCdEf'",
+            );
+            expect(userData(node)).not.to.contain("mock-key-");
+        }
+    });
+});
