@@ -159,6 +159,11 @@ export async function evaluateStack(stack: string, options: EvaluateOptions = {}
 
     const captured: Captured[] = [];
     let outputs: Record<string, unknown> | undefined;
+    // The SDK records a stack trace for every resource, and ts-node's source-map support
+    // translates each one: most of an evaluation's time, for traces nothing reads under mocks.
+    const errors = Error as { prepareStackTrace?: ErrorConstructor["prepareStackTrace"] };
+    const prepareStackTrace = errors.prepareStackTrace;
+    errors.prepareStackTrace = undefined;
     try {
         outputs = (await pulumi.runtime.runInPulumiStack(async () => {
             pulumi.runtime.registerStackTransformation((args) => {
@@ -175,6 +180,8 @@ export async function evaluateStack(stack: string, options: EvaluateOptions = {}
             error as Error,
             captured.map((c) => `${c.type}::${c.name}`),
         );
+    } finally {
+        errors.prepareStackTrace = prepareStackTrace;
     }
 
     // Components register their outputs after the stack's own outputs resolve; let every RPC land

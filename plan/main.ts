@@ -1,30 +1,54 @@
 /**
  * `npm run plan`: what each stack would create, evaluated offline under mocks
- * with each stack's real config. Text by default, `--json` for tools; progress
- * goes to stderr so stdout stays clean.
+ * with each stack's real config: inventory, capability table, monthly cost and
+ * the critical path of a first `pulumi up`. Text by default, `--json` for
+ * tools; progress goes to stderr so stdout stays clean.
  *
- *   npm run plan                       # all stacks
- *   npm run plan -- --stack tier30k    # one stack (repeatable)
+ *   npm run plan                              # all stacks
+ *   npm run plan -- --stack tier30k           # one stack (repeatable)
  *   npm run plan -- --json
+ *   npm run plan -- --diff tier30k tier150k   # promotion diff, same stack name
+ *   npm run plan -- --write-diagrams          # regenerate docs/diagrams/<stack>.md
  */
-import { STACKS, evaluateStack } from "./evaluate";
+import * as fs from "fs";
+import * as path from "path";
+import { CapabilityRow, capabilities, formatCapabilities } from "./capabilities";
+import { StackCost, estimateCost, formatCost } from "./cost";
+import { diagramMarkdown } from "./diagram";
+import { formatDiff, promotionDiff } from "./diff";
+import { PROJECT_ROOT, Recording, STACKS, evaluateStack, stackConfig } from "./evaluate";
+import { CriticalPath, buildGraph, deployTime, formatCriticalPath } from "./graph";
 import { StackInventory, formatInventory, inventory } from "./inventory";
 
 interface Options {
     stacks: string[];
     json: boolean;
+    diff?: [string, string];
+    writeDiagrams: boolean;
 }
 
-const USAGE = `usage: npm run plan -- [--stack <${STACKS.join("|")}>]... [--json]`;
+const USAGE = `usage: npm run plan -- [--stack <${STACKS.join("|")}>]... [--json] [--diff <from> <to>] [--write-diagrams]`;
+
+function checkStacks(stacks: string[]): void {
+    const unknown = stacks.filter((s) => !(STACKS as readonly string[]).includes(s));
+    if (unknown.length > 0) {
+        throw new Error(`unknown stack ${unknown.join(", ")}; stacks are ${STACKS.join(", ")}`);
+    }
+}
 
 function parseArgs(argv: string[]): Options {
-    const options: Options = { stacks: [], json: false };
+    const options: Options = { stacks: [], json: false, writeDiagrams: false };
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         if (arg === "--json") {
             options.json = true;
+        } else if (arg === "--write-diagrams") {
+            options.writeDiagrams = true;
         } else if (arg === "--stack" && argv[i + 1] !== undefined) {
             options.stacks.push(argv[++i]);
+        } else if (arg === "--diff" && argv[i + 2] !== undefined) {
+            options.diff = [argv[i + 1], argv[i + 2]];
+            i += 2;
         } else if (arg === "--help" || arg === "-h") {
             process.stdout.write(`${USAGE}\n`);
             process.exit(0);
@@ -32,31 +56,73 @@ function parseArgs(argv: string[]): Options {
             throw new Error(`unknown argument "${arg}"\n${USAGE}`);
         }
     }
-    const unknown = options.stacks.filter((s) => !(STACKS as readonly string[]).includes(s));
-    if (unknown.length > 0) {
-        throw new Error(`unknown stack ${unknown.join(", ")}; stacks are ${STACKS.join(", ")}`);
-    }
+    checkStacks([...options.stacks, ...(options.diff ?? [])]);
     if (options.stacks.length === 0) {
         options.stacks = [...STACKS];
     }
     return options;
 }
 
+/** Everything the plan says about one stack. */
+export interface StackReport {
+    readonly inventory: StackInventory;
+    readonly capabilities: readonly CapabilityRow[];
+    readonly cost: StackCost;
+    readonly firstDeploy: CriticalPath;
+}
+
+export function stackReport(recording: Recording): StackReport {
+    return {
+        inventory: inventory(recording),
+        capabilities: capabilities(recording),
+        cost: estimateCost(recording),
+        firstDeploy: deployTime(recording),
+    };
+}
+
+export function formatStackReport(report: StackReport): string {
+    return [
+        formatInventory(report.inventory),
+        formatCapabilities(report.capabilities),
+        formatCost(report.cost),
+        formatCriticalPath(report.firstDeploy),
+    ].join("\n");
+}
+
+/** Where the diagram of `stack` is committed. */
+export function diagramPath(stack: string): string {
+    return path.join(PROJECT_ROOT, "docs", "diagrams", `${stack}.md`);
+}
+
 async function main(): Promise<void> {
     const options = parseArgs(process.argv.slice(2));
-    const inventories: StackInventory[] = [];
+    if (options.diff) {
+        const [from, to] = options.diff;
+        process.stderr.write(`evaluating ${from}, then ${from} with ${to}'s config, under mocks...\n`);
+        const before = await evaluateStack(from);
+        const after = await evaluateStack(from, { stackName: from, config: stackConfig(to) });
+        const diff = promotionDiff(before, after, from, to);
+        process.stdout.write(options.json ? `${JSON.stringify(diff, null, 2)}\n` : `${formatDiff(diff)}\n`);
+        return;
+    }
+    const reports: StackReport[] = [];
     for (const stack of options.stacks) {
         process.stderr.write(`evaluating ${stack} under mocks...\n`);
-        inventories.push(inventory(await evaluateStack(stack)));
+        const recording = await evaluateStack(stack);
+        reports.push(stackReport(recording));
+        if (options.writeDiagrams) {
+            fs.writeFileSync(diagramPath(stack), diagramMarkdown(recording, buildGraph(recording)));
+            process.stderr.write(`wrote ${path.relative(PROJECT_ROOT, diagramPath(stack))}\n`);
+        }
     }
     process.stdout.write(
-        options.json
-            ? `${JSON.stringify(inventories, null, 2)}\n`
-            : `${inventories.map(formatInventory).join("\n\n")}\n`,
+        options.json ? `${JSON.stringify(reports, null, 2)}\n` : `${reports.map(formatStackReport).join("\n\n")}\n`,
     );
 }
 
-main().catch((error: Error) => {
-    process.stderr.write(`plan failed: ${error.message}\n`);
-    process.exit(1);
-});
+if (require.main === module) {
+    main().catch((error: Error) => {
+        process.stderr.write(`plan failed: ${error.message}\n`);
+        process.exit(1);
+    });
+}

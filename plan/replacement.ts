@@ -56,6 +56,34 @@ export function replacementInputs(resource: RecordedResource): readonly string[]
     return STATEFUL_REPLACEMENT_INPUTS[resource.type];
 }
 
+/**
+ * Replacement-forcing inputs of types that hold no state: replacing them costs
+ * a short outage or a new endpoint, not data. The promotion diff uses them.
+ */
+export const REPLACEMENT_INPUTS: Readonly<Record<string, readonly string[]>> = {
+    "aws:ec2/instance:Instance": INSTANCE_REPLACEMENT_INPUTS,
+    "aws:lb/loadBalancer:LoadBalancer": ["name", "namePrefix", "internal", "loadBalancerType"],
+    "aws:lb/targetGroup:TargetGroup": ["name", "namePrefix", "port", "protocol", "vpcId", "targetType"],
+};
+
+/**
+ * Every input of `resource` whose change replaces it, stateful or not, minus
+ * ignored ones. An instance's user data replaces it only with `userDataReplaceOnChange`
+ * (otherwise the provider stops and starts it).
+ */
+export function forcingInputs(resource: RecordedResource): readonly string[] {
+    const keys = STATEFUL_REPLACEMENT_INPUTS[resource.type] ?? REPLACEMENT_INPUTS[resource.type] ?? [];
+    return keys.filter(
+        (key) =>
+            !resource.ignoreChanges.includes(key) &&
+            !(
+                (key === "userData" || key === "userDataBase64") &&
+                resource.type === "aws:ec2/instance:Instance" &&
+                resource.inputs.userDataReplaceOnChange !== true
+            ),
+    );
+}
+
 export interface StatefulLoss {
     readonly urn: string;
     /** `removed`, or the inputs whose change forces a replacement. */

@@ -1,0 +1,201 @@
+/**
+ * The design's capability table, filled from what the program created for a
+ * stack (resource types and the `role` tag of instances), never from
+ * config: a capability shows only once code deploys it. Pure functions.
+ *
+ * Each row names its detection rule; later issues extend a row's detector
+ * when they add a way to provide the capability.
+ */
+import { RecordedResource, Recording } from "./evaluate";
+
+export interface CapabilityRow {
+    readonly capability: string;
+    readonly present: boolean;
+    /** What provides it, e.g. `2 x t3.medium`, or "" when absent. */
+    readonly detail: string;
+    /** How presence is detected. */
+    readonly rule: string;
+}
+
+interface Detector {
+    readonly capability: string;
+    readonly rule: string;
+    /** The resources that provide the capability (empty: absent). */
+    readonly find: (resources: readonly RecordedResource[]) => RecordedResource[];
+    readonly describe: (found: RecordedResource[]) => string;
+}
+
+const ofType =
+    (...types: string[]) =>
+    (resources: readonly RecordedResource[]) =>
+        resources.filter((r) => types.includes(r.type));
+
+/** Instances (EC2) whose `role` tag matches. */
+const withRole =
+    (...roles: string[]) =>
+    (resources: readonly RecordedResource[]) =>
+        resources.filter(
+            (r) =>
+                r.type === "aws:ec2/instance:Instance" &&
+                roles.includes((r.inputs.tags as Record<string, string> | undefined)?.role ?? ""),
+        );
+
+const either =
+    (...finders: ((resources: readonly RecordedResource[]) => RecordedResource[])[]) =>
+    (resources: readonly RecordedResource[]) =>
+        finders.flatMap((find) => find(resources));
+
+/** `2 x t3.medium` style summary of instances, by instance type (or class, node type). */
+function sizes(found: RecordedResource[]): string {
+    const counts = new Map<string, number>();
+    for (const r of found) {
+        const i = r.inputs;
+        const size = String(i.instanceType ?? i.instanceClass ?? i.nodeType ?? i.replicationInstanceClass ?? r.type);
+        counts.set(size, (counts.get(size) ?? 0) + 1);
+    }
+    return [...counts.entries()].map(([size, n]) => `${n} x ${size}`).join(", ");
+}
+
+const count = (noun: string) => (found: RecordedResource[]) => `${found.length} ${noun}`;
+
+const EC2_RDS = "aws:rds/instance:Instance";
+const ELASTICACHE = ["aws:elasticache/cluster:Cluster", "aws:elasticache/replicationGroup:ReplicationGroup"];
+
+/** The rows, in the design's order. */
+export const DETECTORS: readonly Detector[] = [
+    {
+        capability: "VPC",
+        rule: "an awsx:ec2:Vpc or aws:ec2/vpc:Vpc",
+        find: ofType("awsx:ec2:Vpc", "aws:ec2/vpc:Vpc"),
+        describe: (found) =>
+            found
+                .map((v) => {
+                    const azs = (v.inputs.availabilityZoneNames as string[] | undefined)?.length;
+                    const nat = (v.inputs.natGateways as { strategy?: string } | undefined)?.strategy;
+                    return azs ? `${azs} AZs, NAT ${nat}` : "VPC";
+                })
+                .join(", "),
+    },
+    {
+        capability: "public LB",
+        rule: "an aws:lb/loadBalancer:LoadBalancer with internal not true",
+        find: (resources) =>
+            ofType("aws:lb/loadBalancer:LoadBalancer")(resources).filter((r) => r.inputs.internal !== true),
+        describe: (found) => found.map((r) => `${r.inputs.loadBalancerType ?? "application"}`).join(", "),
+    },
+    {
+        capability: "web tier",
+        rule: "EC2 instances with role tag `web`",
+        find: withRole("web"),
+        describe: (found) => `fixed EC2, ${sizes(found)}`,
+    },
+    {
+        capability: "MySQL",
+        rule: "an EC2 instance with role tag `mysql-primary` (self-managed), or an RDS instance with a mysql engine",
+        find: (resources) => [
+            ...withRole("mysql-primary")(resources),
+            ...ofType(EC2_RDS)(resources).filter((r) => String(r.inputs.engine ?? "").includes("mysql")),
+        ],
+        describe: (found) =>
+            found
+                .map((r) =>
+                    r.type === EC2_RDS
+                        ? `RDS ${r.inputs.instanceClass}`
+                        : `self-managed on EC2 ${r.inputs.instanceType}`,
+                )
+                .join(", "),
+    },
+    {
+        capability: "replication",
+        rule: "an EC2 instance with role tag `mysql-replica`, or an RDS instance with replicateSourceDb",
+        find: (resources) => [
+            ...withRole("mysql-replica")(resources),
+            ...ofType(EC2_RDS)(resources).filter((r) => r.inputs.replicateSourceDb !== undefined),
+        ],
+        describe: sizes,
+    },
+    {
+        capability: "cache",
+        rule: "EC2 instances with role tag `memcached`, or an ElastiCache cluster or replication group",
+        find: either(withRole("memcached"), ofType(...ELASTICACHE)),
+        describe: sizes,
+    },
+    {
+        capability: "messaging",
+        rule: "EC2 instances with role tag `rabbitmq`, or an aws:sqs/queue:Queue",
+        find: either(withRole("rabbitmq"), ofType("aws:sqs/queue:Queue")),
+        describe: (found) => sizes(found),
+    },
+    {
+        capability: "CloudWatch",
+        rule: "an aws:cloudwatch/metricAlarm:MetricAlarm or aws:cloudwatch/dashboard:Dashboard (log groups alone do not count)",
+        find: ofType("aws:cloudwatch/metricAlarm:MetricAlarm", "aws:cloudwatch/dashboard:Dashboard"),
+        describe: count("alarms/dashboards"),
+    },
+    {
+        capability: "ELK",
+        rule: "an aws:opensearch/domain:Domain, or EC2 instances with role tag `logstash`",
+        find: either(ofType("aws:opensearch/domain:Domain"), withRole("logstash")),
+        describe: sizes,
+    },
+    {
+        capability: "Jenkins",
+        rule: "EC2 instances with role tag `jenkins`",
+        find: withRole("jenkins"),
+        describe: sizes,
+    },
+    { capability: "Jira", rule: "EC2 instances with role tag `jira`", find: withRole("jira"), describe: sizes },
+    { capability: "wiki", rule: "EC2 instances with role tag `wiki`", find: withRole("wiki"), describe: sizes },
+    { capability: "CMS", rule: "EC2 instances with role tag `cms`", find: withRole("cms"), describe: sizes },
+    {
+        capability: "Auto Scaling",
+        rule: "an aws:autoscaling/group:Group",
+        find: ofType("aws:autoscaling/group:Group"),
+        describe: count("groups"),
+    },
+    {
+        capability: "RDS",
+        rule: `an ${EC2_RDS} or aws:rds/cluster:Cluster`,
+        find: ofType(EC2_RDS, "aws:rds/cluster:Cluster"),
+        describe: sizes,
+    },
+    {
+        capability: "DMS",
+        rule: "an aws:dms/replicationTask:ReplicationTask",
+        find: ofType("aws:dms/replicationTask:ReplicationTask"),
+        describe: count("tasks"),
+    },
+    {
+        capability: "SQS",
+        rule: "an aws:sqs/queue:Queue",
+        find: ofType("aws:sqs/queue:Queue"),
+        describe: count("queues"),
+    },
+    {
+        capability: "ElastiCache",
+        rule: `an ${ELASTICACHE.join(" or ")}`,
+        find: ofType(...ELASTICACHE),
+        describe: sizes,
+    },
+];
+
+/** The capability table of a recording, one row per detector. */
+export function capabilities(recording: Recording, detectors: readonly Detector[] = DETECTORS): CapabilityRow[] {
+    return detectors.map((d) => {
+        const found = d.find(recording.resources);
+        return {
+            capability: d.capability,
+            present: found.length > 0,
+            detail: found.length > 0 ? d.describe(found) : "",
+            rule: d.rule,
+        };
+    });
+}
+
+export function formatCapabilities(rows: readonly CapabilityRow[]): string {
+    const width = Math.max(...rows.map((r) => r.capability.length));
+    return [
+        "  capabilities (detected from the resources):",
+        ...rows.map((r) => `    ${r.capability.padEnd(width)}  ${r.present ? `yes  ${r.detail}` : "-"}`.trimEnd()),
+    ].join("\n");
+}

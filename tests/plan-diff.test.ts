@@ -1,0 +1,98 @@
+/**
+ * The promotion diff classifies hand-made changes, and promoting the real
+ * tier30k estate to tier150k's config loses no data.
+ */
+import { expect } from "chai";
+import { promotionDiff } from "../plan/diff";
+import { RecordedResource, Recording } from "../plan/evaluate";
+import { evaluate, recordStack, stackConfig } from "./harness";
+
+function resource(
+    name: string,
+    type: string,
+    inputs: Record<string, unknown>,
+    extra: Partial<RecordedResource> = {},
+): RecordedResource {
+    return {
+        urn: `urn:pulumi:s::p::${type}::${name}`,
+        type,
+        name,
+        custom: true,
+        inputs,
+        protect: false,
+        retainOnDelete: false,
+        deleteBeforeReplace: false,
+        ignoreChanges: [],
+        dependsOn: [],
+        ...extra,
+    };
+}
+
+function recording(resources: RecordedResource[]): Recording {
+    return { stack: "s", config: {}, resources, outputs: {} };
+}
+
+const INSTANCE = "aws:ec2/instance:Instance";
+
+describe("promotionDiff", () => {
+    const volume = resource("data", "aws:ebs/volume:Volume", { availabilityZone: "a", size: 100 });
+    const web = resource("web-0", INSTANCE, {
+        instanceType: "t3.medium",
+        ami: "ami-1",
+        userData: "v1",
+        tags: { role: "web" },
+    });
+    const app = resource("app-0", INSTANCE, { instanceType: "t3.medium", ami: "ami-1", tags: { role: "web" } });
+    const lb = resource("alb", "aws:lb/loadBalancer:LoadBalancer", { internal: false, idleTimeout: 60 });
+    const tg = resource("tg", "aws:lb/targetGroup:TargetGroup", { port: 80 });
+    const old = resource("old", "aws:ssm/parameter:Parameter", { value: "x" });
+    const before = recording([volume, web, app, lb, tg, old]);
+    const after = recording([
+        { ...volume, inputs: { ...volume.inputs, availabilityZone: "b" } },
+        // userData changes in place without userDataReplaceOnChange.
+        { ...web, inputs: { ...web.inputs, instanceType: "c7i.large", userData: "v2" } },
+        { ...app, inputs: { ...app.inputs, ami: "ami-2" } },
+        { ...lb, inputs: { ...lb.inputs, idleTimeout: 120 } },
+        { ...tg, urn: "urn:pulumi:s::p::parent$aws:lb/targetGroup:TargetGroup::tg" },
+        resource("queue", "aws:sqs/queue:Queue", {}),
+    ]);
+    const diff = promotionDiff(before, after, "small", "big");
+
+    it("classifies added, removed, changed and replaced resources", () => {
+        expect(diff.added.map((r) => r.name)).to.deep.equal(["queue"]);
+        expect(diff.removed.map((r) => r.name)).to.deep.equal(["old"]);
+        expect(diff.changed.map((r) => [r.name, r.keys])).to.deep.equal([
+            ["web-0", ["instanceType", "userData"]],
+            ["alb", ["idleTimeout"]],
+        ]);
+        expect(diff.replaced.map((r) => [r.name, r.reason])).to.deep.equal([
+            ["data", "availabilityZone changed"],
+            ["app-0", "ami changed"],
+            ["tg", `URN changed (was ${tg.urn})`],
+        ]);
+    });
+
+    it("highlights stateful replacements as data-loss risks, and only those", () => {
+        expect(diff.dataLoss).to.deep.equal([{ urn: volume.urn, reason: "replaced: availabilityZone changed" }]);
+    });
+
+    it("replaces an instance on user data when it is told to", () => {
+        const strict = resource("w", INSTANCE, { userData: "v1", userDataReplaceOnChange: true });
+        const next = recording([{ ...strict, inputs: { ...strict.inputs, userData: "v2" } }]);
+        expect(promotionDiff(recording([strict]), next).replaced.map((r) => r.reason)).to.deep.equal([
+            "userData changed",
+        ]);
+    });
+});
+
+describe("promotion diff tier30k -> tier150k (mocks)", () => {
+    it("grows the estate without data loss", async () => {
+        const before = await recordStack("tier30k");
+        const after = await evaluate("tier30k", { config: stackConfig("tier150k") });
+        const diff = promotionDiff(before, after, "tier30k", "tier150k");
+        expect(diff.dataLoss).to.deep.equal([]);
+        expect(diff.removed).to.deep.equal([]);
+        expect(diff.changed.map((r) => r.name)).to.include.members(["db-primary", "db-primary-data", "web-0"]);
+        expect(diff.added.map((r) => r.name)).to.include.members(["web-2", "web-3"]);
+    });
+});
