@@ -7,6 +7,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { METADATA_OPTIONS, al2023AmiId, instanceRole, rootVolume } from "./shared/ec2";
+import { DEPLOY_GROUP_TAG, RELEASES_PREFIX } from "./ci";
+import { privateBucket } from "./shared/bucket";
 import { allowClients, allowHttpsOut, ingressRule } from "./shared/rules";
 import { Tags, componentTags } from "./shared/tags";
 import { renderUserData } from "./userdata/render";
@@ -66,6 +68,10 @@ export interface WebTierArgs {
     amqpHost?: string;
     /** SSM parameter the servers' CloudWatch agent config is pulled from. */
     cloudWatchAgentParameter: string;
+    /** Where releases come from, when the stack has CI; the servers may read its releases and nothing else. */
+    artifactBucket?: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
+    /** Value of the deploy-group tag by which deploys select these servers. */
+    deployGroup: string;
     tags: Tags;
 }
 
@@ -79,6 +85,8 @@ export class WebTier extends pulumi.ComponentResource {
     public readonly url: pulumi.Output<string>;
     public readonly targetGroupArn: pulumi.Output<string>;
     public readonly accessLogBucket: pulumi.Output<string>;
+    /** The log bucket's policy: a load balancer logging there must be created after it. */
+    public readonly accessLogBucketPolicy: aws.s3.BucketPolicy;
     public readonly instanceIds: pulumi.Output<string>[];
     public readonly roleName: pulumi.Output<string>;
 
@@ -91,6 +99,7 @@ export class WebTier extends pulumi.ComponentResource {
 
         const logs = this.createAccessLogBucket(name, args, tags, accountId);
         this.accessLogBucket = logs.bucket.bucket;
+        this.accessLogBucketPolicy = logs.policy;
 
         const loadBalancer = new aws.lb.LoadBalancer(
             `${name}-alb`,
@@ -145,6 +154,7 @@ export class WebTier extends pulumi.ComponentResource {
             "db-secret-arn": args.databaseSecretArn,
             "cache-nodes": args.cacheNodes,
             "amqp-host": args.amqpHost,
+            "artifact-bucket": args.artifactBucket?.name,
         };
         // The servers re-read these every few minutes, so a new cache node or broker reaches them in place.
         const parameters = Object.entries(published)
@@ -159,25 +169,17 @@ export class WebTier extends pulumi.ComponentResource {
             );
         const { role, profile } = instanceRole(
             name,
-            pulumi.all([args.databaseSecretArn, accountId]).apply(([secretArn, account]) =>
-                JSON.stringify({
-                    Version: "2012-10-17",
-                    Statement: [
-                        {
-                            Sid: "ReadDatabaseSecret",
-                            Effect: "Allow",
-                            Action: "secretsmanager:GetSecretValue",
-                            Resource: secretArn,
-                        },
-                        {
-                            Sid: "ReadAppParameters",
-                            Effect: "Allow",
-                            Action: ["ssm:GetParameter", "ssm:GetParameters"],
-                            Resource: `arn:aws:ssm:${args.region}:${account}:parameter${args.appParameterPath}/*`,
-                        },
-                    ],
-                }),
-            ),
+            pulumi
+                .all([args.databaseSecretArn, accountId, args.artifactBucket?.arn])
+                .apply(([databaseSecretArn, account, artifactBucketArn]) =>
+                    webPolicy({
+                        region: args.region,
+                        accountId: account,
+                        appParameterPath: args.appParameterPath,
+                        databaseSecretArn,
+                        artifactBucketArn,
+                    }),
+                ),
             tags,
             this,
         );
@@ -210,7 +212,7 @@ export class WebTier extends pulumi.ComponentResource {
                     userDataBase64,
                     // Web servers hold no state: a changed script means a fresh server.
                     userDataReplaceOnChange: true,
-                    tags: { ...tags, Name: instanceName, role: "web" },
+                    tags: { ...tags, Name: instanceName, role: "web", [DEPLOY_GROUP_TAG]: args.deployGroup },
                 },
                 // The boot script reads the parameters; they must exist first.
                 { parent: this, dependsOn: parameters },
@@ -226,61 +228,32 @@ export class WebTier extends pulumi.ComponentResource {
         this.registerOutputs({ url: this.url, targetGroupArn: this.targetGroupArn, instanceIds: this.instanceIds });
     }
 
+    /**
+     * The bucket both load balancers of the estate log to, each under its own
+     * prefix; every object in it is a log and expires.
+     */
     private createAccessLogBucket(name: string, args: WebTierArgs, tags: Tags, accountId: pulumi.Output<string>) {
-        const parent = { parent: this };
-        const bucket = new aws.s3.Bucket(`${name}-alb-logs`, { forceDestroy: false, tags }, parent);
-        new aws.s3.BucketOwnershipControls(
-            `${name}-alb-logs-ownership`,
-            { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-            parent,
-        );
-        new aws.s3.BucketPublicAccessBlock(
-            `${name}-alb-logs-public-access`,
+        const elbAccount = aws.elb.getServiceAccountOutput({}, { parent: this }).arn;
+        return privateBucket(
+            `${name}-alb-logs`,
             {
-                bucket: bucket.id,
-                blockPublicAcls: true,
-                blockPublicPolicy: true,
-                ignorePublicAcls: true,
-                restrictPublicBuckets: true,
-            },
-            parent,
-        );
-        // ALB access logs support SSE-S3 only, not SSE-KMS.
-        new aws.s3.BucketServerSideEncryptionConfiguration(
-            `${name}-alb-logs-encryption`,
-            { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
-            parent,
-        );
-        new aws.s3.BucketLifecycleConfiguration(
-            `${name}-alb-logs-lifecycle`,
-            {
-                bucket: bucket.id,
-                rules: [
+                versioned: false,
+                lifecycleRules: [
                     {
                         id: "expire-access-logs",
                         status: "Enabled",
-                        filter: { prefix: `${ACCESS_LOG_PREFIX}/` },
+                        filter: {},
                         expiration: { days: args.accessLogRetentionDays },
                         abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
                     },
                 ],
+                statementInputs: [accountId, elbAccount],
+                statements: (bucketArn, [account, elbAccountArn]) =>
+                    accessLogStatements(bucketArn, account, elbAccountArn),
+                tags,
             },
-            parent,
+            this,
         );
-        const elbAccount = aws.elb.getServiceAccountOutput({}, parent).arn;
-        const policy = new aws.s3.BucketPolicy(
-            `${name}-alb-logs-policy`,
-            {
-                bucket: bucket.id,
-                policy: pulumi
-                    .all([bucket.arn, accountId, elbAccount])
-                    .apply(([bucketArn, account, elbAccountArn]) =>
-                        accessLogBucketPolicy(bucketArn, account, elbAccountArn),
-                    ),
-            },
-            parent,
-        );
-        return { bucket, policy };
     }
 
     private createListeners(
@@ -350,41 +323,71 @@ export class WebTier extends pulumi.ComponentResource {
     }
 }
 
-const ACCESS_LOG_PREFIX = "alb";
-
 /**
- * Lets Elastic Load Balancing write access logs under the prefix and nothing
- * else, and refuses any request not made over TLS. Regions opened before
- * August 2022 deliver as a regional ELB account, newer ones as the log
- * delivery service principal; both are allowed so the policy works anywhere.
+ * The web servers may read the database's application secret, their own
+ * settings, and (with CI) the release packages. Nothing more.
  */
-export function accessLogBucketPolicy(bucketArn: string, accountId: string, elbAccountArn: string): string {
-    const logObjects = `${bucketArn}/${ACCESS_LOG_PREFIX}/AWSLogs/${accountId}/*`;
+export function webPolicy(inputs: {
+    region: string;
+    accountId: string;
+    appParameterPath: string;
+    databaseSecretArn: string;
+    artifactBucketArn?: string;
+}): string {
     return JSON.stringify({
         Version: "2012-10-17",
         Statement: [
             {
-                Sid: "ElbAccountWritesLogs",
+                Sid: "ReadDatabaseSecret",
                 Effect: "Allow",
-                Principal: { AWS: elbAccountArn },
-                Action: "s3:PutObject",
-                Resource: logObjects,
+                Action: "secretsmanager:GetSecretValue",
+                Resource: inputs.databaseSecretArn,
             },
             {
-                Sid: "ElbServiceWritesLogs",
+                Sid: "ReadAppParameters",
                 Effect: "Allow",
-                Principal: { Service: "logdelivery.elasticloadbalancing.amazonaws.com" },
-                Action: "s3:PutObject",
-                Resource: logObjects,
+                Action: ["ssm:GetParameter", "ssm:GetParameters"],
+                Resource: `arn:aws:ssm:${inputs.region}:${inputs.accountId}:parameter${inputs.appParameterPath}/*`,
             },
-            {
-                Sid: "DenyInsecureTransport",
-                Effect: "Deny",
-                Principal: "*",
-                Action: "s3:*",
-                Resource: [bucketArn, `${bucketArn}/*`],
-                Condition: { Bool: { "aws:SecureTransport": "false" } },
-            },
+            ...(inputs.artifactBucketArn
+                ? [
+                      {
+                          Sid: "ReadReleases",
+                          Effect: "Allow",
+                          Action: "s3:GetObject",
+                          Resource: `${inputs.artifactBucketArn}/${RELEASES_PREFIX}*`,
+                      },
+                  ]
+                : []),
         ],
     });
+}
+
+/** Prefix of the public load balancer's logs in the shared log bucket. */
+export const ACCESS_LOG_PREFIX = "alb";
+
+/**
+ * Lets Elastic Load Balancing write access logs under any prefix of the
+ * account's log path, and nothing else. Regions opened before August 2022
+ * deliver as a regional ELB account, newer ones as the log delivery service
+ * principal; both are allowed so the policy works anywhere.
+ */
+export function accessLogStatements(bucketArn: string, accountId: string, elbAccountArn: string): object[] {
+    const logObjects = `${bucketArn}/*/AWSLogs/${accountId}/*`;
+    return [
+        {
+            Sid: "ElbAccountWritesLogs",
+            Effect: "Allow",
+            Principal: { AWS: elbAccountArn },
+            Action: "s3:PutObject",
+            Resource: logObjects,
+        },
+        {
+            Sid: "ElbServiceWritesLogs",
+            Effect: "Allow",
+            Principal: { Service: "logdelivery.elasticloadbalancing.amazonaws.com" },
+            Action: "s3:PutObject",
+            Resource: logObjects,
+        },
+    ];
 }

@@ -12,23 +12,14 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import {
-    METADATA_OPTIONS,
-    al2023AmiId,
-    instanceRole,
-    putMetricsStatement,
-    readSecretsPolicy,
-    rootVolume,
-} from "./shared/ec2";
+import { instanceRole, putMetricsStatement, readSecretsPolicy } from "./shared/ec2";
 import { allowClients, allowHttpsOut, allowPeers } from "./shared/rules";
+import { DATA_DEVICE_NAME, snapshotPolicy, statefulServer } from "./shared/server";
 import { METRIC_NAMESPACES } from "./shared/telemetry";
 import { Tags, componentTags } from "./shared/tags";
 import { renderUserData } from "./userdata/render";
 
 export const MYSQL_PORT = 3306;
-
-/** Device name in the attachment; on Nitro instances the script finds the volume by id instead. */
-export const DATA_DEVICE_NAME = "/dev/sdf";
 
 /** The self-managed servers: where each one runs and its unique server_id. */
 export const MYSQL_SERVERS = {
@@ -37,9 +28,6 @@ export const MYSQL_SERVERS = {
 } as const;
 
 export type MysqlRole = keyof typeof MYSQL_SERVERS;
-
-/** Tag whose value selects the volumes of one stack for the snapshot policy. */
-export const SNAPSHOT_TAG = "scale-tiers:snapshots";
 
 /** Characters the generated passwords may use: nothing that needs quoting in SQL or option files. */
 export const PASSWORD_SPECIALS = "!#%*+-.:=?^_~";
@@ -96,20 +84,6 @@ export function readHostName(zoneName: string): string {
  */
 export function primaryHostName(zoneName: string): string {
     return `mysql-primary.${zoneName}`;
-}
-
-/** The Data Lifecycle Manager schedule: a name DLM accepts, and the create and retain rules. */
-export function snapshotSchedule(
-    intervalHours: number,
-    retainCount: number,
-): aws.types.input.dlm.LifecyclePolicyPolicyDetailsSchedule {
-    return {
-        name: `every-${intervalHours}h-keep-${retainCount}`,
-        // First snapshot of the day at 17:00 UTC, 02:00 in Seoul: the quietest hour for a Korean audience.
-        createRule: { interval: intervalHours, intervalUnit: "HOURS", times: "17:00" },
-        retainRule: { count: retainCount },
-        copyTags: true,
-    };
 }
 
 interface GeneratedSecret {
@@ -214,7 +188,17 @@ export class Database extends pulumi.ComponentResource {
         }
         record(`${name}-dns`, this.host, writer);
 
-        this.createSnapshotPolicy(name, args, tags);
+        snapshotPolicy(
+            `${name}-snapshots`,
+            {
+                description: "Scheduled snapshots of the self-managed MySQL data volumes",
+                selector: args.snapshotSelector,
+                intervalHours: args.snapshots.intervalHours,
+                retainCount: args.snapshots.retainCount,
+                tags,
+            },
+            this,
+        );
         this.createSecurityGroupRules(name, args, tags);
 
         this.registerOutputs({
@@ -242,80 +226,44 @@ export class Database extends pulumi.ComponentResource {
         secrets: Record<"rootSecret" | "appSecret" | "replicationSecret", GeneratedSecret>,
     ) {
         const { azIndex, serverId } = MYSQL_SERVERS[mysqlRole];
-        const availabilityZone = args.availabilityZones[azIndex];
-        const serverName = `${name}-${mysqlRole}`;
-        const volume = new aws.ebs.Volume(
-            `${serverName}-data`,
+        return statefulServer(
+            `${name}-${mysqlRole}`,
             {
-                availabilityZone,
-                type: "gp3",
-                size: args.dataVolume.sizeGiB,
-                iops: args.dataVolume.iops,
-                throughput: args.dataVolume.throughputMiBps,
-                encrypted: true,
-                finalSnapshot: true,
-                tags: { ...tags, Name: `${serverName}-data`, [SNAPSHOT_TAG]: args.snapshotSelector },
-            },
-            // The database lives here: never deleted or replaced by a deployment.
-            { parent: this, protect: true },
-        );
-        const userDataBase64 = pulumi
-            .all([volume.id, secrets.rootSecret.arn, secrets.appSecret.arn, secrets.replicationSecret.arn])
-            .apply(([volumeId, rootSecretArn, appSecretArn, replicationSecretArn]) =>
-                renderUserData("mysql", {
-                    AWS_REGION_NAME: args.region,
-                    DATA_VOLUME_ID: volumeId,
-                    DATA_DEVICE_NAME,
-                    MYSQL_MAJOR_VERSION: args.mysqlVersion,
-                    MYSQL_SERVER_ID: serverId,
-                    MYSQL_ROLE: mysqlRole,
-                    PRIMARY_HOST: primaryHostName(args.zoneName),
-                    BINLOG_RETENTION_SECONDS: args.binlogRetentionHours * 3600,
-                    ROOT_SECRET_ARN: rootSecretArn,
-                    APP_SECRET_ARN: appSecretArn,
-                    REPLICATION_SECRET_ARN: replicationSecretArn,
-                    CLOUDWATCH_AGENT_PARAMETER: args.cloudWatchAgentParameter,
-                    STACK_NAME: args.stackName,
-                }),
-            );
-        const instance = new aws.ec2.Instance(
-            serverName,
-            {
-                ami: al2023AmiId(instanceType, { parent: this }),
-                instanceType,
-                availabilityZone,
+                availabilityZone: args.availabilityZones[azIndex],
                 subnetId: pulumi.output(args.privateSubnetIds).apply((ids) => ids[azIndex]),
-                vpcSecurityGroupIds: [args.databaseSecurityGroupId],
-                iamInstanceProfile: profile.name,
-                associatePublicIpAddress: false,
-                metadataOptions: METADATA_OPTIONS,
-                rootBlockDevice: rootVolume(30, tags),
-                monitoring: true,
-                userDataBase64,
-                tags: { ...tags, Name: serverName, role: `mysql-${mysqlRole}` },
-            },
-            {
-                parent: this,
-                // A newer AMI or an edited script must not replace a database server; the
-                // script is idempotent and is re-run through Session Manager instead.
-                ignoreChanges: ["ami", "userDataBase64"],
+                instanceType,
+                securityGroupIds: [args.databaseSecurityGroupId],
+                instanceProfile: profile.name,
+                rootVolumeGiB: 30,
+                dataVolume: args.dataVolume,
+                snapshotSelector: args.snapshotSelector,
+                userDataBase64: (volumeId) =>
+                    pulumi
+                        .all([volumeId, secrets.rootSecret.arn, secrets.appSecret.arn, secrets.replicationSecret.arn])
+                        .apply(([dataVolumeId, rootSecretArn, appSecretArn, replicationSecretArn]) =>
+                            renderUserData("mysql", {
+                                AWS_REGION_NAME: args.region,
+                                DATA_VOLUME_ID: dataVolumeId,
+                                DATA_DEVICE_NAME,
+                                MYSQL_MAJOR_VERSION: args.mysqlVersion,
+                                MYSQL_SERVER_ID: serverId,
+                                MYSQL_ROLE: mysqlRole,
+                                PRIMARY_HOST: primaryHostName(args.zoneName),
+                                BINLOG_RETENTION_SECONDS: args.binlogRetentionHours * 3600,
+                                ROOT_SECRET_ARN: rootSecretArn,
+                                APP_SECRET_ARN: appSecretArn,
+                                REPLICATION_SECRET_ARN: replicationSecretArn,
+                                CLOUDWATCH_AGENT_PARAMETER: args.cloudWatchAgentParameter,
+                                STACK_NAME: args.stackName,
+                            }),
+                        ),
+                role: `mysql-${mysqlRole}`,
                 // The script reads the secrets at boot.
                 dependsOn: [secrets.rootSecret.version, secrets.appSecret.version, secrets.replicationSecret.version],
+                tags,
             },
+            this,
         );
-        new aws.ec2.VolumeAttachment(
-            `${serverName}-data-attachment`,
-            {
-                instanceId: instance.id,
-                volumeId: volume.id,
-                deviceName: DATA_DEVICE_NAME,
-                // mysqld stops cleanly before the volume moves to a replacement instance.
-                stopInstanceBeforeDetaching: true,
-            },
-            // A volume attaches to one instance at a time: detach from the old server first.
-            { parent: this, deleteBeforeReplace: true },
-        );
-        return { instance, volume };
     }
 
     /** A generated password stored as a JSON secret; the plain text exists only as a Pulumi secret. */
@@ -345,44 +293,6 @@ export class Database extends pulumi.ComponentResource {
             parent,
         );
         return { arn: secret.arn, version };
-    }
-
-    private createSnapshotPolicy(name: string, args: DatabaseArgs, tags: Tags): void {
-        const parent = { parent: this };
-        const role = new aws.iam.Role(
-            `${name}-snapshots-role`,
-            {
-                assumeRolePolicy: JSON.stringify({
-                    Version: "2012-10-17",
-                    Statement: [
-                        { Effect: "Allow", Principal: { Service: "dlm.amazonaws.com" }, Action: "sts:AssumeRole" },
-                    ],
-                }),
-                tags,
-            },
-            parent,
-        );
-        new aws.iam.RolePolicyAttachment(
-            `${name}-snapshots-role-policy`,
-            { role: role.name, policyArn: "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole" },
-            parent,
-        );
-        new aws.dlm.LifecyclePolicy(
-            `${name}-snapshots`,
-            {
-                description: "Scheduled snapshots of the self-managed MySQL data volumes",
-                executionRoleArn: role.arn,
-                state: "ENABLED",
-                policyDetails: {
-                    policyType: "EBS_SNAPSHOT_MANAGEMENT",
-                    resourceTypes: ["VOLUME"],
-                    targetTags: { [SNAPSHOT_TAG]: args.snapshotSelector },
-                    schedules: [snapshotSchedule(args.snapshots.intervalHours, args.snapshots.retainCount)],
-                },
-                tags,
-            },
-            parent,
-        );
     }
 
     private createSecurityGroupRules(name: string, args: DatabaseArgs, tags: Tags): void {

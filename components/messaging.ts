@@ -8,16 +8,10 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
-import {
-    METADATA_OPTIONS,
-    al2023AmiId,
-    instanceRole,
-    putMetricsStatement,
-    readSecretsPolicy,
-    rootVolume,
-} from "./shared/ec2";
+import { instanceRole, putMetricsStatement, readSecretsPolicy } from "./shared/ec2";
 import { allowClients, allowHttpsOut, allowPeers, ingressRule } from "./shared/rules";
 import { Tags, componentTags } from "./shared/tags";
+import { DATA_DEVICE_NAME, snapshotPolicy, statefulServer } from "./shared/server";
 import { METRIC_NAMESPACES } from "./shared/telemetry";
 import { renderUserData } from "./userdata/render";
 
@@ -26,9 +20,6 @@ export const AMQPS_PORT = 5671;
 export const MANAGEMENT_PORT = 15672;
 /** Erlang port mapper, inter-node distribution, and the CLI tools' range. */
 export const CLUSTER_PORTS = [{ from: 4369 }, { from: 25672 }, { from: 35672, to: 35682 }] as const;
-
-/** Device name in the data-volume attachments. */
-const DATA_DEVICE_NAME = "/dev/sdf";
 
 /** Stable DNS name of node `index`. */
 export function nodeHostName(index: number, zoneName: string): string {
@@ -65,6 +56,8 @@ export interface MessagingArgs {
     tls: boolean;
     zoneId: pulumi.Input<string>;
     zoneName: string;
+    /** Value of the snapshot tag on the nodes' volumes. */
+    snapshotSelector: string;
     stackName: string;
     cloudWatchAgentParameter: string;
     tags: Tags;
@@ -140,75 +133,46 @@ export class Messaging extends pulumi.ComponentResource {
         this.roleName = role.name;
 
         const nodeNames = clusterNodeNames(args.nodeCount, args.zoneName);
-        const amiId = al2023AmiId(args.instanceType, parent);
         const subnetIds = pulumi.output(args.privateSubnetIds);
         const nodes = nodeNames.map((nodeName, index) => {
             const azIndex = index % args.availabilityZones.length;
             const availabilityZone = args.availabilityZones[azIndex];
             const logicalName = `${name}-${index}`;
-            const volume = new aws.ebs.Volume(
-                `${logicalName}-data`,
-                {
-                    availabilityZone,
-                    type: "gp3",
-                    size: args.dataVolumeGiB,
-                    encrypted: true,
-                    finalSnapshot: true,
-                    tags: { ...tags, Name: `${logicalName}-data` },
-                },
-                // Quorum queue data and message stores: never deleted or replaced by a deployment.
-                { parent: this, protect: true },
-            );
-            const userDataBase64 = pulumi
-                .all([volume.id, cookie.arn, admin.arn, certificates?.secret.arn ?? "none"])
-                .apply(([volumeId, cookieArn, adminArn, tlsArn]) =>
-                    renderUserData("rabbitmq", {
-                        AWS_REGION_NAME: args.region,
-                        DATA_VOLUME_ID: volumeId,
-                        DATA_DEVICE_NAME,
-                        NODE_NAME: nodeName,
-                        CLUSTER_NODES: nodeNames.join(","),
-                        COOKIE_SECRET_ARN: cookieArn,
-                        ADMIN_SECRET_ARN: adminArn,
-                        TLS_ENABLED: String(args.tls),
-                        TLS_SECRET_ARN: tlsArn,
-                        CLOUDWATCH_AGENT_PARAMETER: args.cloudWatchAgentParameter,
-                        STACK_NAME: args.stackName,
-                    }),
-                );
-            const instance = new aws.ec2.Instance(
+            const { instance } = statefulServer(
                 logicalName,
                 {
-                    ami: amiId,
-                    instanceType: args.instanceType,
                     availabilityZone,
                     subnetId: subnetIds.apply((ids) => ids[azIndex]),
-                    vpcSecurityGroupIds: [securityGroup.id],
-                    iamInstanceProfile: profile.name,
-                    associatePublicIpAddress: false,
-                    metadataOptions: METADATA_OPTIONS,
-                    rootBlockDevice: rootVolume(30, tags),
-                    monitoring: true,
-                    userDataBase64,
-                    tags: { ...tags, Name: logicalName, role: "rabbitmq" },
-                },
-                // Like the database servers: a node is replaced deliberately, one at a time, never by drift.
-                {
-                    parent: this,
-                    ignoreChanges: ["ami", "userDataBase64"],
+                    instanceType: args.instanceType,
+                    securityGroupIds: [securityGroup.id],
+                    instanceProfile: profile.name,
+                    rootVolumeGiB: 30,
+                    dataVolume: { sizeGiB: args.dataVolumeGiB },
+                    snapshotSelector: args.snapshotSelector,
+                    userDataBase64: (volumeId) =>
+                        pulumi
+                            .all([volumeId, cookie.arn, admin.arn, certificates?.secret.arn ?? "none"])
+                            .apply(([dataVolumeId, cookieArn, adminArn, tlsArn]) =>
+                                renderUserData("rabbitmq", {
+                                    AWS_REGION_NAME: args.region,
+                                    DATA_VOLUME_ID: dataVolumeId,
+                                    DATA_DEVICE_NAME,
+                                    NODE_NAME: nodeName,
+                                    CLUSTER_NODES: nodeNames.join(","),
+                                    COOKIE_SECRET_ARN: cookieArn,
+                                    ADMIN_SECRET_ARN: adminArn,
+                                    TLS_ENABLED: String(args.tls),
+                                    TLS_SECRET_ARN: tlsArn,
+                                    CLOUDWATCH_AGENT_PARAMETER: args.cloudWatchAgentParameter,
+                                    STACK_NAME: args.stackName,
+                                }),
+                            ),
+                    role: "rabbitmq",
                     // The script reads the secrets at boot.
                     dependsOn: [cookie.version, admin.version, ...(certificates ? [certificates.version] : [])],
+                    tags,
                 },
-            );
-            new aws.ec2.VolumeAttachment(
-                `${logicalName}-data-attachment`,
-                {
-                    instanceId: instance.id,
-                    volumeId: volume.id,
-                    deviceName: DATA_DEVICE_NAME,
-                    stopInstanceBeforeDetaching: true,
-                },
-                { parent: this, deleteBeforeReplace: true },
+                this,
             );
             new aws.route53.Record(
                 `${logicalName}-dns`,
@@ -224,6 +188,17 @@ export class Messaging extends pulumi.ComponentResource {
             return instance;
         });
         this.instanceIds = nodes.map((node) => node.id);
+        snapshotPolicy(
+            `${name}-snapshots`,
+            {
+                description: "Daily snapshots of the RabbitMQ data volumes",
+                selector: args.snapshotSelector,
+                intervalHours: 24,
+                retainCount: 7,
+                tags,
+            },
+            this,
+        );
         new aws.route53.Record(
             `${name}-dns`,
             { zoneId: args.zoneId, name: this.host, type: "A", ttl: 60, records: nodes.map((node) => node.privateIp) },

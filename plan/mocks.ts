@@ -62,8 +62,11 @@ function customOutputs(type: string, name: string, inputs: State, region: string
             return {
                 arn,
                 arnSuffix: `app/${name}/0123456789abcdef`,
-                dnsName: `${name}-1234567890.${region}.elb.amazonaws.com`,
+                dnsName: `${inputs.internal ? "internal-" : ""}${name}-1234567890.${region}.elb.amazonaws.com`,
+                zoneId: "ZWKZPGTI48KDX",
             };
+        case "aws:ssm/document:Document":
+            return { arn, name: `${name}-mock` };
         case "aws:lb/targetGroup:TargetGroup":
             return { arn, arnSuffix: `targetgroup/${name}/0123456789abcdef` };
         case "aws:cloudwatch/dashboard:Dashboard":

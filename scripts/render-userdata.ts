@@ -8,14 +8,12 @@
 import * as fs from "fs";
 import * as path from "path";
 import {
-    UserDataScript,
+    USER_DATA_SCRIPTS,
     readScript,
     renderScript,
     requiredVariables,
     stripComments,
 } from "../components/userdata/render";
-
-const SCRIPTS: readonly UserDataScript[] = ["web", "mysql", "memcached", "rabbitmq"];
 
 const folder = process.argv[2];
 if (!folder) {
@@ -23,7 +21,7 @@ if (!folder) {
     process.exit(2);
 }
 fs.mkdirSync(folder, { recursive: true });
-for (const script of SCRIPTS) {
+for (const script of USER_DATA_SCRIPTS) {
     const source = readScript(script);
     // Placeholder values from the renderer's safe set; what matters here is the shell around them.
     const variables = Object.fromEntries(requiredVariables(source).map((name) => [name, "placeholder"]));

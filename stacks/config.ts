@@ -179,6 +179,38 @@ export interface MonitoringConfig {
     readonly alarms: AlarmThresholds;
 }
 
+/** A server that keeps its data on its own volume: Jenkins and each team tool. */
+export interface ToolServerConfig {
+    /** Run it. Default false. */
+    readonly enabled: boolean;
+    /** EC2 instance type. */
+    readonly instanceType: string;
+    /** gp3 data volume, GiB (encrypted, protected, snapshotted). */
+    readonly dataVolumeGiB: number;
+}
+
+/** `jenkins`: the Jenkins controller, the artifact bucket and the deploy path to the web servers. */
+export interface JenkinsConfig extends ToolServerConfig {
+    /** Days a release package is kept in the artifact bucket. Default 365. */
+    readonly artifactRetentionDays: number;
+    /** Web servers updated at a time by a deploy, as a percentage. Default 25. */
+    readonly deployBatchPercent: number;
+}
+
+export type ToolName = "jira" | "wiki" | "cms";
+export const TOOL_NAMES: readonly ToolName[] = ["jira", "wiki", "cms"];
+
+/** `collaboration`: Jira, MediaWiki and WordPress behind an internal load balancer (Jenkins joins it). */
+export interface CollaborationConfig {
+    /** CIDR blocks (admin network, VPN) allowed to the internal load balancer besides the VPC. Default none. */
+    readonly adminCidrs: readonly string[];
+    /** ACM certificate for HTTPS on the internal load balancer, in the stack's region. Default unset: HTTP. */
+    readonly certificateArn?: string;
+    readonly jira: ToolServerConfig;
+    readonly wiki: ToolServerConfig;
+    readonly cms: ToolServerConfig;
+}
+
 export interface StackConfig {
     /** Pulumi project name. */
     readonly project: string;
@@ -193,6 +225,8 @@ export interface StackConfig {
     readonly memcached: MemcachedConfig;
     readonly rabbitmq: RabbitmqConfig;
     readonly monitoring: MonitoringConfig;
+    readonly jenkins: JenkinsConfig;
+    readonly collaboration: CollaborationConfig;
 }
 
 /** What Pulumi hands the program: every config value as a string, keyed `namespace:key`. */
@@ -447,16 +481,6 @@ function readMemcached(reader: ObjectReader): MemcachedConfig {
     return config;
 }
 
-function managementCidrProblem(cidr: string): string | undefined {
-    const parsed = parseCidr(cidr);
-    if (typeof parsed === "string") {
-        return parsed;
-    }
-    return parsed.prefix < 8
-        ? `"${cidr}" opens the management UI to a /${parsed.prefix}, far beyond an admin network`
-        : undefined;
-}
-
 function readRabbitmq(reader: ObjectReader): RabbitmqConfig {
     const nodeCount = reader.integer("nodeCount", { default: 3, min: 1, max: 7 });
     if (nodeCount === 2) {
@@ -472,7 +496,7 @@ function readRabbitmq(reader: ObjectReader): RabbitmqConfig {
         [],
     );
     managementCidrs.forEach((cidr) => {
-        const problem = managementCidrProblem(cidr);
+        const problem = adminCidrProblem(cidr);
         if (problem) {
             reader.problem(
                 "managementCidrs",
@@ -531,6 +555,77 @@ function readMonitoring(reader: ObjectReader): MonitoringConfig {
     return config;
 }
 
+/** Jira's own minimum for a production instance. */
+const JIRA_MIN_MEMORY_GIB = 8;
+
+function readToolServer(
+    reader: ObjectReader,
+    defaults: { instanceType: string; dataVolumeGiB: number },
+): ToolServerConfig {
+    return {
+        enabled: reader.boolean("enabled", false),
+        instanceType: instanceType(reader, "instanceType", defaults.instanceType),
+        dataVolumeGiB: reader.integer("dataVolumeGiB", { default: defaults.dataVolumeGiB, min: 20, max: 16384 }),
+    };
+}
+
+function readJenkins(reader: ObjectReader): JenkinsConfig {
+    const config: JenkinsConfig = {
+        ...readToolServer(reader, { instanceType: "m7i.large", dataVolumeGiB: 100 }),
+        artifactRetentionDays: reader.integer("artifactRetentionDays", { default: 365, min: 30, max: 3650 }),
+        deployBatchPercent: reader.integer("deployBatchPercent", { default: 25, min: 1, max: 100 }),
+    };
+    reader.rejectUnknown();
+    return config;
+}
+
+function adminCidrProblem(cidr: string): string | undefined {
+    const parsed = parseCidr(cidr);
+    if (typeof parsed === "string") {
+        return parsed;
+    }
+    return parsed.prefix < 8 ? `"${cidr}" is a /${parsed.prefix}, far beyond an admin network or VPN range` : undefined;
+}
+
+function readCollaboration(reader: ObjectReader, region: string): CollaborationConfig {
+    const adminCidrs = reader.stringArray("adminCidrs", "list admin or VPN CIDR blocks, e.g. [10.8.0.0/16]", []);
+    adminCidrs.forEach((cidr) => {
+        const problem = adminCidrProblem(cidr);
+        if (problem) {
+            reader.problem("adminCidrs", problem, "list admin or VPN CIDR blocks such as 10.8.0.0/16, never 0.0.0.0/0");
+        }
+    });
+    const certificateArn = reader.string("certificateArn", {
+        default: "",
+        check: (arn) => (arn === "" ? undefined : certificateProblem(region)(arn)),
+        fix: `give an ACM certificate ARN from ${region}, or leave it out for HTTP only`,
+    });
+    const tool = (name: ToolName, defaults: { instanceType: string; dataVolumeGiB: number }) => {
+        const toolReader = reader.object(name);
+        const config = readToolServer(toolReader, defaults);
+        toolReader.rejectUnknown();
+        return { toolReader, config };
+    };
+    const jira = tool("jira", { instanceType: "m7i.xlarge", dataVolumeGiB: 100 });
+    const memory = memoryGiB(jira.config.instanceType);
+    if (jira.config.enabled && memory !== undefined && memory < JIRA_MIN_MEMORY_GIB) {
+        jira.toolReader.problem(
+            "instanceType",
+            `${jira.config.instanceType} has ${memory} GiB; Jira needs at least ${JIRA_MIN_MEMORY_GIB} GiB`,
+            "pick a type with 8 GiB or more, such as m7i.large",
+        );
+    }
+    const config: CollaborationConfig = {
+        adminCidrs,
+        ...(certificateArn ? { certificateArn } : {}),
+        jira: jira.config,
+        wiki: tool("wiki", { instanceType: "t3.medium", dataVolumeGiB: 50 }).config,
+        cms: tool("cms", { instanceType: "t3.medium", dataVolumeGiB: 50 }).config,
+    };
+    reader.rejectUnknown();
+    return config;
+}
+
 function deepFreeze<T>(value: T): T {
     if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
         Object.values(value).forEach(deepFreeze);
@@ -558,6 +653,8 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
         memcached: readMemcached(top.object("memcached")),
         rabbitmq: readRabbitmq(top.object("rabbitmq")),
         monitoring: readMonitoring(top.object("monitoring")),
+        jenkins: readJenkins(top.object("jenkins")),
+        collaboration: readCollaboration(top.object("collaboration"), region),
     };
     top.rejectUnknown();
     if (problems.all.length > 0) {

@@ -7,6 +7,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Cache } from "../components/cache";
+import { Ci, JENKINS_PORT, webDeployGroup } from "../components/ci";
+import { Collaboration, TOOLS, ToolName, toolHostName } from "../components/collaboration";
 import { appParameterPath, WebTier } from "../components/compute";
 import { Database } from "../components/data";
 import { Messaging } from "../components/messaging";
@@ -22,6 +24,8 @@ export interface Platform {
     readonly cache?: Cache;
     readonly messaging?: Messaging;
     readonly web: WebTier;
+    readonly ci?: Ci;
+    readonly collaboration?: Collaboration;
     readonly observability?: Observability;
 }
 
@@ -93,8 +97,31 @@ export function buildPlatform(config: StackConfig): Platform {
               tls: config.rabbitmq.tls,
               zoneId: network.zoneId,
               zoneName: network.zoneName,
+              snapshotSelector: `${config.project}-${config.stack}-rabbitmq`,
               stackName: config.stack,
               cloudWatchAgentParameter: agentParameter("rabbitmq"),
+              tags,
+          })
+        : undefined;
+
+    const appPath = appParameterPath(config.project, config.stack);
+    const tools = config.collaboration;
+    const toolsScheme = tools.certificateArn ? "https" : "http";
+    const ci = config.jenkins.enabled
+        ? new Ci("ci", {
+              region: config.region,
+              stackName: config.stack,
+              vpcId: network.vpcId,
+              privateSubnetIds: network.privateSubnetIds,
+              availabilityZones: network.availabilityZones,
+              instanceType: config.jenkins.instanceType,
+              dataVolumeGiB: config.jenkins.dataVolumeGiB,
+              artifactRetentionDays: config.jenkins.artifactRetentionDays,
+              deployBatchPercent: config.jenkins.deployBatchPercent,
+              appParameterPath: appPath,
+              jenkinsUrl: `${toolsScheme}://${toolHostName("jenkins", network.zoneName)}/`,
+              snapshotSelector: `${config.project}-${config.stack}-jenkins`,
+              cloudWatchAgentParameter: agentParameter("jenkins"),
               tags,
           })
         : undefined;
@@ -115,14 +142,56 @@ export function buildPlatform(config: StackConfig): Platform {
         deletionProtection: config.loadBalancer.deletionProtection,
         accessLogRetentionDays: config.loadBalancer.accessLogRetentionDays,
         idleTimeoutSeconds: config.loadBalancer.idleTimeoutSeconds,
-        appParameterPath: appParameterPath(config.project, config.stack),
+        appParameterPath: appPath,
         databaseHost: database.host,
         databaseSecretArn: database.appSecretArn,
         cacheNodes: cache?.nodeList,
         amqpHost: messaging?.host,
         cloudWatchAgentParameter: agentParameter("web"),
+        artifactBucket: ci ? { name: ci.artifactBucketName, arn: ci.artifactBucketArn } : undefined,
+        deployGroup: webDeployGroup(config.stack),
         tags,
     });
+
+    const enabledTools = (Object.keys(TOOLS) as ToolName[]).filter((tool) => tools[tool].enabled);
+    const collaboration =
+        enabledTools.length > 0 || ci
+            ? new Collaboration("tools", {
+                  region: config.region,
+                  stackName: config.stack,
+                  vpcId: network.vpcId,
+                  vpcCidr: network.vpcCidr,
+                  privateSubnetIds: network.privateSubnetIds,
+                  availabilityZones: network.availabilityZones,
+                  adminCidrs: tools.adminCidrs,
+                  certificateArn: tools.certificateArn,
+                  zoneId: network.zoneId,
+                  zoneName: network.zoneName,
+                  accessLogBucket: web.accessLogBucket,
+                  accessLogBucketPolicy: web.accessLogBucketPolicy,
+                  tools: Object.fromEntries(
+                      enabledTools.map((tool) => [
+                          tool,
+                          { instanceType: tools[tool].instanceType, dataVolumeGiB: tools[tool].dataVolumeGiB },
+                      ]),
+                  ),
+                  extraBackends: ci
+                      ? [
+                            {
+                                host: "jenkins",
+                                port: JENKINS_PORT,
+                                healthPath: "/login",
+                                instanceId: ci.instanceId,
+                                securityGroupId: ci.securityGroupId,
+                                priority: 40,
+                            },
+                        ]
+                      : [],
+                  snapshotSelector: `${config.project}-${config.stack}-tools`,
+                  agentParameter,
+                  tags,
+              })
+            : undefined;
 
     const observability = config.monitoring.enabled
         ? new Observability("monitoring", {
@@ -136,10 +205,12 @@ export function buildPlatform(config: StackConfig): Platform {
                   { role: "mysql", roleName: database.roleName },
                   ...(cache ? [{ role: "memcached" as const, roleName: cache.roleName }] : []),
                   ...(messaging ? [{ role: "rabbitmq" as const, roleName: messaging.roleName }] : []),
+                  ...(ci ? [{ role: "jenkins" as const, roleName: ci.roleName }] : []),
+                  ...enabledTools.map((tool) => ({ role: tool, roleName: collaboration!.roleNames[tool]! })),
               ],
               loadBalancerArnSuffix: web.loadBalancerArnSuffix,
               targetGroupArnSuffix: web.targetGroupArnSuffix,
-              statefulServers: statefulServers(database, messaging),
+              statefulServers: statefulServers(database, messaging, ci, collaboration),
               replica: database.replicaInstanceId !== undefined,
               rabbitmqNodes: messaging?.instanceIds.length,
               memcached: cache !== undefined,
@@ -148,11 +219,16 @@ export function buildPlatform(config: StackConfig): Platform {
           })
         : undefined;
 
-    return { network, database, cache, messaging, web, observability };
+    return { network, database, cache, messaging, web, ci, collaboration, observability };
 }
 
 /** The servers whose loss loses data or a quorum: watched closely, and recovered by EC2 when their host fails. */
-function statefulServers(database: Database, messaging?: Messaging): WatchedServer[] {
+function statefulServers(
+    database: Database,
+    messaging?: Messaging,
+    ci?: Ci,
+    collaboration?: Collaboration,
+): WatchedServer[] {
     const servers: WatchedServer[] = [
         { label: "db-primary", instanceId: database.primaryInstanceId, dataPath: "/data/mysql", recover: true },
     ];
@@ -167,6 +243,12 @@ function statefulServers(database: Database, messaging?: Messaging): WatchedServ
     messaging?.instanceIds.forEach((instanceId, index) =>
         servers.push({ label: `mq-${index}`, instanceId, dataPath: "/data/rabbitmq", recover: true }),
     );
+    if (ci) {
+        servers.push({ label: "jenkins", instanceId: ci.instanceId, dataPath: "/data/jenkins", recover: true });
+    }
+    for (const [tool, instanceId] of Object.entries(collaboration?.instanceIds ?? {})) {
+        servers.push({ label: tool, instanceId, dataPath: `/data/${tool}`, recover: true });
+    }
     return servers;
 }
 
@@ -181,6 +263,9 @@ export function stackOutputs(platform: Platform): Record<string, pulumi.Output<u
         cacheNodes: platform.cache?.nodeList,
         brokerDnsName: platform.messaging ? pulumi.output(platform.messaging.host) : undefined,
         brokerAdminSecretArn: platform.messaging?.adminSecretArn,
+        artifactBucket: platform.ci?.artifactBucketName,
+        deployDocument: platform.ci?.deployDocumentName,
+        toolUrls: platform.collaboration ? pulumi.output(platform.collaboration.urls) : undefined,
         alarmTopicArn: platform.observability?.alarmTopicArn,
         dashboardName: platform.observability?.dashboardName,
     };

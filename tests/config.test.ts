@@ -69,6 +69,19 @@ describe("stack config", () => {
             managementCidrs: [],
             tls: false,
         });
+        expect(config.jenkins).to.deep.equal({
+            enabled: false,
+            instanceType: "m7i.large",
+            dataVolumeGiB: 100,
+            artifactRetentionDays: 365,
+            deployBatchPercent: 25,
+        });
+        expect(config.collaboration).to.deep.equal({
+            adminCidrs: [],
+            jira: { enabled: false, instanceType: "m7i.xlarge", dataVolumeGiB: 100 },
+            wiki: { enabled: false, instanceType: "t3.medium", dataVolumeGiB: 50 },
+            cms: { enabled: false, instanceType: "t3.medium", dataVolumeGiB: 50 },
+        });
         expect(config.monitoring).to.deep.equal({
             enabled: false,
             alarmEmails: [],
@@ -268,7 +281,7 @@ describe("stack config", () => {
             [
                 "the whole internet as admin CIDR",
                 withObject("rabbitmq", { managementCidrs: ["0.0.0.0/0"] }),
-                /scale-tiers:rabbitmq\.managementCidrs: "0\.0\.0\.0\/0" opens the management UI to a \/0.*never 0\.0\.0\.0\/0/,
+                /scale-tiers:rabbitmq\.managementCidrs: "0\.0\.0\.0\/0" is a \/0, far beyond an admin network.*never 0\.0\.0\.0\/0/,
             ],
             [
                 "an admin CIDR that is not a CIDR",
@@ -299,6 +312,31 @@ describe("stack config", () => {
                 "a failover to a replica that does not exist",
                 withObject("database", { writer: "replica" }),
                 /scale-tiers:database\.writer: is replica, but there is no replica to fail over to/,
+            ],
+            [
+                "an unknown team tool",
+                withObject("collaboration", { confluence: { enabled: true } }),
+                /scale-tiers:collaboration\.confluence: is not a known setting\. Fix: remove it, or use one of: adminCidrs, certificateArn, cms, jira, wiki/,
+            ],
+            [
+                "an admin CIDR that is not a CIDR",
+                withObject("collaboration", { adminCidrs: ["office"] }),
+                /scale-tiers:collaboration\.adminCidrs: "office" is not an IPv4 CIDR block/,
+            ],
+            [
+                "0.0.0.0/0 as the tools' admin CIDR",
+                withObject("collaboration", { adminCidrs: ["0.0.0.0/0"] }),
+                /scale-tiers:collaboration\.adminCidrs: "0\.0\.0\.0\/0" is a \/0, far beyond an admin network or VPN range/,
+            ],
+            [
+                "Jira on too little memory",
+                withObject("collaboration", { jira: { enabled: true, instanceType: "t3.medium" } }),
+                /scale-tiers:collaboration\.jira\.instanceType: t3\.medium has 4 GiB; Jira needs at least 8 GiB/,
+            ],
+            [
+                "a deploy batch over 100%",
+                withObject("jenkins", { deployBatchPercent: 150 }),
+                /scale-tiers:jenkins\.deployBatchPercent: 150 is out of range/,
             ],
             [
                 "a replica of an unknown instance type",

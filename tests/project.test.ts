@@ -100,6 +100,8 @@ describe("docs/configuration.md", () => {
             ...leaves("memcached", config.memcached),
             ...leaves("rabbitmq", config.rabbitmq),
             ...leaves("monitoring", config.monitoring),
+            ...leaves("jenkins", config.jenkins),
+            ...leaves("collaboration", { ...config.collaboration, certificateArn: "set" }),
             "aws:region",
         ];
         for (const key of documented) {

@@ -3,6 +3,7 @@ import { spawnSync } from "child_process";
 import { randomBytes } from "crypto";
 import {
     USER_DATA_LIMIT_BYTES,
+    USER_DATA_SCRIPTS,
     decodeUserData,
     encodeUserData,
     readScript,
@@ -40,7 +41,7 @@ describe("user data rendering", () => {
     });
 
     it("inlines the shared helpers into each real script", () => {
-        for (const script of ["web", "mysql", "memcached", "rabbitmq"] as const) {
+        for (const script of USER_DATA_SCRIPTS) {
             const source = readScript(script);
             expect(source, script).not.to.match(/^# scale-tiers:include/m);
             expect(source, script).to.match(/^log\(\) \{$/m);
@@ -92,6 +93,48 @@ describe("user data rendering", () => {
                 "TLS_SECRET_ARN",
                 "CLOUDWATCH_AGENT_PARAMETER",
                 "STACK_NAME",
+            ],
+            jenkins: [
+                "AWS_REGION_NAME",
+                "DATA_VOLUME_ID",
+                "DATA_DEVICE_NAME",
+                "ADMIN_SECRET_ARN",
+                "JENKINS_URL",
+                "ARTIFACT_BUCKET",
+                "DEPLOY_DOCUMENT",
+                "DEPLOY_TARGET_TAG",
+                "APP_VERSION_PARAMETER",
+                "DEPLOY_MAX_CONCURRENCY",
+                "CLOUDWATCH_AGENT_PARAMETER",
+                "STACK_NAME",
+            ],
+            jira: [
+                "AWS_REGION_NAME",
+                "DATA_VOLUME_ID",
+                "DATA_DEVICE_NAME",
+                "JIRA_VERSION",
+                "DB_SECRET_ARN",
+                "BASE_URL",
+                "CLOUDWATCH_AGENT_PARAMETER",
+            ],
+            wiki: [
+                "AWS_REGION_NAME",
+                "DATA_VOLUME_ID",
+                "DATA_DEVICE_NAME",
+                "MEDIAWIKI_VERSION",
+                "DB_SECRET_ARN",
+                "ADMIN_SECRET_ARN",
+                "BASE_URL",
+                "CLOUDWATCH_AGENT_PARAMETER",
+            ],
+            cms: [
+                "AWS_REGION_NAME",
+                "DATA_VOLUME_ID",
+                "DATA_DEVICE_NAME",
+                "DB_SECRET_ARN",
+                "ADMIN_SECRET_ARN",
+                "BASE_URL",
+                "CLOUDWATCH_AGENT_PARAMETER",
             ],
         };
         for (const [script, variables] of Object.entries(expected)) {
@@ -145,7 +188,7 @@ describe("user data rendering", () => {
     });
 
     it("renders every real script to valid bash", () => {
-        for (const script of ["web", "mysql", "memcached", "rabbitmq"] as const) {
+        for (const script of USER_DATA_SCRIPTS) {
             const source = readScript(script);
             const variables = Object.fromEntries(requiredVariables(source).map((name) => [name, "x"]));
             const rendered = stripComments(renderScript(source, variables));

@@ -81,6 +81,12 @@ for (const stack of ["tier150k", "tier1m"] as const) {
                     { sg: SG.mq, ports: "4369", peer: SG.mq },
                     { sg: SG.mq, ports: String(AMQP_PORT), peer: SG.web },
                     { sg: SG.web, ports: String(WEB_PORT), peer: SG.lb },
+                    // The team tools and Jenkins: from the VPC to their load balancer, from it to them.
+                    { sg: "tools-alb-sg-id", ports: "80", peer: "10.40.0.0/16" },
+                    { sg: "ci-jenkins-sg-id", ports: "8080", peer: "tools-alb-sg-id" },
+                    { sg: "tools-jira-sg-id", ports: "8080", peer: "tools-alb-sg-id" },
+                    { sg: "tools-wiki-sg-id", ports: "80", peer: "tools-alb-sg-id" },
+                    { sg: "tools-cms-sg-id", ports: "80", peer: "tools-alb-sg-id" },
                 ].sort((a, b) => `${a.sg} ${a.ports} ${a.peer}`.localeCompare(`${b.sg} ${b.ports} ${b.peer}`)),
             );
             const egress = rules(recording, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule");
@@ -185,7 +191,7 @@ for (const stack of ["tier150k", "tier1m"] as const) {
 
         it("creates a log group with retention and an agent config for every server role, and lets each role use them", () => {
             const retention = stack === "tier1m" ? 90 : 30;
-            for (const role of ["web", "mysql", "memcached", "rabbitmq"]) {
+            for (const role of ["web", "mysql", "memcached", "rabbitmq", "jenkins", "jira", "wiki", "cms"]) {
                 const group = named(recording, "aws:cloudwatch/logGroup:LogGroup", `monitoring-${role}-logs`);
                 expect(group.inputs).to.include({ name: `/scale-tiers/${stack}/${role}`, retentionInDays: retention });
                 const parameter = named(recording, "aws:ssm/parameter:Parameter", `monitoring-${role}-agent-config`);
@@ -232,6 +238,10 @@ for (const stack of ["tier150k", "tier1m"] as const) {
                 "monitoring-mq-0-system-status",
                 "monitoring-mq-1-system-status",
                 "monitoring-mq-2-system-status",
+                "monitoring-jenkins-system-status",
+                "monitoring-jira-system-status",
+                "monitoring-wiki-system-status",
+                "monitoring-cms-system-status",
             ]);
             const names = alarms.map((a) => a.name);
             expect(names).to.include.members([

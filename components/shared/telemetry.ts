@@ -9,7 +9,7 @@
  */
 
 /** Server roles that run the CloudWatch agent. */
-export type ServerRole = "web" | "mysql" | "memcached" | "rabbitmq";
+export type ServerRole = "web" | "mysql" | "memcached" | "rabbitmq" | "jenkins" | "jira" | "wiki" | "cms";
 
 /** Where the custom metrics of the bootstrap scripts' publishers go. */
 export const METRIC_NAMESPACES = {
@@ -49,6 +49,19 @@ export const ROLE_TELEMETRY: Readonly<
     rabbitmq: {
         logFiles: ["/var/log/rabbitmq/*.log", "/var/log/scale-tiers-bootstrap.log"],
         diskPaths: ["/", "/data/rabbitmq"],
+    },
+    jenkins: { logFiles: ["/var/log/scale-tiers-bootstrap.log"], diskPaths: ["/", "/data/jenkins"] },
+    jira: {
+        logFiles: ["/data/jira/home/log/atlassian-jira.log", "/var/log/scale-tiers-bootstrap.log"],
+        diskPaths: ["/", "/data/jira"],
+    },
+    wiki: {
+        logFiles: ["/var/log/nginx/access.log", "/var/log/nginx/error.log", "/var/log/php-fpm/www-error.log"],
+        diskPaths: ["/", "/data/wiki"],
+    },
+    cms: {
+        logFiles: ["/var/log/nginx/access.log", "/var/log/nginx/error.log", "/var/log/php-fpm/www-error.log"],
+        diskPaths: ["/", "/data/cms"],
     },
 };
 

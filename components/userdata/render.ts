@@ -11,10 +11,12 @@ import * as fs from "fs";
 import * as zlib from "zlib";
 import * as path from "path";
 
-export type UserDataScript = "web" | "mysql" | "memcached" | "rabbitmq";
+/** Every cloud-init script in this folder. */
+export const USER_DATA_SCRIPTS = ["web", "mysql", "memcached", "rabbitmq", "jenkins", "jira", "wiki", "cms"] as const;
+export type UserDataScript = (typeof USER_DATA_SCRIPTS)[number];
 
 /** Characters a rendered value may contain: enough for ARNs, paths, DNS names and numbers. */
-const SAFE_VALUE = /^[A-Za-z0-9 _./:@+=,-]*$/;
+const SAFE_VALUE = /^[A-Za-z0-9 _./:@+=,%-]*$/;
 const VARIABLE_NAME = /^[A-Z][A-Z0-9_]*$/;
 
 const INCLUDE = /^# scale-tiers:include ([a-z0-9-]+\.sh)$/gm;

@@ -3,7 +3,7 @@
 # scale-tiers web server bootstrap (cloud-init user data, Amazon Linux 2023).
 #
 # Puts nginx in front of the application: a health check endpoint for the load
-# balancer, a placeholder page at / until Jenkins deploys the real package, and
+# balancer, a placeholder page at / until the first release is deployed, and
 # /etc/scale-tiers/app.env holding where the database is and which secret holds
 # its credentials, and, when they exist, the memcached nodes and the RabbitMQ
 # host. The application reads the secret itself at run time, so no secret
@@ -13,20 +13,43 @@
 # (scale-tiers-app-env-sync), so cache nodes or a broker added later reach
 # running servers without replacing them; the application has to re-read it.
 #
+# Deployments (no SSH): Jenkins uploads a package to S3 and runs
+# `/usr/local/sbin/scale-tiers-deploy <version>` on every web server through
+# SSM Run Command, a few servers at a time; the tool exits non-zero when the
+# new release is not healthy (after rolling back), which stops the rollout.
+# Jenkins then records the version in <prefix>/app-version, and a new server
+# (a replacement, or an Auto Scaling instance) deploys that version while it
+# boots: if that fails, so does the bootstrap.
+#
+# The application contract:
+#   - the package is s3://<bucket>/releases/<version>/app.tar.gz, <bucket>
+#     from SSM <prefix>/artifact-bucket, <version> matching [A-Za-z0-9._-]
+#     (1-64, not starting with a dot);
+#   - the archive's top level has an executable bin/start, which runs the
+#     application in the foreground (systemd unit scale-tiers-app, user
+#     scale-tiers-app, EnvironmentFile=/etc/scale-tiers/app.env, PORT=8080,
+#     Restart=on-failure); the working directory is the release directory;
+#   - it listens on 127.0.0.1:8080 (nginx proxies to it) and answers
+#     HEALTH_CHECK_PATH with 200 when it can serve; the load balancer sees
+#     that answer.
+# Releases live in /opt/scale-tiers/app/releases/<version>, the live one is
+# the symlink /opt/scale-tiers/app/current; the last five are kept.
+#
 # Variables (scale-tiers inserts `readonly NAME='value'` lines right after the
 # shebang when it renders this file; nothing below assigns them):
 #   AWS_REGION_NAME     region for the aws CLI, e.g. ap-northeast-2
 #   APP_PARAMETER_PATH  SSM Parameter Store prefix, no trailing slash, e.g.
 #                       /scale-tiers/tier30k/app; <prefix>/db-host and
 #                       <prefix>/db-secret-arn must exist, <prefix>/cache-nodes
-#                       (host:port,host:port...) and <prefix>/amqp-host may
+#                       (host:port,host:port...), <prefix>/amqp-host,
+#                       <prefix>/artifact-bucket and <prefix>/app-version may
 #   HEALTH_CHECK_PATH   path the load balancer probes, e.g. /healthz
 #   APP_PORT            port nginx listens on, e.g. 80
 #   CLOUDWATCH_AGENT_PARAMETER  SSM parameter holding the CloudWatch agent's
 #                       configuration; need not exist (monitoring off)
 #
 # Safe to run again, by hand or through SSM Run Command: every step converges on
-# the same state, and a page Jenkins has deployed is never overwritten.
+# the same state, and a deployed release is never replaced by the placeholder.
 # Log: /var/log/scale-tiers-bootstrap.log (and the console).
 set -euo pipefail
 # Without these, a failure inside $(...) or a function would go unnoticed or
@@ -41,13 +64,18 @@ set -o errtrace
 : "${CLOUDWATCH_AGENT_PARAMETER:?rendered by scale-tiers}"
 
 # scale-tiers:include common.sh
+# scale-tiers:include tools.sh
 
 # Lower-case names are this script's own, so they can never collide with a
 # rendered readonly variable.
 readonly web_root=/var/www/scale-tiers
-readonly nginx_main_conf=/etc/nginx/nginx.conf
 readonly site_conf=/etc/nginx/conf.d/scale-tiers.conf
+readonly routes_dir=/etc/nginx/scale-tiers
 readonly app_env_sync_script=/usr/local/sbin/scale-tiers-app-env-sync
+readonly deploy_tool=/usr/local/sbin/scale-tiers-deploy
+readonly app_dir=/opt/scale-tiers/app
+readonly app_user=scale-tiers-app
+readonly app_unit=/etc/systemd/system/scale-tiers-app.service
 
 validate_inputs() {
   [[ $AWS_REGION_NAME =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]] ||
@@ -180,77 +208,103 @@ ${ipv6_listen}
     root ${web_root};
     index index.html;
 
-    # The load balancer probes this every few seconds; logging it would drown
-    # the real traffic.
-    location = ${HEALTH_CHECK_PATH} {
-        access_log off;
-        default_type text/plain;
-        return 200 "ok";
-    }
-
-    location / {
-        try_files \$uri \$uri/ =404;
-    }
+    # The placeholder or the application, whichever routes.conf links to;
+    # scale-tiers-deploy switches it when the first release goes live.
+    include ${routes_dir}/routes.conf;
 }
 NGINX
 }
 
-# The stock nginx.conf on AL2023 carries its own server block on port 80 that
-# serves the distribution's test page. default_server alone would win most
-# requests, but that block would still answer on 80 whatever APP_PORT is, so it
-# is removed. The awk script drops every `server {` ... `}` block directly
-# inside `http { ... }`, written as the stock file writes it (`server {` on one
-# line); braces in quoted strings and comments are not counted. Once removed
-# there is nothing left to drop, which keeps re-runs a no-op.
-render_main_conf_without_stock_server() {
-  awk '
-    {
-      code = $0
-      gsub(/"[^"]*"|\047[^\047]*\047/, "", code)
-      sub(/#.*/, "", code)
-      opens = gsub(/\{/, "{", code)
-      closes = gsub(/\}/, "}", code)
-    }
-    skipping {
-      depth += opens - closes
-      if (depth <= 1) skipping = 0
-      next
-    }
-    depth == 0 && code ~ /^[ \t]*http[ \t]*\{/ { in_http = 1 }
-    depth == 1 && in_http && code ~ /^[ \t]*server[ \t]*\{/ {
-      depth += opens - closes
-      if (depth > 1) skipping = 1
-      next
-    }
-    {
-      depth += opens - closes
-      if (depth == 0) in_http = 0
-      print
-    }
-  ' "$nginx_main_conf"
+# Before any release: a static page and a static health answer.
+render_placeholder_routes() {
+  cat <<NGINX
+# Written by the scale-tiers web bootstrap: no release deployed yet.
+
+# The load balancer probes this every few seconds; logging it would drown
+# the real traffic.
+location = ${HEALTH_CHECK_PATH} {
+    access_log off;
+    default_type text/plain;
+    return 200 "ok";
+}
+
+location / {
+    try_files \$uri \$uri/ =404;
+}
+NGINX
+}
+
+# With a release: everything, the health check included, goes to the
+# application, so the load balancer takes a broken server out of service.
+render_app_routes() {
+  cat <<NGINX
+# Written by the scale-tiers web bootstrap: the deployed application.
+
+proxy_set_header Host \$host;
+proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+proxy_set_header X-Forwarded-Proto \$http_x_forwarded_proto;
+
+location = ${HEALTH_CHECK_PATH} {
+    access_log off;
+    proxy_pass http://127.0.0.1:8080;
+}
+
+location / {
+    proxy_pass http://127.0.0.1:8080;
+}
+NGINX
+}
+
+# deploy_routes <nginx-routes-dir> <app|placeholder>: points routes.conf at
+# one of the two files atomically and reloads nginx if that changed it.
+# Shared with scale-tiers-deploy.
+deploy_routes() {
+  local -r dir=$1 mode=$2
+  local -r link="${dir}/routes.conf" target="${dir}/routes-${mode}.conf"
+  local linked=""
+  linked=$(readlink -- "$link" || true)
+  if [[ $linked == "$target" ]]; then
+    return 0
+  fi
+  ln -sfn -- "$target" "${link}.new"
+  mv -fT -- "${link}.new" "$link"
+  echo "nginx now routes to the ${mode}"
+  nginx -t -q
+  if systemctl is-active --quiet nginx; then
+    systemctl reload nginx
+  fi
 }
 
 configure_nginx() {
   local -r staged_site="${work_dir}/scale-tiers.conf"
+  install -d -m 0755 "$routes_dir"
+  render_placeholder_routes >"${work_dir}/routes-placeholder.conf"
+  render_app_routes >"${work_dir}/routes-app.conf"
+  local mode
+  for mode in placeholder app; do
+    if files_differ "${work_dir}/routes-${mode}.conf" "${routes_dir}/routes-${mode}.conf"; then
+      install_file "${work_dir}/routes-${mode}.conf" "${routes_dir}/routes-${mode}.conf" 0644 root root
+    fi
+  done
+  # A re-run keeps serving the application once a release is live.
+  mode=placeholder
+  if [[ -e "${app_dir}/current/bin/start" ]]; then
+    mode=app
+  fi
+  ln -sfn -- "${routes_dir}/routes-${mode}.conf" "${routes_dir}/routes.conf"
+
   render_site_conf >"$staged_site"
   if files_differ "$staged_site" "$site_conf"; then
     install_file "$staged_site" "$site_conf" 0644 root root
   fi
-
-  local -r staged_main="${work_dir}/nginx.conf"
-  render_main_conf_without_stock_server >"$staged_main"
-  if files_differ "$staged_main" "$nginx_main_conf"; then
-    # Keep the package's original once, for comparison after nginx upgrades.
-    if [[ ! -e "${nginx_main_conf}.scale-tiers-orig" ]]; then
-      cp -p "$nginx_main_conf" "${nginx_main_conf}.scale-tiers-orig"
-    fi
-    install_file "$staged_main" "$nginx_main_conf" 0644 root root
-  fi
+  remove_stock_nginx_server
 
   # AL2023 runs SELinux permissive, but labels that match the policy keep
-  # nginx working if it is ever switched to enforcing.
+  # nginx working if it is ever switched to enforcing; proxying to the
+  # application needs the boolean too.
   if command -v selinuxenabled >/dev/null && selinuxenabled; then
-    restorecon -R "$web_root" "$site_conf" "$nginx_main_conf"
+    restorecon -R "$web_root" "$site_conf" "$routes_dir" /etc/nginx/nginx.conf
+    setsebool -P httpd_can_network_connect 1
   fi
   nginx -t
 }
@@ -268,11 +322,240 @@ start_nginx() {
   fi
 }
 
+# ---------------------------------------------------------------------------
+# Deployment: scale-tiers-deploy and the application's unit
+# ---------------------------------------------------------------------------
+
+# deploy_ssm_value <region> <name>: prints a parameter's value; exits 3 when
+# it does not exist, 1 when it cannot be read (after a few attempts).
+deploy_ssm_value() {
+  local -r region=$1 name=$2
+  local errors attempt value
+  errors=$(mktemp)
+  for attempt in 1 2 3 4; do
+    if value=$(aws ssm get-parameter --region "$region" --name "$name" \
+      --query Parameter.Value --output text 2>"$errors"); then
+      rm -f -- "$errors"
+      printf '%s' "$value"
+      return 0
+    fi
+    if grep -q ParameterNotFound "$errors"; then
+      rm -f -- "$errors"
+      return 3
+    fi
+    sleep $((attempt * 3))
+  done
+  cat -- "$errors" >&2
+  rm -f -- "$errors"
+  echo "cannot read SSM parameter ${name}" >&2
+  return 1
+}
+
+# Until the URL answers 2xx, for about a minute.
+deploy_healthy() {
+  local -r url=$1
+  local -r deadline=$((SECONDS + 60))
+  until curl -fsS --max-time 5 -o /dev/null "$url" 2>/dev/null; do
+    ((SECONDS < deadline)) || return 1
+    sleep 2
+  done
+}
+
+# Points the current symlink at a release: a new link renamed over the old
+# one, so nothing ever sees no link or half of one.
+deploy_switch() {
+  local -r release=$1 current=$2
+  ln -sfn -- "$release" "${current}.new"
+  mv -fT -- "${current}.new" "$current"
+}
+
+# Keeps the five most recently activated releases, and always the live one
+# and the one before it.
+deploy_prune() {
+  local -r releases=$1 keep=$2 previous=$3
+  local dir
+  find "$releases" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %p\n' | sort -rn | tail -n +6 |
+    while read -r _ dir; do
+      if [[ $dir != "$keep" && $dir != "$previous" ]]; then
+        rm -rf -- "$dir"
+        echo "removed old release ${dir##*/}"
+      fi
+    done
+}
+
+# scale-tiers-deploy <version>: see the header of this file. Runs as root
+# from SSM Run Command or the bootstrap; its output is the command's output.
+app_deploy() {
+  local -r region=$1 path=$2 port=$3 health=$4 routes=$5 version=${6-}
+  local -r app=/opt/scale-tiers/app
+  local -r current="${app}/current" staging="${app}/.staging"
+  local -r release="${app}/releases/${version}" url="http://127.0.0.1:${port}${health}"
+  if [[ ! $version =~ ^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$ ]]; then
+    echo "usage: scale-tiers-deploy <version>, 1-64 of [A-Za-z0-9._-], not starting with a dot" >&2
+    return 2
+  fi
+  # One deployment at a time: SSM and a re-run bootstrap could overlap.
+  exec 8>/run/scale-tiers-deploy.lock
+  flock -w 600 8 || {
+    echo "another deployment still holds /run/scale-tiers-deploy.lock" >&2
+    return 1
+  }
+
+  local previous=""
+  previous=$(readlink -- "$current" || true)
+  if [[ $previous == "$release" ]] && systemctl is-active --quiet scale-tiers-app &&
+    deploy_healthy "$url"; then
+    echo "${version} is already live and healthy"
+    tool_write_state app-version "$version"
+    return 0
+  fi
+
+  if [[ -d $release ]]; then
+    echo "${version} is already unpacked in ${release}"
+  else
+    local bucket status=0
+    bucket=$(deploy_ssm_value "$region" "${path}/artifact-bucket") || status=$?
+    if ((status == 3)); then
+      echo "SSM parameter ${path}/artifact-bucket does not exist: this stack has no CI, so there is nothing to deploy from" >&2
+      return 1
+    elif ((status != 0)); then
+      return 1
+    fi
+    [[ $bucket =~ ^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$ ]] || {
+      echo "${path}/artifact-bucket is not a bucket name: ${bucket}" >&2
+      return 1
+    }
+    local -r package="s3://${bucket}/releases/${version}/app.tar.gz"
+    # Left over by an interrupted run; the release directory only ever
+    # appears complete, by rename.
+    rm -rf -- "$staging"
+    install -d -m 0700 "$staging" "${staging}/tree"
+    local attempt
+    for attempt in 1 2 3 4 5; do
+      if aws s3 cp --region "$region" --only-show-errors "$package" "${staging}/app.tar.gz"; then
+        break
+      fi
+      if ((attempt == 5)); then
+        echo "cannot download ${package}" >&2
+        return 1
+      fi
+      sleep $((attempt * 5))
+    done
+    tar -xzf "${staging}/app.tar.gz" -C "${staging}/tree" --no-same-owner
+    if [[ ! -f "${staging}/tree/bin/start" || ! -x "${staging}/tree/bin/start" ]]; then
+      echo "${package} has no executable bin/start at its top level" >&2
+      rm -rf -- "$staging"
+      return 1
+    fi
+    chown -R -h scale-tiers-app:scale-tiers-app "${staging}/tree"
+    chmod 0755 "${staging}/tree"
+    mv -T -- "${staging}/tree" "$release"
+    rm -rf -- "$staging"
+    echo "unpacked ${package} into ${release}"
+  fi
+
+  deploy_switch "$release" "$current"
+  deploy_routes "$routes" app
+  systemctl restart scale-tiers-app
+  if deploy_healthy "$url"; then
+    touch -h -- "$release"
+    tool_write_state app-version "$version"
+    deploy_prune "${app}/releases" "$release" "$previous"
+    echo "deployed ${version}: ${url} answers"
+    return 0
+  fi
+
+  echo "${version} did not answer ${url} within 60s; its last log lines:" >&2
+  journalctl -u scale-tiers-app -n 30 --no-pager -o cat >&2 || true
+  if [[ -n $previous && $previous != "$release" && -d $previous ]]; then
+    deploy_switch "$previous" "$current"
+    systemctl restart scale-tiers-app
+    if deploy_healthy "$url"; then
+      echo "rolled back to ${previous##*/}" >&2
+    else
+      echo "rolled back to ${previous##*/}, which does not answer either" >&2
+    fi
+  elif [[ -z $previous ]]; then
+    # The first release: back to the placeholder this server served before.
+    rm -f -- "$current"
+    systemctl stop scale-tiers-app || true
+    deploy_routes "$routes" placeholder
+    echo "no earlier release to roll back to; serving the placeholder again" >&2
+  fi
+  return 1
+}
+
+install_app_unit() {
+  if ! id -u "$app_user" >/dev/null 2>&1; then
+    useradd --system --home-dir "$app_dir" --no-create-home --shell /sbin/nologin "$app_user"
+  fi
+  install -d -m 0755 -o root -g root /opt/scale-tiers "$app_dir" "${app_dir}/releases"
+  local -r staged="${work_dir}/scale-tiers-app.service"
+  # app.env belongs to the nginx group (see app_env_sync), hence the
+  # supplementary group: the application re-reads the file itself.
+  cat >"$staged" <<UNIT
+# Written by the scale-tiers web bootstrap; the contract is in
+# components/userdata/web.sh. Started by scale-tiers-deploy, and at boot once
+# a release exists.
+[Unit]
+Description=scale-tiers application
+Wants=network-online.target
+After=network-online.target
+ConditionPathExists=${app_dir}/current/bin/start
+
+[Service]
+User=${app_user}
+Group=${app_user}
+SupplementaryGroups=nginx
+EnvironmentFile=/etc/scale-tiers/app.env
+Environment=PORT=8080
+WorkingDirectory=${app_dir}/current
+ExecStart=${app_dir}/current/bin/start
+Restart=on-failure
+RestartSec=2
+NoNewPrivileges=yes
+PrivateTmp=yes
+ProtectSystem=full
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+  if files_differ "$staged" "$app_unit"; then
+    install_file "$staged" "$app_unit" 0644 root root
+    systemctl daemon-reload
+  fi
+  systemctl enable scale-tiers-app
+  write_command_script "$deploy_tool" \
+    "app_deploy deploy_ssm_value deploy_healthy deploy_switch deploy_prune deploy_routes" \
+    "$AWS_REGION_NAME" "$APP_PARAMETER_PATH" "$APP_PORT" "$HEALTH_CHECK_PATH" "$routes_dir"
+}
+
+# A new server comes up with the release Jenkins recorded last, or fails.
+deploy_recorded_release() {
+  local -r name="${APP_PARAMETER_PATH}/app-version"
+  local version status=0
+  version=$(deploy_ssm_value "$AWS_REGION_NAME" "$name") || status=$?
+  case $status in
+    0) ;;
+    3)
+      log "${name} does not exist (nothing deployed yet); serving the placeholder"
+      return 0
+      ;;
+    *) die "cannot read ${name}" ;;
+  esac
+  log "deploying the recorded release ${version}"
+  "$deploy_tool" "$version" || die "scale-tiers-deploy ${version} failed; this server must not serve"
+}
+
 self_check() {
   local -r url="http://127.0.0.1:${APP_PORT}${HEALTH_CHECK_PATH}"
   local body
   # A reload swaps worker processes asynchronously; give it a moment.
   body=$(retry 5 curl -fsS --max-time 5 "$url")
+  if [[ $(readlink -- "${routes_dir}/routes.conf") == */routes-app.conf ]]; then
+    log "self-check passed: the application answers ${url}"
+    return 0
+  fi
   [[ $body == ok ]] || die "${url} answered '${body}' instead of 'ok'"
   log "self-check passed: ${url} answered ok"
 }
@@ -284,7 +567,7 @@ main() {
   validate_inputs
   work_dir=$(mktemp -d)
 
-  install_missing_packages nginx jq
+  install_missing_packages nginx jq tar
 
   # nginx is installed first: app.env belongs to its group.
   write_tool_script "$app_env_sync_script" app_env_sync "$AWS_REGION_NAME" "$APP_PARAMETER_PATH"
@@ -293,8 +576,10 @@ main() {
     die "cannot write app.env; see journalctl -u scale-tiers-app-env-sync"
 
   write_placeholder_page
+  install_app_unit
   configure_nginx
   start_nginx
+  deploy_recorded_release
   self_check
   install_cloudwatch_agent_sync
   log "done"

@@ -1,0 +1,374 @@
+/**
+ * collaboration: Jira, MediaWiki and WordPress, each on its own EC2 server
+ * with its data (and its local database) on a protected, snapshotted volume,
+ * behind an internal Application Load Balancer that routes by host name
+ * (`jira.<zone>`, `wiki.<zone>`, `cms.<zone>`, and `jenkins.<zone>` for the
+ * ci component's controller). Only the VPC and the admin CIDRs from config
+ * reach the load balancer; nothing here is reachable from the internet.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { TLS_POLICY } from "./compute";
+import { instanceRole, readSecretsPolicy } from "./shared/ec2";
+import { allowClients, allowHttpsOut, ingressRule } from "./shared/rules";
+import { DATA_DEVICE_NAME, snapshotPolicy, statefulServer } from "./shared/server";
+import { Tags, componentTags } from "./shared/tags";
+import { ServerRole } from "./shared/telemetry";
+import { UserDataScript, renderUserData } from "./userdata/render";
+
+export type ToolName = "jira" | "wiki" | "cms";
+
+/** What the load balancer needs to route to a server. */
+export interface Backend {
+    /** Host label: `<host>.<zone>`. */
+    readonly host: string;
+    readonly port: number;
+    /** Path that answers 2xx/3xx when the tool is up. */
+    readonly healthPath: string;
+    readonly instanceId: pulumi.Input<string>;
+    readonly securityGroupId: pulumi.Input<string>;
+    /** Listener rule priority, unique per load balancer. */
+    readonly priority: number;
+}
+
+/** How each tool is served and installed. Jira's own Tomcat listens on 8080; the PHP tools sit behind nginx. */
+export const TOOLS: Readonly<
+    Record<ToolName, { port: number; healthPath: string; priority: number; script: UserDataScript }>
+> = {
+    jira: { port: 8080, healthPath: "/status", priority: 10, script: "jira" },
+    wiki: { port: 80, healthPath: "/scale-tiers-health", priority: 20, script: "wiki" },
+    cms: { port: 80, healthPath: "/scale-tiers-health", priority: 30, script: "cms" },
+};
+
+/** Versions installed; pinned so that a rebuilt server runs what its data was written by. */
+export const TOOL_VERSIONS = { jira: "10.3.6", mediawiki: "1.43.1" } as const;
+
+export interface ToolSettings {
+    readonly instanceType: string;
+    readonly dataVolumeGiB: number;
+}
+
+export interface CollaborationArgs {
+    region: string;
+    stackName: string;
+    vpcId: pulumi.Input<string>;
+    vpcCidr: string;
+    privateSubnetIds: pulumi.Input<string[]>;
+    availabilityZones: readonly string[];
+    /** Admin or VPN ranges allowed to the load balancer besides the VPC. */
+    adminCidrs: readonly string[];
+    /** HTTPS (and HTTP redirecting to it) when set. */
+    certificateArn?: string;
+    zoneId: pulumi.Input<string>;
+    zoneName: string;
+    /** Bucket the load balancer logs to (the estate's log bucket), and its policy, which must exist first. */
+    accessLogBucket: pulumi.Input<string>;
+    accessLogBucketPolicy: pulumi.Resource;
+    /** Tools to run; absent ones are not created. */
+    tools: Partial<Record<ToolName, ToolSettings>>;
+    /** Servers of other components to route to (Jenkins). */
+    extraBackends: readonly Backend[];
+    snapshotSelector: string;
+    agentParameter: (role: ServerRole) => string;
+    tags: Tags;
+}
+
+/** `<tool>.<zone>`. */
+export function toolHostName(host: string, zoneName: string): string {
+    return `${host}.${zoneName}`;
+}
+
+export class Collaboration extends pulumi.ComponentResource {
+    public readonly loadBalancerDnsName: pulumi.Output<string>;
+    /** `http(s)://<tool>.<zone>/` of every routed tool. */
+    public readonly urls: Record<string, string>;
+    public readonly instanceIds: Partial<Record<ToolName, pulumi.Output<string>>> = {};
+    public readonly roleNames: Partial<Record<ToolName, pulumi.Output<string>>> = {};
+
+    constructor(name: string, args: CollaborationArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("scale-tiers:collaboration:Collaboration", name, {}, opts);
+        const tags = componentTags(args.tags, "collaboration");
+        const parent = { parent: this };
+        const https = args.certificateArn !== undefined;
+        const scheme = https ? "https" : "http";
+
+        const backends: Backend[] = [...args.extraBackends];
+        for (const tool of Object.keys(TOOLS) as ToolName[]) {
+            const settings = args.tools[tool];
+            if (settings) {
+                backends.push(
+                    this.createTool(
+                        name,
+                        tool,
+                        settings,
+                        `${scheme}://${toolHostName(tool, args.zoneName)}/`,
+                        args,
+                        tags,
+                    ),
+                );
+            }
+        }
+        if (backends.length > args.extraBackends.length) {
+            snapshotPolicy(
+                `${name}-snapshots`,
+                {
+                    description: "Daily snapshots of the team tools data volumes",
+                    selector: args.snapshotSelector,
+                    intervalHours: 24,
+                    retainCount: 14,
+                    tags,
+                },
+                this,
+            );
+        }
+        this.urls = Object.fromEntries(
+            backends.map((b) => [b.host, `${scheme}://${toolHostName(b.host, args.zoneName)}/`]),
+        );
+
+        const lbSecurityGroup = new aws.ec2.SecurityGroup(
+            `${name}-alb-sg`,
+            {
+                vpcId: args.vpcId,
+                description: "Internal load balancer of the team tools",
+                revokeRulesOnDelete: true,
+                tags: { ...tags, Name: `${name}-alb` },
+            },
+            parent,
+        );
+        const listenerPorts = https ? [80, 443] : [80];
+        [args.vpcCidr, ...args.adminCidrs].forEach((cidr, index) =>
+            listenerPorts.forEach((port) =>
+                ingressRule(
+                    `${name}-alb-in-${port}-${index}`,
+                    {
+                        securityGroupId: lbSecurityGroup.id,
+                        ports: { from: port },
+                        peer: { cidr },
+                        description:
+                            index === 0 ? "Team tools from inside the VPC" : "Team tools from an admin network",
+                        tags,
+                    },
+                    this,
+                ),
+            ),
+        );
+
+        const loadBalancer = new aws.lb.LoadBalancer(
+            `${name}-alb`,
+            {
+                loadBalancerType: "application",
+                internal: true,
+                subnets: args.privateSubnetIds,
+                securityGroups: [lbSecurityGroup.id],
+                dropInvalidHeaderFields: true,
+                accessLogs: { bucket: args.accessLogBucket, prefix: "tools-alb", enabled: true },
+                tags,
+            },
+            // ELB checks that it may write to the bucket when logging is switched on.
+            { parent: this, dependsOn: [args.accessLogBucketPolicy] },
+        );
+        this.loadBalancerDnsName = loadBalancer.dnsName;
+
+        const notFound = [
+            {
+                type: "fixed-response",
+                fixedResponse: { contentType: "text/plain", messageBody: "unknown tool", statusCode: "404" },
+            },
+        ];
+        const http = new aws.lb.Listener(
+            `${name}-http`,
+            {
+                loadBalancerArn: loadBalancer.arn,
+                port: 80,
+                protocol: "HTTP",
+                defaultActions: https
+                    ? [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }]
+                    : notFound,
+                tags,
+            },
+            parent,
+        );
+        const serving = args.certificateArn
+            ? new aws.lb.Listener(
+                  `${name}-https`,
+                  {
+                      loadBalancerArn: loadBalancer.arn,
+                      port: 443,
+                      protocol: "HTTPS",
+                      sslPolicy: TLS_POLICY,
+                      certificateArn: args.certificateArn,
+                      defaultActions: notFound,
+                      tags,
+                  },
+                  parent,
+              )
+            : http;
+
+        for (const backend of backends) {
+            const host = toolHostName(backend.host, args.zoneName);
+            const targetGroup = new aws.lb.TargetGroup(
+                `${name}-${backend.host}-tg`,
+                {
+                    vpcId: args.vpcId,
+                    targetType: "instance",
+                    protocol: "HTTP",
+                    port: backend.port,
+                    healthCheck: {
+                        enabled: true,
+                        path: backend.healthPath,
+                        matcher: "200-399",
+                        interval: 30,
+                        healthyThreshold: 2,
+                        unhealthyThreshold: 3,
+                    },
+                    tags,
+                },
+                parent,
+            );
+            new aws.lb.TargetGroupAttachment(
+                `${name}-${backend.host}-target`,
+                { targetGroupArn: targetGroup.arn, targetId: backend.instanceId, port: backend.port },
+                parent,
+            );
+            new aws.lb.ListenerRule(
+                `${name}-${backend.host}-rule`,
+                {
+                    listenerArn: serving.arn,
+                    priority: backend.priority,
+                    conditions: [{ hostHeader: { values: [host] } }],
+                    actions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
+                    tags,
+                },
+                parent,
+            );
+            new aws.route53.Record(
+                `${name}-${backend.host}-dns`,
+                {
+                    zoneId: args.zoneId,
+                    name: host,
+                    type: "A",
+                    aliases: [{ name: loadBalancer.dnsName, zoneId: loadBalancer.zoneId, evaluateTargetHealth: true }],
+                },
+                parent,
+            );
+            allowClients(
+                `${name}-${backend.host}`,
+                backend.securityGroupId,
+                [lbSecurityGroup.id],
+                { from: backend.port },
+                backend.host,
+                tags,
+                this,
+            );
+        }
+
+        this.registerOutputs({ loadBalancerDnsName: this.loadBalancerDnsName, urls: this.urls });
+    }
+
+    /** One tool's server: generated credentials, role, security group, and the server on its volume. */
+    private createTool(
+        name: string,
+        tool: ToolName,
+        settings: ToolSettings,
+        baseUrl: string,
+        args: CollaborationArgs,
+        tags: Tags,
+    ): Backend {
+        const parent = { parent: this };
+        const toolName = `${name}-${tool}`;
+        const secret = (kind: string, description: string, content: (password: string) => Record<string, string>) => {
+            const password = new random.RandomPassword(
+                `${toolName}-${kind}-password`,
+                { length: 32, special: false },
+                parent,
+            );
+            const value = new aws.secretsmanager.Secret(
+                `${toolName}-${kind}-secret`,
+                { description, recoveryWindowInDays: 30, tags },
+                parent,
+            );
+            const version = new aws.secretsmanager.SecretVersion(
+                `${toolName}-${kind}-secret-version`,
+                {
+                    secretId: value.id,
+                    secretString: pulumi.secret(password.result.apply((p) => JSON.stringify(content(p)))),
+                },
+                parent,
+            );
+            return { arn: value.arn, version };
+        };
+        const database = secret("db", `${tool} database user`, (password) => ({
+            username: tool,
+            password,
+            dbname: tool,
+        }));
+        const admin =
+            tool === "jira"
+                ? undefined
+                : secret("admin", `${tool} administrator`, (password) => ({
+                      username: "admin",
+                      password,
+                      email: `admin@${args.zoneName}`,
+                  }));
+
+        const securityGroup = new aws.ec2.SecurityGroup(
+            `${toolName}-sg`,
+            {
+                vpcId: args.vpcId,
+                description: `${tool} server`,
+                revokeRulesOnDelete: true,
+                tags: { ...tags, Name: toolName },
+            },
+            parent,
+        );
+        allowHttpsOut(`${toolName}-out-https`, securityGroup.id, tags, this);
+        const { role, profile } = instanceRole(
+            toolName,
+            readSecretsPolicy([database.arn, ...(admin ? [admin.arn] : [])]),
+            tags,
+            this,
+        );
+        this.roleNames[tool] = role.name;
+
+        const azIndex = TOOLS[tool].priority / 10 - 1;
+        const availabilityZone = args.availabilityZones[azIndex % args.availabilityZones.length];
+        const { instance } = statefulServer(
+            toolName,
+            {
+                availabilityZone,
+                subnetId: pulumi.output(args.privateSubnetIds).apply((ids) => ids[azIndex % ids.length]),
+                instanceType: settings.instanceType,
+                securityGroupIds: [securityGroup.id],
+                instanceProfile: profile.name,
+                rootVolumeGiB: 30,
+                dataVolume: { sizeGiB: settings.dataVolumeGiB },
+                snapshotSelector: args.snapshotSelector,
+                userDataBase64: (volumeId) =>
+                    pulumi
+                        .all([volumeId, database.arn, admin?.arn ?? ""])
+                        .apply(([dataVolumeId, databaseArn, adminArn]) =>
+                            renderUserData(TOOLS[tool].script, {
+                                AWS_REGION_NAME: args.region,
+                                DATA_VOLUME_ID: dataVolumeId,
+                                DATA_DEVICE_NAME,
+                                DB_SECRET_ARN: databaseArn,
+                                BASE_URL: baseUrl,
+                                CLOUDWATCH_AGENT_PARAMETER: args.agentParameter(tool),
+                                ...(tool === "jira"
+                                    ? { JIRA_VERSION: TOOL_VERSIONS.jira }
+                                    : { ADMIN_SECRET_ARN: adminArn }),
+                                ...(tool === "wiki" ? { MEDIAWIKI_VERSION: TOOL_VERSIONS.mediawiki } : {}),
+                            }),
+                        ),
+                role: tool,
+                dependsOn: [database.version, ...(admin ? [admin.version] : [])],
+                tags,
+            },
+            this,
+        );
+        this.instanceIds[tool] = instance.id;
+        const { port, healthPath, priority } = TOOLS[tool];
+        return { host: tool, port, healthPath, priority, instanceId: instance.id, securityGroupId: securityGroup.id };
+    }
+}

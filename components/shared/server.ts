@@ -1,0 +1,164 @@
+/**
+ * A server that keeps its state on its own EBS volume (database, broker,
+ * Jenkins, team tools), and the snapshot schedule of such volumes.
+ *
+ * The volume is protected and outlives the instance; the instance ignores AMI
+ * and user-data drift, so no deployment replaces it by accident. If it is
+ * replaced on purpose, the attachment goes first (the volume attaches to one
+ * instance at a time) and stops the old server cleanly, and the boot script
+ * of the new one waits for the volume and adopts what is on it.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { METADATA_OPTIONS, al2023AmiId, rootVolume } from "./ec2";
+import { Tags } from "./tags";
+
+/** Device name in the attachments; on Nitro instances the scripts find the volume by id instead. */
+export const DATA_DEVICE_NAME = "/dev/sdf";
+
+/** Tag whose value selects a stack's volumes for a snapshot policy. */
+export const SNAPSHOT_TAG = "scale-tiers:snapshots";
+
+export interface StatefulServerArgs {
+    availabilityZone: string;
+    subnetId: pulumi.Input<string>;
+    instanceType: string;
+    securityGroupIds: pulumi.Input<string>[];
+    instanceProfile: pulumi.Input<string>;
+    rootVolumeGiB: number;
+    dataVolume: { sizeGiB: number; iops?: number; throughputMiBps?: number };
+    /** Value of SNAPSHOT_TAG on the volume; undefined: not snapshotted. */
+    snapshotSelector?: string;
+    /** The boot script, given the data volume's id. */
+    userDataBase64: (volumeId: pulumi.Output<string>) => pulumi.Input<string>;
+    /** The `role` tag, which monitoring and the plan read. */
+    role: string;
+    /** What must exist before the server boots (the secrets its script reads). */
+    dependsOn: pulumi.Resource[];
+    tags: Tags;
+}
+
+export interface StatefulServer {
+    readonly instance: aws.ec2.Instance;
+    readonly volume: aws.ebs.Volume;
+}
+
+/** Creates `<name>` (instance), `<name>-data` (volume) and `<name>-data-attachment`. */
+export function statefulServer(name: string, args: StatefulServerArgs, parent: pulumi.Resource): StatefulServer {
+    const volume = new aws.ebs.Volume(
+        `${name}-data`,
+        {
+            availabilityZone: args.availabilityZone,
+            type: "gp3",
+            size: args.dataVolume.sizeGiB,
+            iops: args.dataVolume.iops,
+            throughput: args.dataVolume.throughputMiBps,
+            encrypted: true,
+            finalSnapshot: true,
+            tags: {
+                ...args.tags,
+                Name: `${name}-data`,
+                ...(args.snapshotSelector ? { [SNAPSHOT_TAG]: args.snapshotSelector } : {}),
+            },
+        },
+        // The data lives here: never deleted or replaced by a deployment.
+        { parent, protect: true },
+    );
+    const instance = new aws.ec2.Instance(
+        name,
+        {
+            ami: al2023AmiId(args.instanceType, { parent }),
+            instanceType: args.instanceType,
+            availabilityZone: args.availabilityZone,
+            subnetId: args.subnetId,
+            vpcSecurityGroupIds: args.securityGroupIds,
+            iamInstanceProfile: args.instanceProfile,
+            associatePublicIpAddress: false,
+            metadataOptions: METADATA_OPTIONS,
+            rootBlockDevice: rootVolume(args.rootVolumeGiB, args.tags),
+            monitoring: true,
+            userDataBase64: args.userDataBase64(volume.id),
+            tags: { ...args.tags, Name: name, role: args.role },
+        },
+        {
+            parent,
+            // A newer AMI or an edited script must not replace a stateful server; the scripts
+            // are idempotent and are re-run through Session Manager instead.
+            ignoreChanges: ["ami", "userDataBase64"],
+            dependsOn: args.dependsOn,
+        },
+    );
+    new aws.ec2.VolumeAttachment(
+        `${name}-data-attachment`,
+        {
+            instanceId: instance.id,
+            volumeId: volume.id,
+            deviceName: DATA_DEVICE_NAME,
+            // The service stops cleanly before the volume moves to a replacement instance.
+            stopInstanceBeforeDetaching: true,
+        },
+        { parent, deleteBeforeReplace: true },
+    );
+    return { instance, volume };
+}
+
+/** The Data Lifecycle Manager schedule: a name DLM accepts, and the create and retain rules. */
+export function snapshotSchedule(
+    intervalHours: number,
+    retainCount: number,
+): aws.types.input.dlm.LifecyclePolicyPolicyDetailsSchedule {
+    return {
+        name: `every-${intervalHours}h-keep-${retainCount}`,
+        // First snapshot of the day at 17:00 UTC, 02:00 in Seoul: the quietest hour for a Korean audience.
+        createRule: { interval: intervalHours, intervalUnit: "HOURS", times: "17:00" },
+        retainRule: { count: retainCount },
+        copyTags: true,
+    };
+}
+
+export interface SnapshotPolicyArgs {
+    /** DLM accepts letters, digits, spaces, hyphens and underscores. */
+    description: string;
+    /** Volumes whose SNAPSHOT_TAG has this value. */
+    selector: string;
+    intervalHours: number;
+    retainCount: number;
+    tags: Tags;
+}
+
+/** A DLM policy (and its role) snapshotting the volumes tagged with `selector`. */
+export function snapshotPolicy(name: string, args: SnapshotPolicyArgs, parent: pulumi.Resource): void {
+    const opts = { parent };
+    const role = new aws.iam.Role(
+        `${name}-role`,
+        {
+            assumeRolePolicy: JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [{ Effect: "Allow", Principal: { Service: "dlm.amazonaws.com" }, Action: "sts:AssumeRole" }],
+            }),
+            tags: args.tags,
+        },
+        opts,
+    );
+    new aws.iam.RolePolicyAttachment(
+        `${name}-role-policy`,
+        { role: role.name, policyArn: "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole" },
+        opts,
+    );
+    new aws.dlm.LifecyclePolicy(
+        name,
+        {
+            description: args.description,
+            executionRoleArn: role.arn,
+            state: "ENABLED",
+            policyDetails: {
+                policyType: "EBS_SNAPSHOT_MANAGEMENT",
+                resourceTypes: ["VOLUME"],
+                targetTags: { [SNAPSHOT_TAG]: args.selector },
+                schedules: [snapshotSchedule(args.intervalHours, args.retainCount)],
+            },
+            tags: args.tags,
+        },
+        opts,
+    );
+}
