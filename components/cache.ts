@@ -5,7 +5,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { METADATA_OPTIONS, al2023AmiId, instanceRole, putMetricsStatement, rootVolume } from "./shared/ec2";
-import { allowClients, allowHttpsOut } from "./shared/rules";
+import { allowClients, allowHttpsOut, createSecurityGroup } from "./shared/rules";
 import { Tags, componentTags } from "./shared/tags";
 import { METRIC_NAMESPACES } from "./shared/telemetry";
 import { renderUserData } from "./userdata/render";
@@ -50,16 +50,7 @@ export class Cache extends pulumi.ComponentResource {
     constructor(name: string, args: CacheArgs, opts?: pulumi.ComponentResourceOptions) {
         super("scale-tiers:cache:Cache", name, {}, opts);
         const tags = componentTags(args.tags, "cache");
-        const securityGroup = new aws.ec2.SecurityGroup(
-            `${name}-sg`,
-            {
-                vpcId: args.vpcId,
-                description: "memcached nodes",
-                revokeRulesOnDelete: true,
-                tags: { ...tags, Name: `${name}-memcached` },
-            },
-            { parent: this },
-        );
+        const securityGroup = createSecurityGroup(`${name}-sg`, args.vpcId, "memcached nodes", tags, this);
         this.securityGroupId = securityGroup.id;
         allowClients(
             name,

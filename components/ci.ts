@@ -8,10 +8,10 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import { privateBucket } from "./shared/bucket";
 import { instanceRole } from "./shared/ec2";
-import { allowHttpsOut } from "./shared/rules";
+import { generatedSecret } from "./shared/secrets";
+import { allowHttpsOut, createSecurityGroup } from "./shared/rules";
 import { DATA_DEVICE_NAME, snapshotPolicy, statefulServer } from "./shared/server";
 import { Tags, componentTags } from "./shared/tags";
 import { renderUserData } from "./userdata/render";
@@ -188,34 +188,14 @@ export class Ci extends pulumi.ComponentResource {
         );
         this.deployDocumentName = document.name;
 
-        const password = new random.RandomPassword(`${name}-admin-password`, { length: 32, special: false }, parent);
-        const adminSecret = new aws.secretsmanager.Secret(
-            `${name}-admin-secret`,
-            { description: "Jenkins administrator", recoveryWindowInDays: 30, tags },
-            parent,
-        );
-        const adminVersion = new aws.secretsmanager.SecretVersion(
-            `${name}-admin-secret-version`,
-            {
-                secretId: adminSecret.id,
-                secretString: pulumi.secret(
-                    password.result.apply((value) => JSON.stringify({ username: "admin", password: value })),
-                ),
-            },
-            parent,
+        const adminSecret = generatedSecret(
+            `${name}-admin`,
+            { description: "Jenkins administrator", content: (password) => ({ username: "admin", password }), tags },
+            this,
         );
         this.adminSecretArn = adminSecret.arn;
 
-        const securityGroup = new aws.ec2.SecurityGroup(
-            `${name}-jenkins-sg`,
-            {
-                vpcId: args.vpcId,
-                description: "Jenkins controller",
-                revokeRulesOnDelete: true,
-                tags: { ...tags, Name: `${name}-jenkins` },
-            },
-            parent,
-        );
+        const securityGroup = createSecurityGroup(`${name}-jenkins-sg`, args.vpcId, "Jenkins controller", tags, this);
         this.securityGroupId = securityGroup.id;
         allowHttpsOut(`${name}-jenkins-out-https`, securityGroup.id, tags, this);
 
@@ -271,7 +251,7 @@ export class Ci extends pulumi.ComponentResource {
                             }),
                         ),
                 role: "jenkins",
-                dependsOn: [adminVersion],
+                dependsOn: [adminSecret.version],
                 tags,
             },
             this,

@@ -8,10 +8,10 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import { TLS_POLICY } from "./compute";
 import { instanceRole, readSecretsPolicy } from "./shared/ec2";
-import { allowClients, allowHttpsOut, ingressRule } from "./shared/rules";
+import { generatedSecret } from "./shared/secrets";
+import { allowClients, allowHttpsOut, ingressRule, createSecurityGroup } from "./shared/rules";
 import { DATA_DEVICE_NAME, snapshotPolicy, statefulServer } from "./shared/server";
 import { Tags, componentTags } from "./shared/tags";
 import { ServerRole } from "./shared/telemetry";
@@ -126,15 +126,12 @@ export class Collaboration extends pulumi.ComponentResource {
             backends.map((b) => [b.host, `${scheme}://${toolHostName(b.host, args.zoneName)}/`]),
         );
 
-        const lbSecurityGroup = new aws.ec2.SecurityGroup(
+        const lbSecurityGroup = createSecurityGroup(
             `${name}-alb-sg`,
-            {
-                vpcId: args.vpcId,
-                description: "Internal load balancer of the team tools",
-                revokeRulesOnDelete: true,
-                tags: { ...tags, Name: `${name}-alb` },
-            },
-            parent,
+            args.vpcId,
+            "Internal load balancer of the team tools",
+            tags,
+            this,
         );
         const listenerPorts = https ? [80, 443] : [80];
         [args.vpcCidr, ...args.adminCidrs].forEach((cidr, index) =>
@@ -275,29 +272,9 @@ export class Collaboration extends pulumi.ComponentResource {
         args: CollaborationArgs,
         tags: Tags,
     ): Backend {
-        const parent = { parent: this };
         const toolName = `${name}-${tool}`;
-        const secret = (kind: string, description: string, content: (password: string) => Record<string, string>) => {
-            const password = new random.RandomPassword(
-                `${toolName}-${kind}-password`,
-                { length: 32, special: false },
-                parent,
-            );
-            const value = new aws.secretsmanager.Secret(
-                `${toolName}-${kind}-secret`,
-                { description, recoveryWindowInDays: 30, tags },
-                parent,
-            );
-            const version = new aws.secretsmanager.SecretVersion(
-                `${toolName}-${kind}-secret-version`,
-                {
-                    secretId: value.id,
-                    secretString: pulumi.secret(password.result.apply((p) => JSON.stringify(content(p)))),
-                },
-                parent,
-            );
-            return { arn: value.arn, version };
-        };
+        const secret = (kind: string, description: string, content: (password: string) => Record<string, string>) =>
+            generatedSecret(`${toolName}-${kind}`, { description, content, tags }, this);
         const database = secret("db", `${tool} database user`, (password) => ({
             username: tool,
             password,
@@ -312,16 +289,7 @@ export class Collaboration extends pulumi.ComponentResource {
                       email: `admin@${args.zoneName}`,
                   }));
 
-        const securityGroup = new aws.ec2.SecurityGroup(
-            `${toolName}-sg`,
-            {
-                vpcId: args.vpcId,
-                description: `${tool} server`,
-                revokeRulesOnDelete: true,
-                tags: { ...tags, Name: toolName },
-            },
-            parent,
-        );
+        const securityGroup = createSecurityGroup(`${toolName}-sg`, args.vpcId, `${tool} server`, tags, this);
         allowHttpsOut(`${toolName}-out-https`, securityGroup.id, tags, this);
         const { role, profile } = instanceRole(
             toolName,

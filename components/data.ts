@@ -11,9 +11,9 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import { instanceRole, putMetricsStatement, readSecretsPolicy } from "./shared/ec2";
 import { allowClients, allowHttpsOut, allowPeers } from "./shared/rules";
+import { GeneratedSecret, generatedSecret } from "./shared/secrets";
 import { DATA_DEVICE_NAME, snapshotPolicy, statefulServer } from "./shared/server";
 import { METRIC_NAMESPACES } from "./shared/telemetry";
 import { Tags, componentTags } from "./shared/tags";
@@ -86,11 +86,6 @@ export function primaryHostName(zoneName: string): string {
     return `mysql-primary.${zoneName}`;
 }
 
-interface GeneratedSecret {
-    readonly arn: pulumi.Output<string>;
-    readonly version: aws.secretsmanager.SecretVersion;
-}
-
 export class Database extends pulumi.ComponentResource {
     /** `db.<zone>`: what applications connect to. */
     public readonly host: string;
@@ -116,16 +111,25 @@ export class Database extends pulumi.ComponentResource {
         const parent = { parent: this };
         this.host = databaseHostName(args.zoneName);
 
-        const rootSecret = this.createSecret(
-            `${name}-root`,
-            "MySQL root on the self-managed servers",
-            tags,
-            (password) => ({
-                username: "root",
-                password,
-            }),
-        );
-        const appSecret = this.createSecret(`${name}-app`, "MySQL application user", tags, (password) => ({
+        // Special characters from a set that needs no quoting in SQL or MySQL option files.
+        const password = {
+            length: 32,
+            special: true,
+            overrideSpecial: PASSWORD_SPECIALS,
+            minLower: 2,
+            minUpper: 2,
+            minNumeric: 2,
+        };
+        const secret = (
+            secretName: string,
+            description: string,
+            content: (password: string) => Record<string, string | number>,
+        ) => generatedSecret(secretName, { description, password, content, tags }, this);
+        const rootSecret = secret(`${name}-root`, "MySQL root on the self-managed servers", (password) => ({
+            username: "root",
+            password,
+        }));
+        const appSecret = secret(`${name}-app`, "MySQL application user", (password) => ({
             engine: "mysql",
             username: "app",
             password,
@@ -133,15 +137,10 @@ export class Database extends pulumi.ComponentResource {
             host: this.host,
             port: MYSQL_PORT,
         }));
-        const replicationSecret = this.createSecret(
-            `${name}-replication`,
-            "MySQL replication user",
-            tags,
-            (password) => ({
-                username: "repl",
-                password,
-            }),
-        );
+        const replicationSecret = secret(`${name}-replication`, "MySQL replication user", (password) => ({
+            username: "repl",
+            password,
+        }));
         this.rootSecretArn = rootSecret.arn;
         this.appSecretArn = appSecret.arn;
         this.replicationSecretArn = replicationSecret.arn;
@@ -264,35 +263,6 @@ export class Database extends pulumi.ComponentResource {
             },
             this,
         );
-    }
-
-    /** A generated password stored as a JSON secret; the plain text exists only as a Pulumi secret. */
-    private createSecret(
-        name: string,
-        description: string,
-        tags: Tags,
-        content: (password: string) => Record<string, string | number>,
-    ): GeneratedSecret {
-        const parent = { parent: this };
-        const password = new random.RandomPassword(
-            `${name}-password`,
-            { length: 32, special: true, overrideSpecial: PASSWORD_SPECIALS, minLower: 2, minUpper: 2, minNumeric: 2 },
-            parent,
-        );
-        const secret = new aws.secretsmanager.Secret(
-            `${name}-secret`,
-            { description, recoveryWindowInDays: 30, tags },
-            parent,
-        );
-        const version = new aws.secretsmanager.SecretVersion(
-            `${name}-secret-version`,
-            {
-                secretId: secret.id,
-                secretString: pulumi.secret(password.result.apply((value) => JSON.stringify(content(value)))),
-            },
-            parent,
-        );
-        return { arn: secret.arn, version };
     }
 
     private createSecurityGroupRules(name: string, args: DatabaseArgs, tags: Tags): void {

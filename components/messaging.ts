@@ -6,11 +6,11 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { instanceRole, putMetricsStatement, readSecretsPolicy } from "./shared/ec2";
-import { allowClients, allowHttpsOut, allowPeers, ingressRule } from "./shared/rules";
+import { allowClients, allowHttpsOut, allowPeers, ingressRule, createSecurityGroup } from "./shared/rules";
 import { Tags, componentTags } from "./shared/tags";
+import { generatedSecret } from "./shared/secrets";
 import { DATA_DEVICE_NAME, snapshotPolicy, statefulServer } from "./shared/server";
 import { METRIC_NAMESPACES } from "./shared/telemetry";
 import { renderUserData } from "./userdata/render";
@@ -82,16 +82,7 @@ export class Messaging extends pulumi.ComponentResource {
         this.host = brokerHostName(args.zoneName);
         this.port = args.tls ? AMQPS_PORT : AMQP_PORT;
 
-        const securityGroup = new aws.ec2.SecurityGroup(
-            `${name}-sg`,
-            {
-                vpcId: args.vpcId,
-                description: "RabbitMQ nodes",
-                revokeRulesOnDelete: true,
-                tags: { ...tags, Name: `${name}-rabbitmq` },
-            },
-            parent,
-        );
+        const securityGroup = createSecurityGroup(`${name}-sg`, args.vpcId, "RabbitMQ nodes", tags, this);
         this.securityGroupId = securityGroup.id;
         allowClients(name, securityGroup.id, args.clientSecurityGroupIds, { from: this.port }, "AMQP", tags, this);
         [args.vpcCidr, ...args.managementCidrs].forEach((cidr, index) =>
@@ -112,13 +103,21 @@ export class Messaging extends pulumi.ComponentResource {
         );
         allowHttpsOut(`${name}-out-https`, securityGroup.id, tags, this);
 
-        const cookie = this.secret(`${name}-cookie`, "RabbitMQ Erlang cookie", tags, 64, (value) => ({
-            cookie: value,
-        }));
-        const admin = this.secret(`${name}-admin`, "RabbitMQ administrator", tags, 32, (value) => ({
-            username: "admin",
-            password: value,
-        }));
+        const cookie = generatedSecret(
+            `${name}-cookie`,
+            {
+                description: "RabbitMQ Erlang cookie",
+                password: { length: 64, special: false },
+                content: (value) => ({ cookie: value }),
+                tags,
+            },
+            this,
+        );
+        const admin = generatedSecret(
+            `${name}-admin`,
+            { description: "RabbitMQ administrator", content: (password) => ({ username: "admin", password }), tags },
+            this,
+        );
         this.adminSecretArn = admin.arn;
         const certificates = args.tls ? this.createCertificates(name, args, tags) : undefined;
         this.caCertificate = certificates?.caCertificate;
@@ -206,28 +205,6 @@ export class Messaging extends pulumi.ComponentResource {
         );
 
         this.registerOutputs({ host: this.host, port: this.port, instanceIds: this.instanceIds });
-    }
-
-    private secret(
-        name: string,
-        description: string,
-        tags: Tags,
-        length: number,
-        content: (value: string) => Record<string, string>,
-    ) {
-        const parent = { parent: this };
-        const value = new random.RandomPassword(`${name}-value`, { length, special: false }, parent);
-        const secret = new aws.secretsmanager.Secret(
-            `${name}-secret`,
-            { description, recoveryWindowInDays: 30, tags },
-            parent,
-        );
-        const version = new aws.secretsmanager.SecretVersion(
-            `${name}-secret-version`,
-            { secretId: secret.id, secretString: pulumi.secret(value.result.apply((v) => JSON.stringify(content(v)))) },
-            parent,
-        );
-        return { arn: secret.arn, version };
     }
 
     /**

@@ -7,6 +7,7 @@ import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { Cidr, blockSize, formatCidr, mustParseCidr, overlaps, subBlock } from "./shared/cidr";
+import { createSecurityGroup, ingressRule } from "./shared/rules";
 import { Tags, componentTags } from "./shared/tags";
 
 /** The three subnets one AZ gets. */
@@ -150,21 +151,12 @@ export class Network extends pulumi.ComponentResource {
         this.zoneId = zone.zoneId;
         this.zoneName = args.privateZoneName;
 
-        const securityGroup = (role: string, description: string) =>
-            new aws.ec2.SecurityGroup(
-                `${name}-${role}-sg`,
-                {
-                    vpcId: this.vpcId,
-                    description,
-                    revokeRulesOnDelete: true,
-                    tags: { ...tags, Name: `${name}-${role}` },
-                },
-                parent,
-            );
+        const group = (role: string, description: string) =>
+            createSecurityGroup(`${name}-${role}-sg`, this.vpcId, description, tags, this);
         this.securityGroups = {
-            loadBalancer: securityGroup("lb", "Public load balancer"),
-            web: securityGroup("web", "Web and application servers"),
-            database: securityGroup("db", "Self-managed MySQL servers"),
+            loadBalancer: group("lb", "Public load balancer"),
+            web: group("web", "Web and application servers"),
+            database: group("db", "Self-managed MySQL servers"),
         };
 
         this.registerOutputs({
@@ -241,28 +233,23 @@ export class Network extends pulumi.ComponentResource {
 
     private createSessionManagerEndpoints(name: string, args: NetworkArgs, tags: Tags): void {
         const parent = { parent: this };
-        const endpointSg = new aws.ec2.SecurityGroup(
+        const endpointSg = createSecurityGroup(
             `${name}-endpoints-sg`,
-            {
-                vpcId: this.vpcId,
-                description: "Interface VPC endpoints, HTTPS from inside the VPC",
-                revokeRulesOnDelete: true,
-                tags: { ...tags, Name: `${name}-endpoints` },
-            },
-            parent,
+            this.vpcId,
+            "Interface VPC endpoints, HTTPS from inside the VPC",
+            tags,
+            this,
         );
-        new aws.vpc.SecurityGroupIngressRule(
+        ingressRule(
             `${name}-endpoints-https-in`,
             {
                 securityGroupId: endpointSg.id,
+                ports: { from: 443 },
+                peer: { cidr: args.vpcCidr },
                 description: "HTTPS from the VPC",
-                ipProtocol: "tcp",
-                fromPort: 443,
-                toPort: 443,
-                cidrIpv4: args.vpcCidr,
                 tags,
             },
-            parent,
+            this,
         );
         for (const service of SESSION_MANAGER_ENDPOINTS) {
             new aws.ec2.VpcEndpoint(

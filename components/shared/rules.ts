@@ -27,36 +27,24 @@ interface RuleArgs {
     tags: Tags;
 }
 
+function ruleArgs(args: RuleArgs) {
+    return {
+        securityGroupId: args.securityGroupId,
+        description: args.description,
+        ipProtocol: "tcp",
+        fromPort: args.ports.from,
+        toPort: args.ports.to ?? args.ports.from,
+        ...peerArgs(args.peer),
+        tags: args.tags,
+    };
+}
+
 export function ingressRule(name: string, args: RuleArgs, parent: pulumi.Resource): aws.vpc.SecurityGroupIngressRule {
-    return new aws.vpc.SecurityGroupIngressRule(
-        name,
-        {
-            securityGroupId: args.securityGroupId,
-            description: args.description,
-            ipProtocol: "tcp",
-            fromPort: args.ports.from,
-            toPort: args.ports.to ?? args.ports.from,
-            ...peerArgs(args.peer),
-            tags: args.tags,
-        },
-        { parent },
-    );
+    return new aws.vpc.SecurityGroupIngressRule(name, ruleArgs(args), { parent });
 }
 
 export function egressRule(name: string, args: RuleArgs, parent: pulumi.Resource): aws.vpc.SecurityGroupEgressRule {
-    return new aws.vpc.SecurityGroupEgressRule(
-        name,
-        {
-            securityGroupId: args.securityGroupId,
-            description: args.description,
-            ipProtocol: "tcp",
-            fromPort: args.ports.from,
-            toPort: args.ports.to ?? args.ports.from,
-            ...peerArgs(args.peer),
-            tags: args.tags,
-        },
-        { parent },
-    );
+    return new aws.vpc.SecurityGroupEgressRule(name, ruleArgs(args), { parent });
 }
 
 /**
@@ -130,5 +118,24 @@ export function allowHttpsOut(
             tags,
         },
         parent,
+    );
+}
+
+/**
+ * A security group without inline rules: every rule is a separate resource
+ * added by the component that serves the port. The provider removes AWS's
+ * default allow-all egress, so egress is explicit too.
+ */
+export function createSecurityGroup(
+    name: string,
+    vpcId: pulumi.Input<string>,
+    description: string,
+    tags: Tags,
+    parent: pulumi.Resource,
+): aws.ec2.SecurityGroup {
+    return new aws.ec2.SecurityGroup(
+        name,
+        { vpcId, description, revokeRulesOnDelete: true, tags: { ...tags, Name: name.replace(/-sg$/, "") } },
+        { parent },
     );
 }

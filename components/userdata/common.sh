@@ -8,8 +8,9 @@
 # traps), take_lock, files_differ, install_file, install_missing_packages,
 # imds_get, mount_data_volume, require_mount_for_service,
 # label_like_for_selinux, write_tool_script,
-# install_timer, run_timer_service, install_cloudwatch_agent_sync, and work_dir
-# (set it with mktemp -d; removed on exit).
+# install_timer, run_timer_service, install_cloudwatch_agent_sync,
+# fetch_secret, json_string, and work_dir (set it with mktemp -d; removed on
+# exit).
 
 readonly log_file=/var/log/scale-tiers-bootstrap.log
 readonly lock_file=/run/scale-tiers-bootstrap.lock
@@ -460,4 +461,20 @@ install_cloudwatch_agent_sync() {
   # again in five minutes and the journal says why.
   retry 3 run_timer_service scale-tiers-cloudwatch-sync ||
     log "WARNING: the CloudWatch agent sync failed; see journalctl -u scale-tiers-cloudwatch-sync"
+}
+
+# Prints a secret's SecretString. Callers capture it into a variable: it must
+# never reach the log or a command line.
+fetch_secret() {
+  retry 6 aws secretsmanager get-secret-value \
+    --region "$AWS_REGION_NAME" \
+    --secret-id "$1" \
+    --query SecretString \
+    --output text
+}
+
+# Prints a non-empty string field of a JSON document. jq's own error output is
+# discarded because it could quote the document, which holds a password.
+json_string() {
+  printf '%s' "$1" | jq -er --arg key "$2" '.[$key] | strings | select(length > 0)' 2>/dev/null
 }

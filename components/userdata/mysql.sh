@@ -336,20 +336,6 @@ start_mysqld() {
 # Secrets, accounts and the self-check
 # ---------------------------------------------------------------------------
 
-fetch_secret() {
-  retry 6 aws secretsmanager get-secret-value \
-    --region "$AWS_REGION_NAME" \
-    --secret-id "$1" \
-    --query SecretString \
-    --output text
-}
-
-# Prints a non-empty string field of a JSON document. jq's own error output is
-# discarded because it could quote the document, which holds a password.
-json_string() {
-  printf '%s' "$1" | jq -er --arg key "$2" '.[$key] | strings | select(length > 0)' 2>/dev/null
-}
-
 # Passwords go into client option files inside double quotes, where MySQL
 # gives no way to escape a double quote and treats backslashes as escapes; a
 # newline would end the value. The generator never produces these, so one

@@ -197,20 +197,6 @@ install_rabbitmq() {
   log "rabbitmq-server $(rpm -q --qf '%{VERSION}' rabbitmq-server) installed"
 }
 
-fetch_secret() {
-  retry 6 aws secretsmanager get-secret-value \
-    --region "$AWS_REGION_NAME" \
-    --secret-id "$1" \
-    --query SecretString \
-    --output text
-}
-
-# Prints a non-empty string field of a JSON document. jq's own error output is
-# discarded because it could quote the document, which holds a secret.
-json_string() {
-  printf '%s' "$1" | jq -er --arg key "$2" '.[$key] | strings | select(length > 0)' 2>/dev/null
-}
-
 # Sets node_config_changed when a file the node reads only at boot changed.
 node_config_changed=false
 install_if_changed() {
