@@ -41,8 +41,8 @@ const INSTANCE_REPLACEMENT_INPUTS = [
     "userData",
 ];
 
-/** Roles (the `role` tag) of instances whose replacement interrupts a stateful service. */
-const STATEFUL_INSTANCE_ROLE = /^mysql-/;
+/** Roles (the `role` tag) of the servers that keep state on their own volume. */
+const STATEFUL_INSTANCE_ROLE = /^(mysql-.*|rabbitmq|jenkins|jira|wiki|cms)$/;
 
 /** The replacement-forcing inputs of a resource, or undefined when it holds no state. */
 export function replacementInputs(resource: RecordedResource): readonly string[] | undefined {

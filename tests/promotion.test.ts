@@ -102,4 +102,43 @@ describe("promotion tier30k -> tier150k -> tier1m (mocks)", () => {
         const volume = (r: Recording) => r.resources.find((x) => x.name === "db-primary-data")!;
         expect(steps.map((r) => volume(r).inputs.size)).to.deep.equal([100, 500, 1000]);
     });
+
+    it("carries the stateful resources of tier150k into tier1m too", () => {
+        const stateful = steps[1].resources.filter((r) => replacementInputs(r) !== undefined).map((r) => r.name);
+        expect(stateful).to.include.members([
+            "db-replica",
+            "db-replica-data",
+            "mq-0",
+            "mq-0-data",
+            "ci-jenkins",
+            "ci-jenkins-data",
+            "ci-artifacts",
+            "tools-jira-data",
+            "tools-wiki-data",
+            "tools-cms-data",
+        ]);
+    });
+
+    it("guards every stateful resource against accidents", () => {
+        for (const step of steps) {
+            for (const volume of step.resources.filter((r) => r.type === "aws:ebs/volume:Volume")) {
+                expect(volume.protect, volume.name).to.equal(true);
+                expect(volume.inputs.finalSnapshot, volume.name).to.equal(true);
+            }
+            for (const server of step.resources.filter(
+                (r) => r.type === "aws:ec2/instance:Instance" && replacementInputs(r) !== undefined,
+            )) {
+                expect(server.ignoreChanges, server.name).to.include.members(["ami", "userDataBase64"]);
+            }
+            for (const attachment of step.resources.filter(
+                (r) => r.type === "aws:ec2/volumeAttachment:VolumeAttachment",
+            )) {
+                expect(attachment.deleteBeforeReplace, attachment.name).to.equal(true);
+                expect(attachment.inputs.stopInstanceBeforeDetaching, attachment.name).to.equal(true);
+            }
+            for (const alb of step.resources.filter((r) => r.name === "web-alb")) {
+                expect(alb.inputs.enableDeletionProtection, alb.name).to.equal(true);
+            }
+        }
+    });
 });
