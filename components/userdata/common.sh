@@ -285,13 +285,29 @@ label_like_for_selinux() {
 # Timers: small scripts that keep pulling configuration and pushing metrics
 # ---------------------------------------------------------------------------
 
+# The rendered variables every script checks the same way: the region, and on
+# servers with a data volume, the volume's id and device name.
+require_region() {
+  [[ $AWS_REGION_NAME =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]] ||
+    die "AWS_REGION_NAME is not a region name: ${AWS_REGION_NAME}"
+}
+
+require_data_volume() {
+  [[ $DATA_VOLUME_ID =~ ^vol-[0-9a-f]{8,17}$ ]] ||
+    die "DATA_VOLUME_ID is not a volume id: ${DATA_VOLUME_ID}"
+  [[ $DATA_DEVICE_NAME =~ ^/dev/[a-z0-9]+$ ]] ||
+    die "DATA_DEVICE_NAME must look like /dev/sdf: ${DATA_DEVICE_NAME}"
+}
+
 # write_tool_script <path> "<function> [<helper>...]" [<argument>...]
 # Writes a stand-alone script that runs <function> (a function of this
 # bootstrap) with the given arguments baked in. The timers run these scripts
 # long after the bootstrap has exited, so each carries its own copy of the
 # function and its helpers (from declare -f), and lint runs over the one
 # source in this repository. Such functions may use only their arguments,
-# their helpers, tool_* functions and commands.
+# their helpers, tool_* functions and commands. Arguments the script is
+# started with follow the baked-in ones: the timers pass none, an operator or
+# SSM Run Command may (scale-tiers-deploy <version>).
 write_tool_script() {
   local -r dest=$1
   local -a functions
@@ -310,7 +326,8 @@ write_tool_script() {
     declare -f tool_put_metrics tool_write_state "${functions[@]}"
     printf '%s' "${functions[0]}"
     printf ' %q' "$@"
-    printf '\n'
+    # shellcheck disable=SC2016 # a literal "$@" for the written script
+    printf ' "$@"\n'
   } >"$staged"
   if files_differ "$staged" "$dest"; then
     install_file "$staged" "$dest" 0755 root root

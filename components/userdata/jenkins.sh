@@ -90,12 +90,8 @@ readonly plugins='configuration-as-code git workflow-aggregator timestamper'
 readonly start_timeout_seconds=900
 
 validate_inputs() {
-  [[ $AWS_REGION_NAME =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]] ||
-    die "AWS_REGION_NAME is not a region name: ${AWS_REGION_NAME}"
-  [[ $DATA_VOLUME_ID =~ ^vol-[0-9a-f]{8,17}$ ]] ||
-    die "DATA_VOLUME_ID is not a volume id: ${DATA_VOLUME_ID}"
-  [[ $DATA_DEVICE_NAME =~ ^/dev/[a-z0-9]+$ ]] ||
-    die "DATA_DEVICE_NAME must look like /dev/sdf: ${DATA_DEVICE_NAME}"
+  require_region
+  require_data_volume
   require_secret_arn "$ADMIN_SECRET_ARN"
   [[ $JENKINS_URL =~ ^https?://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?/$ ]] ||
     die "JENKINS_URL must look like http://jenkins.example/ (with the trailing /): ${JENKINS_URL}"

@@ -67,12 +67,8 @@ readonly jira_unit=/etc/systemd/system/jira.service
 readonly start_timeout_seconds=900
 
 validate_inputs() {
-  [[ $AWS_REGION_NAME =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]] ||
-    die "AWS_REGION_NAME is not a region name: ${AWS_REGION_NAME}"
-  [[ $DATA_VOLUME_ID =~ ^vol-[0-9a-f]{8,17}$ ]] ||
-    die "DATA_VOLUME_ID is not a volume id: ${DATA_VOLUME_ID}"
-  [[ $DATA_DEVICE_NAME =~ ^/dev/[a-z0-9]+$ ]] ||
-    die "DATA_DEVICE_NAME must look like /dev/sdf: ${DATA_DEVICE_NAME}"
+  require_region
+  require_data_volume
   [[ $JIRA_VERSION =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] ||
     die "JIRA_VERSION must look like 10.3.12: ${JIRA_VERSION}"
   require_secret_arn "$DB_SECRET_ARN"
@@ -292,26 +288,21 @@ main() {
   install -d -m 0750 -o jira -g jira "$jira_home"
   label_like_for_selinux /var/lib "$jira_home"
 
-  local db_secret user password db_name
-  db_secret=$(read_secret "$DB_SECRET_ARN")
-  user=$(secret_field "$db_secret" username) || die "database secret has no username"
-  password=$(secret_field "$db_secret" password) || die "database secret has no password"
-  db_name=$(secret_field "$db_secret" dbname) || die "database secret has no dbname"
-  require_db_name "database username" "$user"
-  require_db_name "database name" "$db_name"
-  [[ $user != postgres ]] || die "the database secret must not name the postgres superuser"
+  local db_user db_password db_name
+  read_db_credentials "$DB_SECRET_ARN" db_user db_password db_name
+  [[ $db_user != postgres ]] || die "the database secret must not name the postgres superuser"
   # PostgreSQL folds unquoted names to lower case.
-  [[ $user$db_name == "${user,,}${db_name,,}" ]] || die "PostgreSQL names in the database secret must be lower case"
+  [[ $db_user$db_name == "${db_user,,}${db_name,,}" ]] || die "PostgreSQL names in the database secret must be lower case"
 
   setup_postgresql
-  configure_database "$user" "$password" "$db_name"
+  configure_database "$db_user" "$db_password" "$db_name"
 
   file_changed=false
   local -r previous_install=$(readlink -- "$current_link" || true)
   install_jira
   [[ $previous_install == "$install_dir" ]] || file_changed=true
   write_server_xml
-  write_dbconfig "$user" "$password" "$db_name"
+  write_dbconfig "$db_user" "$db_password" "$db_name"
   write_jira_unit
   start_or_restart jira "$file_changed"
   wait_for_http http://127.0.0.1:8080/status "$start_timeout_seconds"

@@ -42,8 +42,7 @@ readonly port=11211
 readonly metrics_script=/usr/local/sbin/scale-tiers-memcached-metrics
 
 validate_inputs() {
-  [[ $AWS_REGION_NAME =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]] ||
-    die "AWS_REGION_NAME is not a region name: ${AWS_REGION_NAME}"
+  require_region
   if [[ ! $MEMCACHED_MEMORY_MIB =~ ^[1-9][0-9]{0,6}$ ]] || ((MEMCACHED_MEMORY_MIB < 64)); then
     die "MEMCACHED_MEMORY_MIB must be an integer of at least 64: ${MEMCACHED_MEMORY_MIB}"
   fi

@@ -88,12 +88,8 @@ readonly monitor_user=scale_tiers_monitor
 readonly metrics_script=/usr/local/sbin/scale-tiers-mysql-metrics
 
 validate_inputs() {
-  [[ $AWS_REGION_NAME =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]] ||
-    die "AWS_REGION_NAME is not a region name: ${AWS_REGION_NAME}"
-  [[ $DATA_VOLUME_ID =~ ^vol-[0-9a-f]{8,17}$ ]] ||
-    die "DATA_VOLUME_ID is not a volume id: ${DATA_VOLUME_ID}"
-  [[ $DATA_DEVICE_NAME =~ ^/dev/[a-z0-9]+$ ]] ||
-    die "DATA_DEVICE_NAME must look like /dev/sdf: ${DATA_DEVICE_NAME}"
+  require_region
+  require_data_volume
   case $MYSQL_MAJOR_VERSION in
     8.4 | 8.0) ;;
     *) die "MYSQL_MAJOR_VERSION must be 8.4 or 8.0, not ${MYSQL_MAJOR_VERSION}" ;;

@@ -74,12 +74,8 @@ readonly node_name_pattern='^[A-Za-z0-9_-]+@[a-z0-9]([a-z0-9.-]*[a-z0-9])?$'
 cluster_nodes=()
 
 validate_inputs() {
-  [[ $AWS_REGION_NAME =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]] ||
-    die "AWS_REGION_NAME is not a region name: ${AWS_REGION_NAME}"
-  [[ $DATA_VOLUME_ID =~ ^vol-[0-9a-f]{8,17}$ ]] ||
-    die "DATA_VOLUME_ID is not a volume id: ${DATA_VOLUME_ID}"
-  [[ $DATA_DEVICE_NAME =~ ^/dev/[a-z0-9]+$ ]] ||
-    die "DATA_DEVICE_NAME must look like /dev/sdf: ${DATA_DEVICE_NAME}"
+  require_region
+  require_data_volume
   [[ $NODE_NAME =~ $node_name_pattern ]] ||
     die "NODE_NAME must look like rabbit@host.domain: ${NODE_NAME}"
   local node found=false

@@ -6,8 +6,8 @@
 # apart from common.sh so that the database, cache and broker servers' user
 # data stays as it is (and under EC2's limit).
 #
-# Provides: write_command_script, require_secret_arn, read_secret,
-# secret_field, require_plain_secret, require_db_name, write_secret_file,
+# Provides: require_secret_arn, read_secret, secret_field,
+# require_plain_secret, require_db_name, read_db_credentials, write_secret_file,
 # require_base_url, wait_for_http, download, memory_share_mib,
 # start_or_restart, install_when_changed (sets file_changed), the nginx
 # helpers (remove_stock_nginx_server, start_or_reload_nginx), and for PHP
@@ -16,34 +16,6 @@
 
 # work_dir is common.sh's, set by the including script.
 # shellcheck disable=SC2154
-
-# write_command_script <path> "<function> [<helper>...]" [<argument>...]
-# Like write_tool_script, for a command that an operator or SSM Run Command
-# runs with arguments of its own: they follow the baked-in ones.
-write_command_script() {
-  local -r dest=$1
-  local -a functions
-  read -ra functions <<<"$2"
-  shift 2
-  local -r staged="${work_dir}/${dest##*/}.command"
-  {
-    printf '#!/bin/bash\n'
-    printf '# Written by the scale-tiers bootstrap (components/userdata in the\n'
-    printf '# scale-tiers repository) and rewritten on every run: change it there.\n'
-    printf 'set -euo pipefail\n'
-    printf 'shopt -s inherit_errexit\n'
-    printf 'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin\n'
-    printf 'export HOME=/root\n'
-    declare -f tool_write_state "${functions[@]}"
-    printf '%s' "${functions[0]}"
-    printf ' %q' "$@"
-    # shellcheck disable=SC2016 # a literal "$@" for the written script
-    printf ' "$@"\n'
-  } >"$staged"
-  if files_differ "$staged" "$dest"; then
-    install_file "$staged" "$dest" 0755 root root
-  fi
-}
 
 # ---------------------------------------------------------------------------
 # Secrets, HTTP readiness and downloads (the team-tool scripts)
@@ -82,6 +54,22 @@ require_db_name() {
   if [[ ! $2 =~ ^[A-Za-z][A-Za-z0-9_]{0,31}$ ]]; then
     die "$1 '$2' must be a letter then up to 31 characters from [A-Za-z0-9_]"
   fi
+}
+
+# read_db_credentials <secret-arn> <user-var> <password-var> <name-var>:
+# reads a tool's database secret into the three named variables (the
+# caller's locals), with both names checked by require_db_name.
+read_db_credentials() {
+  local secret value
+  secret=$(read_secret "$1")
+  value=$(secret_field "$secret" username) || die "database secret has no username"
+  printf -v "$2" '%s' "$value"
+  value=$(secret_field "$secret" password) || die "database secret has no password"
+  printf -v "$3" '%s' "$value"
+  value=$(secret_field "$secret" dbname) || die "database secret has no dbname"
+  printf -v "$4" '%s' "$value"
+  require_db_name "database username" "${!2}"
+  require_db_name "database name" "${!4}"
 }
 
 # Writes a secret value into a new file (no trailing newline) readable by the

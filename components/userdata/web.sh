@@ -78,8 +78,7 @@ readonly app_user=scale-tiers-app
 readonly app_unit=/etc/systemd/system/scale-tiers-app.service
 
 validate_inputs() {
-  [[ $AWS_REGION_NAME =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]] ||
-    die "AWS_REGION_NAME is not a region name: ${AWS_REGION_NAME}"
+  require_region
   [[ $APP_PARAMETER_PATH =~ ^(/[A-Za-z0-9_.-]+)+$ ]] ||
     die "APP_PARAMETER_PATH must look like /a/b (no trailing slash): ${APP_PARAMETER_PATH}"
   # The path is pasted into nginx syntax, so only characters that need no
@@ -525,7 +524,7 @@ UNIT
     systemctl daemon-reload
   fi
   systemctl enable scale-tiers-app
-  write_command_script "$deploy_tool" \
+  write_tool_script "$deploy_tool" \
     "app_deploy deploy_ssm_value deploy_healthy deploy_switch deploy_prune deploy_routes" \
     "$AWS_REGION_NAME" "$APP_PARAMETER_PATH" "$APP_PORT" "$HEALTH_CHECK_PATH" "$routes_dir"
 }

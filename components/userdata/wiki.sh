@@ -61,12 +61,8 @@ readonly install_dir="/var/www/mediawiki-${MEDIAWIKI_VERSION}"
 readonly current_link=/var/www/mediawiki
 
 validate_inputs() {
-  [[ $AWS_REGION_NAME =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]] ||
-    die "AWS_REGION_NAME is not a region name: ${AWS_REGION_NAME}"
-  [[ $DATA_VOLUME_ID =~ ^vol-[0-9a-f]{8,17}$ ]] ||
-    die "DATA_VOLUME_ID is not a volume id: ${DATA_VOLUME_ID}"
-  [[ $DATA_DEVICE_NAME =~ ^/dev/[a-z0-9]+$ ]] ||
-    die "DATA_DEVICE_NAME must look like /dev/sdf: ${DATA_DEVICE_NAME}"
+  require_region
+  require_data_volume
   [[ $MEDIAWIKI_VERSION =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] ||
     die "MEDIAWIKI_VERSION must look like 1.43.1: ${MEDIAWIKI_VERSION}"
   require_secret_arn "$DB_SECRET_ARN"
@@ -135,14 +131,9 @@ main() {
   local fpm_user
   fpm_user=$(php_fpm_user)
 
-  local db_secret admin_secret db_user db_password db_name
-  db_secret=$(read_secret "$DB_SECRET_ARN")
+  local admin_secret db_user db_password db_name
+  read_db_credentials "$DB_SECRET_ARN" db_user db_password db_name
   admin_secret=$(read_secret "$ADMIN_SECRET_ARN")
-  db_user=$(secret_field "$db_secret" username) || die "database secret has no username"
-  db_password=$(secret_field "$db_secret" password) || die "database secret has no password"
-  db_name=$(secret_field "$db_secret" dbname) || die "database secret has no dbname"
-  require_db_name "database username" "$db_user"
-  require_db_name "database name" "$db_name"
 
   setup_local_mariadb "$mount_point" /data/wiki/mysql
   mariadb_app_database "$db_user" "$db_password" "$db_name"
