@@ -3,6 +3,7 @@
  * shared by every test file; evaluations are queued because the Pulumi runtime
  * is process-global.
  */
+import { decodeUserData } from "../components/userdata/render";
 import { ConfigMap, EvaluateOptions, RecordedResource, Recording, evaluateStack, stackConfig } from "../plan/evaluate";
 
 export { STACKS, stackConfig, projectDefaults } from "../plan/evaluate";
@@ -68,6 +69,18 @@ export function named(recording: Recording, type: string, name: string): Recorde
 /** Resolved input `key` of a resource, typed by the caller. */
 export function input<T>(resource: RecordedResource, key: string): T {
     return resource.inputs[key] as T;
+}
+
+/** The EC2 instances whose `role` tag is `role`. */
+export function byRole(recording: Recording, role: string): RecordedResource[] {
+    return ofType(recording, "aws:ec2/instance:Instance").filter(
+        (i) => input<Record<string, string>>(i, "tags").role === role,
+    );
+}
+
+/** The boot script of an instance, unpacked. */
+export function userDataOf(instance: RecordedResource): string {
+    return decodeUserData(input<string>(instance, "userDataBase64"));
 }
 
 /** Every string anywhere in a value, for leak checks. */

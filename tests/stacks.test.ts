@@ -7,7 +7,6 @@ import { expect } from "chai";
 import { planSubnets } from "../components/network";
 import { MYSQL_PORT } from "../components/data";
 import { TLS_POLICY, WEB_PORT } from "../components/compute";
-import { decodeUserData } from "../components/userdata/render";
 import { EvaluationError } from "../plan/evaluate";
 import { MOCK_ACCOUNT_ID, mockPrivateIp, mockVpcId } from "../plan/mocks";
 import {
@@ -22,6 +21,8 @@ import {
     ofType,
     recordStack,
     stackConfig,
+    byRole,
+    userDataOf,
 } from "./harness";
 
 const EXPECTED = {
@@ -56,20 +57,9 @@ function rules(recording: Recording, type: string): Rule[] {
         .sort((a, b) => `${a.sg}${a.port}${a.from}`.localeCompare(`${b.sg}${b.port}${b.from}`));
 }
 
-function instances(recording: Recording, role: string): RecordedResource[] {
-    return ofType(recording, "aws:ec2/instance:Instance").filter(
-        (i) => input<Record<string, string>>(i, "tags").role === role,
-    );
-}
-
 /** The private address the mocks give an instance. */
 function privateIpOf(instance: RecordedResource): string {
     return mockPrivateIp(instance.name);
-}
-
-/** The boot script of an instance, unpacked. */
-function userDataOf(instance: RecordedResource): string {
-    return decodeUserData(input<string>(instance, "userDataBase64"));
 }
 
 function policyOf(resource: RecordedResource) {
@@ -200,7 +190,7 @@ for (const stack of STACKS) {
         });
 
         it(`runs ${expected.webCount} ${expected.webType} web servers spread over the AZs, registered in the target group`, () => {
-            const web = instances(recording, "web");
+            const web = byRole(recording, "web");
             expect(web).to.have.length(expected.webCount);
             const subnets = web.map((i) => input<string>(i, "subnetId"));
             expect(new Set(subnets)).to.deep.equal(
@@ -238,7 +228,7 @@ for (const stack of STACKS) {
         });
 
         it("keeps MySQL data on a separate, protected, encrypted gp3 volume in the server's AZ", () => {
-            const [primary] = instances(recording, "mysql-primary");
+            const [primary] = byRole(recording, "mysql-primary");
             expect(input(primary, "instanceType")).to.equal(expected.dbType);
             expect(primary.ignoreChanges).to.have.members(["ami", "userDataBase64"]);
             expect(input(primary, "availabilityZone")).to.equal("ap-northeast-2a");
@@ -359,7 +349,7 @@ for (const stack of STACKS) {
                 [`/scale-tiers/${stack}/app/db-secret-arn`]:
                     "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:db-app-secret-AbCdEf",
             });
-            for (const web of instances(recording, "web")) {
+            for (const web of byRole(recording, "web")) {
                 expect(web.dependsOn).to.have.members(appParameters.map((p) => p.urn));
             }
         });
@@ -369,7 +359,7 @@ for (const stack of STACKS) {
             expect(input(zone, "name")).to.equal("scale-tiers.internal");
             expect(input<{ vpcId: string }[]>(zone, "vpcs")[0].vpcId).to.match(/^vpc-/);
             const record = named(recording, "aws:route53/record:Record", "db-dns");
-            const [primary] = instances(recording, "mysql-primary");
+            const [primary] = byRole(recording, "mysql-primary");
             expect(record.inputs).to.include({ name: "db.scale-tiers.internal", type: "A", ttl: 60 });
             expect(input<string>(record, "zoneId")).to.match(/^Z[0-9A-F]{12}$/);
             expect(input(record, "records")).to.deep.equal([privateIpOf(primary)]);
@@ -461,10 +451,10 @@ describe("Graviton instance types (mocks)", () => {
         const recording = await evaluate("tier30k", {
             config: configPatched("tier30k", "scale-tiers:web", { instanceType: "t4g.medium" }),
         });
-        for (const web of instances(recording, "web")) {
+        for (const web of byRole(recording, "web")) {
             expect(input(web, "ami")).to.equal("ami-al2023-arm64");
         }
-        expect(input(instances(recording, "mysql-primary")[0], "ami")).to.equal("ami-al2023-x86_64");
+        expect(input(byRole(recording, "mysql-primary")[0], "ami")).to.equal("ami-al2023-x86_64");
     });
 });
 

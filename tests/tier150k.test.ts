@@ -8,10 +8,9 @@ import { MEMCACHED_PORT } from "../components/cache";
 import { MYSQL_PORT } from "../components/data";
 import { AMQP_PORT, MANAGEMENT_PORT } from "../components/messaging";
 import { WEB_PORT } from "../components/compute";
-import { decodeUserData, readScript } from "../components/userdata/render";
+import { readScript } from "../components/userdata/render";
 import { mockPrivateIp } from "../plan/mocks";
 import {
-    RecordedResource,
     Recording,
     configPatched,
     evaluate,
@@ -20,6 +19,8 @@ import {
     ofType,
     recordStack,
     stackConfig,
+    byRole,
+    userDataOf,
 } from "./harness";
 
 const SG = {
@@ -43,16 +44,6 @@ function rules(recording: Recording, type: string) {
             };
         })
         .sort((a, b) => `${a.sg} ${a.ports} ${a.peer}`.localeCompare(`${b.sg} ${b.ports} ${b.peer}`));
-}
-
-function byRole(recording: Recording, role: string): RecordedResource[] {
-    return ofType(recording, "aws:ec2/instance:Instance").filter(
-        (i) => input<Record<string, string>>(i, "tags").role === role,
-    );
-}
-
-function userData(instance: RecordedResource): string {
-    return decodeUserData(input<string>(instance, "userDataBase64"));
 }
 
 function record(recording: Recording, name: string): { name: string; records: string[] } {
@@ -109,12 +100,12 @@ for (const stack of ["tier150k", "tier1m"] as const) {
             const volume = named(recording, "aws:ebs/volume:Volume", "db-replica-data");
             expect(volume.protect).to.equal(true);
             expect(volume.inputs).to.include({ availabilityZone: "ap-northeast-2b", encrypted: true, type: "gp3" });
-            const script = userData(replica);
+            const script = userDataOf(replica);
             expect(script).to.contain("readonly MYSQL_ROLE='replica'");
             expect(script).to.contain("readonly MYSQL_SERVER_ID='2'");
             expect(script).to.contain("readonly PRIMARY_HOST='mysql-primary.scale-tiers.internal'");
-            expect(userData(primary)).to.contain("readonly MYSQL_SERVER_ID='1'");
-            expect(userData(primary)).to.contain("readonly MYSQL_ROLE='primary'");
+            expect(userDataOf(primary)).to.contain("readonly MYSQL_SERVER_ID='1'");
+            expect(userDataOf(primary)).to.contain("readonly MYSQL_ROLE='primary'");
         });
 
         it("names the primary, the write endpoint and the read endpoint in the private zone", () => {
@@ -141,7 +132,7 @@ for (const stack of ["tier150k", "tier1m"] as const) {
             expect(new Set(nodes.map((n) => input(n, "subnetId"))).size).to.equal(Math.min(memcached.nodeCount, 3));
             for (const node of nodes) {
                 expect(input(node, "vpcSecurityGroupIds")).to.deep.equal([SG.cache]);
-                expect(userData(node)).to.contain(`readonly MEMCACHED_MEMORY_MIB='${memcached.memoryMiB}'`);
+                expect(userDataOf(node)).to.contain(`readonly MEMCACHED_MEMORY_MIB='${memcached.memoryMiB}'`);
             }
             const parameter = ofType(recording, "aws:ssm/parameter:Parameter").find(
                 (p) => input(p, "name") === `/scale-tiers/${stack}/app/cache-nodes`,
@@ -158,7 +149,7 @@ for (const stack of ["tier150k", "tier1m"] as const) {
             ]);
             const names = [0, 1, 2].map((i) => `rabbit@rabbitmq-${i}.scale-tiers.internal`);
             nodes.forEach((node, index) => {
-                const script = userData(node);
+                const script = userDataOf(node);
                 expect(script).to.contain(`readonly NODE_NAME='${names[index]}'`);
                 expect(script).to.contain(`readonly CLUSTER_NODES='${names.join(",")}'`);
                 expect(named(recording, "aws:ebs/volume:Volume", `mq-${index}-data`).protect).to.equal(true);
@@ -185,7 +176,7 @@ for (const stack of ["tier150k", "tier1m"] as const) {
                 "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:mq-admin-secret-AbCdEf",
             ]);
             for (const node of byRole(recording, "rabbitmq")) {
-                expect(userData(node)).not.to.match(/mock-password-/);
+                expect(userDataOf(node)).not.to.match(/mock-password-/);
             }
         });
 
@@ -213,7 +204,7 @@ for (const stack of ["tier150k", "tier1m"] as const) {
                 ).to.equal("arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy");
             }
             for (const instance of ofType(recording, "aws:ec2/instance:Instance")) {
-                expect(userData(instance)).to.match(
+                expect(userDataOf(instance)).to.match(
                     /readonly CLOUDWATCH_AGENT_PARAMETER='AmazonCloudWatch-scale-tiers-/,
                 );
             }
@@ -300,7 +291,7 @@ describe("tier150k promotion keeps the primary as it is (mocks)", () => {
         const scripts: string[] = [];
         for (const tier of ["tier30k", "tier150k", "tier1m"]) {
             const recording = await evaluate("tier30k", { config: stackConfig(tier) });
-            scripts.push(userData(byRole(recording, "mysql-primary")[0]));
+            scripts.push(userDataOf(byRole(recording, "mysql-primary")[0]));
         }
         expect(scripts[1]).to.equal(scripts[0]);
         expect(scripts[2]).to.equal(scripts[0]);
@@ -363,11 +354,11 @@ describe("RabbitMQ over TLS (mocks)", () => {
             isCaCertificate: true,
         });
         for (const node of byRole(recording, "rabbitmq")) {
-            expect(userData(node)).to.contain("readonly TLS_ENABLED='true'");
-            expect(userData(node)).to.contain(
+            expect(userDataOf(node)).to.contain("readonly TLS_ENABLED='true'");
+            expect(userDataOf(node)).to.contain(
                 "readonly TLS_SECRET_ARN='arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:mq-tls-secret-AbCdEf'",
             );
-            expect(userData(node)).not.to.contain("mock-key-");
+            expect(userDataOf(node)).not.to.contain("mock-key-");
         }
     });
 });

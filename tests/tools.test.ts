@@ -6,20 +6,9 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import { DEPLOY_GROUP_TAG, VERSION_PATTERN, deployDocument, jenkinsPolicy } from "../components/ci";
-import { decodeUserData } from "../components/userdata/render";
-import { RecordedResource, Recording, configPatched, evaluate, input, named, ofType, recordStack } from "./harness";
+import { Recording, configPatched, evaluate, input, named, ofType, recordStack, byRole, userDataOf } from "./harness";
 
 const ZONE = "scale-tiers.internal";
-
-function userData(instance: RecordedResource): string {
-    return decodeUserData(input<string>(instance, "userDataBase64"));
-}
-
-function byRole(recording: Recording, role: string): RecordedResource[] {
-    return ofType(recording, "aws:ec2/instance:Instance").filter(
-        (i) => input<Record<string, string>>(i, "tags").role === role,
-    );
-}
 
 describe("the deploy document", () => {
     const document = JSON.parse(deployDocument());
@@ -238,7 +227,7 @@ for (const stack of ["tier150k", "tier1m"] as const) {
 
         it("hands Jenkins where to upload, what to run and on which servers, but no secret", () => {
             const [jenkins] = byRole(recording, "jenkins");
-            const script = userData(jenkins);
+            const script = userDataOf(jenkins);
             expect(script).to.contain("readonly ARTIFACT_BUCKET='ci-artifacts-mock'");
             expect(script).to.contain("readonly DEPLOY_DOCUMENT='ci-deploy-mock'");
             expect(script).to.contain(`readonly DEPLOY_TARGET_TAG='${DEPLOY_GROUP_TAG}=${stack}-web'`);
@@ -254,8 +243,8 @@ for (const stack of ["tier150k", "tier1m"] as const) {
         });
 
         it("gives each tool its generated database credentials, and Jira its pinned version", () => {
-            expect(userData(byRole(recording, "jira")[0])).to.match(/readonly JIRA_VERSION='\d+\.\d+\.\d+'/);
-            expect(userData(byRole(recording, "wiki")[0])).to.match(/readonly MEDIAWIKI_VERSION='\d+\.\d+\.\d+'/);
+            expect(userDataOf(byRole(recording, "jira")[0])).to.match(/readonly JIRA_VERSION='\d+\.\d+\.\d+'/);
+            expect(userDataOf(byRole(recording, "wiki")[0])).to.match(/readonly MEDIAWIKI_VERSION='\d+\.\d+\.\d+'/);
             for (const tool of ["jira", "wiki", "cms"]) {
                 const secret = JSON.parse(
                     input<string>(
@@ -298,6 +287,8 @@ describe("the tools' load balancer with a certificate and an admin range (mocks)
             .filter((r) => input(r, "securityGroupId") === "tools-alb-sg-id")
             .map((r) => `${input(r, "fromPort")} ${input(r, "cidrIpv4")}`);
         expect(lbRules).to.have.members(["80 10.40.0.0/16", "443 10.40.0.0/16", "80 10.8.0.0/16", "443 10.8.0.0/16"]);
-        expect(userData(byRole(recording, "jenkins")[0])).to.contain(`readonly JENKINS_URL='https://jenkins.${ZONE}/'`);
+        expect(userDataOf(byRole(recording, "jenkins")[0])).to.contain(
+            `readonly JENKINS_URL='https://jenkins.${ZONE}/'`,
+        );
     });
 });
