@@ -69,9 +69,33 @@ export interface LoadBalancerConfig {
     readonly idleTimeoutSeconds: number;
 }
 
+/**
+ * `web.autoScaling`: run the web tier as an Auto Scaling group instead of
+ * fixed instances. Switching it on is a config change: the group comes up
+ * healthy behind the same load balancer before the fixed instances go.
+ */
+export interface AutoScalingConfig {
+    /** Run the group (and no fixed instances). Default false. */
+    readonly enabled: boolean;
+    /** Fewest instances; at least one per AZ so an AZ loss leaves servers. Default 2. */
+    readonly minSize: number;
+    /** Most instances. Default 10. */
+    readonly maxSize: number;
+    /** Average CPU the group scales to hold, percent. Default 50. */
+    readonly targetCpuPercent: number;
+    /** Load balancer requests per instance per minute the group scales to hold. Default 6000. */
+    readonly targetRequestsPerMinute: number;
+    /** Seconds after launch before ELB health checks count. Default 300. */
+    readonly healthCheckGraceSeconds: number;
+    /** Seconds a new instance takes to serve and count in the scaling metrics. Default 180. */
+    readonly instanceWarmupSeconds: number;
+    /** Share of capacity an instance refresh keeps in service, percent. Default 90. */
+    readonly minHealthyPercent: number;
+}
+
 /** `web`: the web/app servers behind the load balancer. */
 export interface WebConfig {
-    /** Number of fixed EC2 instances, spread over the AZs. Default 2. */
+    /** Number of fixed EC2 instances, spread over the AZs; unused with `autoScaling`. Default 2. */
     readonly instanceCount: number;
     /** EC2 instance type. Default `t3.small`. */
     readonly instanceType: string;
@@ -79,6 +103,7 @@ export interface WebConfig {
     readonly rootVolumeGiB: number;
     /** Path the load balancer probes; the server answers it with 200. Default `/healthz`. */
     readonly healthCheckPath: string;
+    readonly autoScaling: AutoScalingConfig;
 }
 
 /** `database.dataVolume`: the gp3 EBS volume that holds MySQL's data and binary logs. */
@@ -107,6 +132,36 @@ export interface ReplicaConfig {
     readonly instanceType: string;
 }
 
+/** `database.rds`: Amazon RDS for MySQL, the managed target of the DMS migration. */
+export interface RdsConfig {
+    /** Create the RDS instance. Default false. */
+    readonly enabled: boolean;
+    /** DB instance class. Default `db.r7g.large`. */
+    readonly instanceClass: string;
+    /** MySQL major version, never older than the self-managed server's. Default: `database.mysqlVersion`. */
+    readonly engineVersion: MysqlVersion;
+    /** Storage at creation, GiB (gp3). Default 100. */
+    readonly allocatedStorageGiB: number;
+    /** Ceiling of storage autoscaling, GiB; at least 10% above `allocatedStorageGiB`. Default 1000. */
+    readonly maxAllocatedStorageGiB: number;
+    /** A synchronous standby in another AZ. Default true. */
+    readonly multiAz: boolean;
+    /** Days automated backups (and so point-in-time recovery) are kept, 1 to 35. Default 14. */
+    readonly backupRetentionDays: number;
+    /** Daily backup window, UTC `hh:mm-hh:mm`. Default `17:00-18:00` (02:00 in Seoul). */
+    readonly backupWindow: string;
+    /** Weekly maintenance window, UTC `ddd:hh:mm-ddd:hh:mm`. Default `sun:18:30-sun:19:30`. */
+    readonly maintenanceWindow: string;
+    /** Read replicas, 0 to 5, spread over the AZs. Default 0. */
+    readonly readReplicas: number;
+    /** Instance class of the read replicas. Default: `instanceClass`. */
+    readonly replicaInstanceClass: string;
+    /** Performance Insights retention, days: 7 (free tier) or a multiple of 31 up to 731. Default 7. */
+    readonly performanceInsightsRetentionDays: number;
+    /** Enhanced Monitoring interval, seconds: 1, 5, 10, 15, 30 or 60. Default 60. */
+    readonly monitoringIntervalSeconds: number;
+}
+
 /** `database`: self-managed MySQL on EC2. */
 export interface DatabaseConfig {
     /** EC2 instance type of the MySQL server. Default `r7i.large`. */
@@ -123,6 +178,7 @@ export interface DatabaseConfig {
      * manual failover (docs/tier150k.md). Default `primary`.
      */
     readonly writer: MysqlRole;
+    readonly rds: RdsConfig;
 }
 
 /** `memcached`: memcached nodes on EC2 for the web tier. */
@@ -137,6 +193,23 @@ export interface MemcachedConfig {
     readonly memoryMiB: number;
     /** Maximum simultaneous connections per node. Default 4096. */
     readonly maxConnections: number;
+    /**
+     * Keep the nodes running while the web tier already uses ElastiCache, so
+     * they can be switched back to; remove them by `enabled: false`. Default false.
+     */
+    readonly draining: boolean;
+}
+
+/** `elasticache`: Amazon ElastiCache for Memcached, which replaces the memcached nodes at 1M. */
+export interface ElastiCacheConfig {
+    /** Create the cluster; the web tier then uses it. Default false. */
+    readonly enabled: boolean;
+    /** Cache node type. Default `cache.r7g.large`. */
+    readonly nodeType: string;
+    /** Nodes, spread over the AZs, 2 to 40. Default 3. */
+    readonly nodeCount: number;
+    /** Memcached engine version; 1.6.12 or later for in-transit encryption. Default `1.6.22`. */
+    readonly engineVersion: string;
 }
 
 /** `rabbitmq`: a RabbitMQ cluster on EC2. */
@@ -156,6 +229,31 @@ export interface RabbitmqConfig {
     readonly managementCidrs: readonly string[];
     /** AMQP over TLS on 5671 (plain 5672 closed), with a private CA made by the program. Default false. */
     readonly tls: boolean;
+    /**
+     * Keep the cluster running while its queues drain after the web tier moved
+     * to SQS; remove it by `enabled: false` once they are empty. Default false.
+     */
+    readonly draining: boolean;
+}
+
+/** One entry of `sqs.queues`. */
+export interface QueueConfig {
+    /** Short name: letters, digits, `-` and `_`; the queue is `<project>-<stack>-<name>`. Required. */
+    readonly name: string;
+    /** Seconds a received message stays hidden from other consumers, 0 to 43200. Default 60. */
+    readonly visibilityTimeoutSeconds: number;
+    /** Days a message is kept, 1 to 14. Default 4. */
+    readonly retentionDays: number;
+    /** Receives before a message moves to the dead-letter queue, 1 to 1000. Default 5. */
+    readonly maxReceiveCount: number;
+}
+
+/** `sqs`: Amazon SQS queues, each with a dead-letter queue, which replace RabbitMQ at 1M. */
+export interface SqsConfig {
+    /** Create the queues; the web tier then uses them. Default false. */
+    readonly enabled: boolean;
+    /** The queues; at least one when enabled. Default none. */
+    readonly queues: readonly QueueConfig[];
 }
 
 /** `monitoring.alarms`: thresholds. */
@@ -211,6 +309,38 @@ export interface CollaborationConfig {
     readonly cms: ToolServerConfig;
 }
 
+/** `logging.opensearch`: the Amazon OpenSearch Service domain (Elasticsearch and Kibana of ELK). */
+export interface OpenSearchConfig {
+    /** Engine version. Default `OpenSearch_2.19`. */
+    readonly engineVersion: string;
+    /** Data node instance type. Default `r7g.large.search`. */
+    readonly instanceType: string;
+    /** Data nodes, a multiple of the AZ count so each AZ holds a full copy. Default 3. */
+    readonly instanceCount: number;
+    /** gp3 volume per data node, GiB. Default 100. */
+    readonly volumeGiB: number;
+    /** Dedicated master node type; three of them are run. Default `m7g.large.search`. */
+    readonly masterInstanceType: string;
+}
+
+/** `logging.logstash`: Logstash OSS on an Auto Scaling group, fed by the servers' log shipper. */
+export interface LogstashConfig {
+    /** EC2 instance type. Default `c7g.large`. */
+    readonly instanceType: string;
+    /** Instances, at least 2 so an AZ loss keeps logs flowing. Default 2. */
+    readonly instanceCount: number;
+    /** gp3 volume per instance for Logstash's persistent queue, GiB. Default 50. */
+    readonly queueVolumeGiB: number;
+}
+
+/** `logging`: ELK on AWS. Logstash receives the servers' logs and indexes them into OpenSearch. */
+export interface LoggingConfig {
+    /** Run the pipeline. Default false. */
+    readonly enabled: boolean;
+    readonly opensearch: OpenSearchConfig;
+    readonly logstash: LogstashConfig;
+}
+
 export interface StackConfig {
     /** Pulumi project name. */
     readonly project: string;
@@ -224,7 +354,10 @@ export interface StackConfig {
     readonly database: DatabaseConfig;
     readonly memcached: MemcachedConfig;
     readonly rabbitmq: RabbitmqConfig;
+    readonly elasticache: ElastiCacheConfig;
+    readonly sqs: SqsConfig;
     readonly monitoring: MonitoringConfig;
+    readonly logging: LoggingConfig;
     readonly jenkins: JenkinsConfig;
     readonly collaboration: CollaborationConfig;
 }
@@ -376,7 +509,44 @@ function instanceType(reader: ObjectReader, field: string, fallback: string): st
     });
 }
 
-function readWeb(reader: ObjectReader): WebConfig {
+function readAutoScaling(reader: ObjectReader, azCount: number): AutoScalingConfig {
+    const config: AutoScalingConfig = {
+        enabled: reader.boolean("enabled", false),
+        minSize: reader.integer("minSize", { default: 2, min: 1, max: 100 }),
+        maxSize: reader.integer("maxSize", { default: 10, min: 1, max: 500 }),
+        targetCpuPercent: reader.integer("targetCpuPercent", { default: 50, min: 10, max: 90 }),
+        targetRequestsPerMinute: reader.integer("targetRequestsPerMinute", { default: 6000, min: 60, max: 1000000 }),
+        healthCheckGraceSeconds: reader.integer("healthCheckGraceSeconds", { default: 300, min: 0, max: 7200 }),
+        instanceWarmupSeconds: reader.integer("instanceWarmupSeconds", { default: 180, min: 0, max: 3600 }),
+        minHealthyPercent: reader.integer("minHealthyPercent", { default: 90, min: 0, max: 100 }),
+    };
+    if (config.maxSize < config.minSize) {
+        reader.problem(
+            "maxSize",
+            `${config.maxSize} is below minSize ${config.minSize}`,
+            "raise maxSize to minSize or more",
+        );
+    }
+    if (config.enabled && azCount > 0 && config.minSize < azCount) {
+        reader.problem(
+            "minSize",
+            `${config.minSize} instance(s) cannot cover the ${azCount} AZs, so losing one AZ could leave no server`,
+            `set minSize to ${azCount} or more`,
+        );
+    }
+    reader.rejectUnknown();
+    return config;
+}
+
+function readWeb(reader: ObjectReader, azCount: number): WebConfig {
+    const autoScaling = readAutoScaling(reader.object("autoScaling"), azCount);
+    if (autoScaling.enabled && reader.has("instanceCount")) {
+        reader.problem(
+            "instanceCount",
+            "is set while autoScaling.enabled is true; the group replaces the fixed instances",
+            "remove instanceCount, or set autoScaling.enabled: false",
+        );
+    }
     const config: WebConfig = {
         instanceCount: reader.integer("instanceCount", { default: 2, min: 1, max: 20 }),
         instanceType: instanceType(reader, "instanceType", "t3.small"),
@@ -386,6 +556,7 @@ function readWeb(reader: ObjectReader): WebConfig {
             check: (path) => (HEALTH_CHECK_PATH.test(path) ? undefined : `"${path}" is not an absolute URL path`),
             fix: "use a path such as /healthz (letters, digits, . _ ~ - /)",
         }),
+        autoScaling,
     };
     reader.rejectUnknown();
     return config;
@@ -416,7 +587,85 @@ function readDataVolume(reader: ObjectReader): DataVolumeConfig {
     return config;
 }
 
-function readDatabase(reader: ObjectReader): DatabaseConfig {
+/** Why `name` is not a managed-service class such as `db.r7g.large`, or undefined when it is one. */
+function managedClassProblem(name: string, prefix: string, suffix: string): string | undefined {
+    if (!name.startsWith(prefix) || !name.endsWith(suffix)) {
+        return `"${name}" is not of the form ${prefix}<family>.<size>${suffix}`;
+    }
+    return instanceTypeProblem(name.slice(prefix.length, name.length - suffix.length));
+}
+
+function managedClass(
+    reader: ObjectReader,
+    field: string,
+    fallback: string,
+    shape: { prefix: string; suffix: string },
+): string {
+    return reader.string(field, {
+        default: fallback,
+        check: (name) => managedClassProblem(name, shape.prefix, shape.suffix),
+        fix: `use a current class such as ${fallback}`,
+    });
+}
+
+const RDS_CLASS = { prefix: "db.", suffix: "" };
+const BACKUP_WINDOW = /^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/;
+const MAINTENANCE_WINDOW =
+    /^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/;
+const PERFORMANCE_INSIGHTS_DAYS = [7, ...Array.from({ length: 23 }, (_, i) => 31 * (i + 1)), 731];
+const MONITORING_INTERVALS = [1, 5, 10, 15, 30, 60] as const;
+
+function readRds(reader: ObjectReader, sourceVersion: MysqlVersion, azCount: number): RdsConfig {
+    const instanceClass = managedClass(reader, "instanceClass", "db.r7g.large", RDS_CLASS);
+    const config: RdsConfig = {
+        enabled: reader.boolean("enabled", false),
+        instanceClass,
+        engineVersion: reader.oneOf("engineVersion", MYSQL_VERSIONS, sourceVersion),
+        allocatedStorageGiB: reader.integer("allocatedStorageGiB", { default: 100, min: 20, max: 65536 }),
+        maxAllocatedStorageGiB: reader.integer("maxAllocatedStorageGiB", { default: 1000, min: 22, max: 65536 }),
+        multiAz: reader.boolean("multiAz", true),
+        backupRetentionDays: reader.integer("backupRetentionDays", { default: 14, min: 1, max: 35 }),
+        backupWindow: reader.string("backupWindow", {
+            default: "17:00-18:00",
+            check: (w) => (BACKUP_WINDOW.test(w) ? undefined : `"${w}" is not a UTC window hh:mm-hh:mm`),
+            fix: "give a UTC window such as 17:00-18:00",
+        }),
+        maintenanceWindow: reader.string("maintenanceWindow", {
+            default: "sun:18:30-sun:19:30",
+            check: (w) => (MAINTENANCE_WINDOW.test(w) ? undefined : `"${w}" is not a UTC window ddd:hh:mm-ddd:hh:mm`),
+            fix: "give a UTC window such as sun:18:30-sun:19:30",
+        }),
+        readReplicas: reader.integer("readReplicas", { default: 0, min: 0, max: 5 }),
+        replicaInstanceClass: managedClass(reader, "replicaInstanceClass", instanceClass, RDS_CLASS),
+        performanceInsightsRetentionDays: reader.integerOneOf(
+            "performanceInsightsRetentionDays",
+            PERFORMANCE_INSIGHTS_DAYS,
+            7,
+        ),
+        monitoringIntervalSeconds: reader.integerOneOf("monitoringIntervalSeconds", MONITORING_INTERVALS, 60),
+    };
+    if (config.maxAllocatedStorageGiB < Math.ceil(config.allocatedStorageGiB * 1.1)) {
+        reader.problem(
+            "maxAllocatedStorageGiB",
+            `${config.maxAllocatedStorageGiB} GiB is not at least 10% above allocatedStorageGiB ${config.allocatedStorageGiB}, as storage autoscaling requires`,
+            `set it to ${Math.ceil(config.allocatedStorageGiB * 1.1)} or more`,
+        );
+    }
+    if (MYSQL_VERSIONS.indexOf(config.engineVersion) > MYSQL_VERSIONS.indexOf(sourceVersion)) {
+        reader.problem(
+            "engineVersion",
+            `${config.engineVersion} is older than the self-managed server's ${sourceVersion}; DMS would replicate to an older engine and back`,
+            `use ${sourceVersion}`,
+        );
+    }
+    if (config.multiAz && azCount < 2) {
+        reader.problem("multiAz", "needs two AZs, and the VPC has one", "list two or more availabilityZones");
+    }
+    reader.rejectUnknown();
+    return config;
+}
+
+function readDatabase(reader: ObjectReader, azCount: number): DatabaseConfig {
     const dataVolume = readDataVolume(reader.object("dataVolume"));
     const snapshotsReader = reader.object("snapshots");
     const snapshots: SnapshotConfig = {
@@ -438,14 +687,16 @@ function readDatabase(reader: ObjectReader): DatabaseConfig {
         instanceType: instanceType(replicaReader, "instanceType", primaryType),
     };
     replicaReader.rejectUnknown();
+    const mysqlVersion = reader.oneOf("mysqlVersion", MYSQL_VERSIONS, "8.4");
     const config: DatabaseConfig = {
         instanceType: primaryType,
-        mysqlVersion: reader.oneOf("mysqlVersion", MYSQL_VERSIONS, "8.4"),
+        mysqlVersion,
         dataVolume,
         snapshots,
         binlogRetentionHours: reader.integer("binlogRetentionHours", { default: 168, min: 24, max: 720 }),
         replica,
         writer: reader.oneOf("writer", MYSQL_ROLES, "primary"),
+        rds: readRds(reader.object("rds"), mysqlVersion, azCount),
     };
     if (config.writer === "replica" && !replica.enabled) {
         reader.problem(
@@ -468,6 +719,7 @@ function readMemcached(reader: ObjectReader): MemcachedConfig {
         instanceType: instanceType(reader, "instanceType", "r7i.large"),
         memoryMiB: reader.integer("memoryMiB", { default: 12288, min: 64, max: 1048576 }),
         maxConnections: reader.integer("maxConnections", { default: 4096, min: 1024, max: 65536 }),
+        draining: reader.boolean("draining", false),
     };
     const available = memoryGiB(config.instanceType);
     if (available !== undefined && config.memoryMiB > available * 1024 - SYSTEM_RESERVE_MIB) {
@@ -512,6 +764,7 @@ function readRabbitmq(reader: ObjectReader): RabbitmqConfig {
         dataVolumeGiB: reader.integer("dataVolumeGiB", { default: 100, min: 20, max: 16384 }),
         managementCidrs,
         tls: reader.boolean("tls", false),
+        draining: reader.boolean("draining", false),
     };
     // The nodes raise RabbitMQ's disk alarm (and stop publishers) when free disk falls below their RAM.
     const memory = memoryGiB(config.instanceType);
@@ -524,6 +777,136 @@ function readRabbitmq(reader: ObjectReader): RabbitmqConfig {
     }
     reader.rejectUnknown();
     return config;
+}
+
+const MEMCACHED_TLS_MIN_VERSION = [1, 6, 12];
+
+function readElastiCache(reader: ObjectReader): ElastiCacheConfig {
+    const config: ElastiCacheConfig = {
+        enabled: reader.boolean("enabled", false),
+        nodeType: managedClass(reader, "nodeType", "cache.r7g.large", { prefix: "cache.", suffix: "" }),
+        nodeCount: reader.integer("nodeCount", { default: 3, min: 2, max: 40 }),
+        engineVersion: reader.string("engineVersion", {
+            default: "1.6.22",
+            check: (version) => {
+                const parts = /^(\d+)\.(\d+)\.(\d+)$/.exec(version)?.slice(1).map(Number);
+                if (!parts) {
+                    return `"${version}" is not a version like 1.6.22`;
+                }
+                const older = parts.findIndex((part, i) => part !== MEMCACHED_TLS_MIN_VERSION[i]);
+                return older >= 0 && parts[older] < MEMCACHED_TLS_MIN_VERSION[older]
+                    ? `${version} has no in-transit encryption, which memcached gets from 1.6.12`
+                    : undefined;
+            },
+            fix: "use 1.6.12 or later, e.g. 1.6.22",
+        }),
+    };
+    reader.rejectUnknown();
+    return config;
+}
+
+const QUEUE_NAME = /^[A-Za-z0-9_-]{1,40}$/;
+
+function readSqs(reader: ObjectReader): SqsConfig {
+    const enabled = reader.boolean("enabled", false);
+    const fix = "list queues as {name: orders, visibilityTimeoutSeconds: 60}";
+    const queues = reader.objectArray("queues", fix).map((queueReader) => {
+        const queue: QueueConfig = {
+            name: queueReader.string("name", {
+                check: (name) =>
+                    QUEUE_NAME.test(name) ? undefined : `"${name}" is not 1 to 40 letters, digits, - or _`,
+                fix: "name the queue, e.g. orders (letters, digits, - and _)",
+            }),
+            visibilityTimeoutSeconds: queueReader.integer("visibilityTimeoutSeconds", {
+                default: 60,
+                min: 0,
+                max: 43200,
+            }),
+            retentionDays: queueReader.integer("retentionDays", { default: 4, min: 1, max: 14 }),
+            maxReceiveCount: queueReader.integer("maxReceiveCount", { default: 5, min: 1, max: 1000 }),
+        };
+        queueReader.rejectUnknown();
+        return queue;
+    });
+    const names = queues.map((q) => q.name);
+    const twice = names.filter((name, i) => name !== "" && names.indexOf(name) !== i);
+    if (twice.length > 0) {
+        reader.problem(
+            "queues",
+            `names ${[...new Set(twice)].join(", ")} more than once`,
+            "give each queue its own name",
+        );
+    }
+    if (enabled && queues.length === 0) {
+        reader.problem("queues", "is empty while sqs.enabled is true", fix);
+    }
+    reader.rejectUnknown();
+    return { enabled, queues };
+}
+
+/** OpenSearch spreads a domain over at most three AZs. */
+export const OPENSEARCH_MAX_ZONES = 3;
+
+function readLogging(reader: ObjectReader, azCount: number): LoggingConfig {
+    const searchReader = reader.object("opensearch");
+    const opensearch: OpenSearchConfig = {
+        engineVersion: searchReader.string("engineVersion", {
+            default: "OpenSearch_2.19",
+            check: (v) => (/^OpenSearch_\d+\.\d+$/.test(v) ? undefined : `"${v}" is not like OpenSearch_2.19`),
+            fix: "use an OpenSearch engine version such as OpenSearch_2.19",
+        }),
+        instanceType: managedClass(searchReader, "instanceType", "r7g.large.search", { prefix: "", suffix: ".search" }),
+        instanceCount: searchReader.integer("instanceCount", { default: 3, min: 2, max: 80 }),
+        volumeGiB: searchReader.integer("volumeGiB", { default: 100, min: 10, max: 24576 }),
+        masterInstanceType: managedClass(searchReader, "masterInstanceType", "m7g.large.search", {
+            prefix: "",
+            suffix: ".search",
+        }),
+    };
+    const zones = Math.min(azCount, OPENSEARCH_MAX_ZONES);
+    if (zones > 0 && opensearch.instanceCount % zones !== 0) {
+        searchReader.problem(
+            "instanceCount",
+            `${opensearch.instanceCount} data nodes do not divide evenly over ${zones} AZs`,
+            `use a multiple of ${zones}`,
+        );
+    }
+    searchReader.rejectUnknown();
+    const logstashReader = reader.object("logstash");
+    const logstash: LogstashConfig = {
+        instanceType: instanceType(logstashReader, "instanceType", "c7g.large"),
+        instanceCount: logstashReader.integer("instanceCount", { default: 2, min: 2, max: 20 }),
+        queueVolumeGiB: logstashReader.integer("queueVolumeGiB", { default: 50, min: 10, max: 16384 }),
+    };
+    logstashReader.rejectUnknown();
+    const config: LoggingConfig = { enabled: reader.boolean("enabled", false), opensearch, logstash };
+    reader.rejectUnknown();
+    return config;
+}
+
+/**
+ * A self-managed service and its managed replacement may run side by side
+ * only while the old one drains; draining with nothing to drain to is a mistake too.
+ */
+function checkReplacement(
+    top: ObjectReader,
+    old: { key: string; enabled: boolean; draining: boolean },
+    managed: { key: string; enabled: boolean },
+): void {
+    if (old.enabled && managed.enabled && !old.draining) {
+        top.problem(
+            old.key,
+            `is enabled alongside ${managed.key}, and the web tier can use only one`,
+            `set ${old.key}.draining: true while it drains, then ${old.key}.enabled: false`,
+        );
+    }
+    if (old.draining && !managed.enabled) {
+        top.problem(
+            `${old.key}.draining`,
+            `is true but ${managed.key} is off, so nothing takes over`,
+            `enable ${managed.key}, or set ${old.key}.draining: false`,
+        );
+    }
 }
 
 const EMAIL = /^[^@\s]+@[^@\s]+\.[a-z]{2,}$/i;
@@ -642,20 +1025,27 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
     const problems = new Problems();
     const region = readRegion(problems, raw);
     const top = new ObjectReader(problems, `${raw.project}:`, namespaceValues(raw));
+    const network = readNetwork(top, region);
+    const azCount = network.availabilityZones.length;
     const config: StackConfig = {
         project: raw.project,
         stack: raw.stack,
         region,
-        network: readNetwork(top, region),
+        network,
         loadBalancer: readLoadBalancer(top.object("loadBalancer"), region),
-        web: readWeb(top.object("web")),
-        database: readDatabase(top.object("database")),
+        web: readWeb(top.object("web"), azCount),
+        database: readDatabase(top.object("database"), azCount),
         memcached: readMemcached(top.object("memcached")),
         rabbitmq: readRabbitmq(top.object("rabbitmq")),
+        elasticache: readElastiCache(top.object("elasticache")),
+        sqs: readSqs(top.object("sqs")),
         monitoring: readMonitoring(top.object("monitoring")),
+        logging: readLogging(top.object("logging"), azCount),
         jenkins: readJenkins(top.object("jenkins")),
         collaboration: readCollaboration(top.object("collaboration"), region),
     };
+    checkReplacement(top, { key: "memcached", ...config.memcached }, { key: "elasticache", ...config.elasticache });
+    checkReplacement(top, { key: "rabbitmq", ...config.rabbitmq }, { key: "sqs", ...config.sqs });
     top.rejectUnknown();
     if (problems.all.length > 0) {
         throw new ConfigError(problems.all);

@@ -87,8 +87,12 @@ export class ObjectReader {
     }
 
     /** An integer that must be one of a fixed set, e.g. CloudWatch retention periods. */
+    /** An integer from `allowed`; a missing one takes `fallback`. */
     integerOneOf(field: string, allowed: readonly number[], fallback: number): number {
         const raw = this.take(field);
+        if (raw === undefined) {
+            return fallback;
+        }
         if (typeof raw !== "number" || !allowed.includes(raw)) {
             this.problems.add(this.key(field), `${describe(raw)} is not allowed`, `use one of ${allowed.join(", ")}`);
             return fallback;
@@ -177,6 +181,31 @@ export class ObjectReader {
             return new ObjectReader(this.problems, nested, {});
         }
         return new ObjectReader(this.problems, nested, raw);
+    }
+
+    /** A list of objects, each read by its own reader keyed `field[i].`; a missing one takes `[]`. */
+    objectArray(field: string, fix: string): ObjectReader[] {
+        const raw = this.take(field);
+        if (raw === undefined) {
+            return [];
+        }
+        if (!Array.isArray(raw)) {
+            this.problems.add(this.key(field), `must be a list, got ${describe(raw)}`, fix);
+            return [];
+        }
+        return raw.map((item, index) => {
+            const itemKey = `${this.key(field)}[${index}]`;
+            if (item === null || typeof item !== "object" || Array.isArray(item)) {
+                this.problems.add(itemKey, `must be an object, got ${describe(item)}`, fix);
+                return new ObjectReader(this.problems, `${itemKey}.`, {});
+            }
+            return new ObjectReader(this.problems, `${itemKey}.`, item);
+        });
+    }
+
+    /** Whether the stack file gives `field` itself (rather than leaving it to the default). */
+    has(field: string): boolean {
+        return this.value[field] !== undefined;
     }
 
     /** Reports every field that no reader asked for: typos must not be silently ignored. */
