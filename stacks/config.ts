@@ -468,7 +468,7 @@ function readNetwork(top: ObjectReader, region: string): NetworkConfig {
             check: zoneNameProblem,
             fix: "use a private DNS name such as scale-tiers.internal",
         }),
-        logRetentionDays: top.integerOneOf("logRetentionDays", LOG_RETENTION_DAYS, 30),
+        logRetentionDays: top.integerOneOf("logRetentionDays", LOG_RETENTION_DAYS, {}),
     };
 }
 
@@ -640,9 +640,11 @@ function readRds(reader: ObjectReader, sourceVersion: MysqlVersion, azCount: num
         performanceInsightsRetentionDays: reader.integerOneOf(
             "performanceInsightsRetentionDays",
             PERFORMANCE_INSIGHTS_DAYS,
-            7,
+            { default: 7 },
         ),
-        monitoringIntervalSeconds: reader.integerOneOf("monitoringIntervalSeconds", MONITORING_INTERVALS, 60),
+        monitoringIntervalSeconds: reader.integerOneOf("monitoringIntervalSeconds", MONITORING_INTERVALS, {
+            default: 60,
+        }),
     };
     if (config.maxAllocatedStorageGiB < Math.ceil(config.allocatedStorageGiB * 1.1)) {
         reader.problem(
@@ -658,7 +660,7 @@ function readRds(reader: ObjectReader, sourceVersion: MysqlVersion, azCount: num
             `use ${sourceVersion}`,
         );
     }
-    if (config.multiAz && azCount < 2) {
+    if (config.multiAz && azCount === 1) {
         reader.problem("multiAz", "needs two AZs, and the VPC has one", "list two or more availabilityZones");
     }
     reader.rejectUnknown();

@@ -87,15 +87,15 @@ export class ObjectReader {
     }
 
     /** An integer that must be one of a fixed set, e.g. CloudWatch retention periods. */
-    /** An integer from `allowed`; a missing one takes `fallback`. */
-    integerOneOf(field: string, allowed: readonly number[], fallback: number): number {
+    /** An integer from `allowed`; a missing one takes `default` when given, else is a problem. */
+    integerOneOf(field: string, allowed: readonly number[], options: { default?: number }): number {
         const raw = this.take(field);
-        if (raw === undefined) {
-            return fallback;
+        if (raw === undefined && options.default !== undefined) {
+            return options.default;
         }
         if (typeof raw !== "number" || !allowed.includes(raw)) {
             this.problems.add(this.key(field), `${describe(raw)} is not allowed`, `use one of ${allowed.join(", ")}`);
-            return fallback;
+            return options.default ?? allowed[0];
         }
         return raw;
     }

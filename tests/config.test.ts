@@ -44,6 +44,16 @@ describe("stack config", () => {
             instanceType: "t3.small",
             rootVolumeGiB: 20,
             healthCheckPath: "/healthz",
+            autoScaling: {
+                enabled: false,
+                minSize: 2,
+                maxSize: 10,
+                targetCpuPercent: 50,
+                targetRequestsPerMinute: 6000,
+                healthCheckGraceSeconds: 300,
+                instanceWarmupSeconds: 180,
+                minHealthyPercent: 90,
+            },
         });
         expect(config.database).to.deep.equal({
             instanceType: "r7i.large",
@@ -53,6 +63,21 @@ describe("stack config", () => {
             binlogRetentionHours: 168,
             replica: { enabled: false, instanceType: "r7i.large" },
             writer: "primary",
+            rds: {
+                enabled: false,
+                instanceClass: "db.r7g.large",
+                engineVersion: "8.4",
+                allocatedStorageGiB: 100,
+                maxAllocatedStorageGiB: 1000,
+                multiAz: true,
+                backupRetentionDays: 14,
+                backupWindow: "17:00-18:00",
+                maintenanceWindow: "sun:18:30-sun:19:30",
+                readReplicas: 0,
+                replicaInstanceClass: "db.r7g.large",
+                performanceInsightsRetentionDays: 7,
+                monitoringIntervalSeconds: 60,
+            },
         });
         expect(config.memcached).to.deep.equal({
             enabled: false,
@@ -60,6 +85,25 @@ describe("stack config", () => {
             instanceType: "r7i.large",
             memoryMiB: 12288,
             maxConnections: 4096,
+            draining: false,
+        });
+        expect(config.elasticache).to.deep.equal({
+            enabled: false,
+            nodeType: "cache.r7g.large",
+            nodeCount: 3,
+            engineVersion: "1.6.22",
+        });
+        expect(config.sqs).to.deep.equal({ enabled: false, queues: [] });
+        expect(config.logging).to.deep.equal({
+            enabled: false,
+            opensearch: {
+                engineVersion: "OpenSearch_2.19",
+                instanceType: "r7g.large.search",
+                instanceCount: 3,
+                volumeGiB: 100,
+                masterInstanceType: "m7g.large.search",
+            },
+            logstash: { instanceType: "c7g.large", instanceCount: 2, queueVolumeGiB: 50 },
         });
         expect(config.rabbitmq).to.deep.equal({
             enabled: false,
@@ -68,6 +112,7 @@ describe("stack config", () => {
             dataVolumeGiB: 100,
             managementCidrs: [],
             tls: false,
+            draining: false,
         });
         expect(config.jenkins).to.deep.equal({
             enabled: false,
@@ -342,6 +387,94 @@ describe("stack config", () => {
                 "a replica of an unknown instance type",
                 withObject("database", { replica: { enabled: true, instanceType: "r7i.big" } }),
                 /scale-tiers:database\.replica\.instanceType: "r7i\.big" has unknown size "big"/,
+            ],
+            [
+                "an Auto Scaling group whose maximum is below its minimum",
+                withObject("web", { autoScaling: { enabled: true, minSize: 6, maxSize: 4 } }),
+                /scale-tiers:web\.autoScaling\.maxSize: 4 is below minSize 6/,
+            ],
+            [
+                "an Auto Scaling group smaller than the AZ count",
+                withObject("web", { autoScaling: { enabled: true, minSize: 2 } }),
+                /scale-tiers:web\.autoScaling\.minSize: 2 instance\(s\) cannot cover the 3 AZs.*Fix: set minSize to 3 or more/,
+            ],
+            [
+                "fixed instances and an Auto Scaling group at once",
+                withObject("web", { instanceCount: 4, autoScaling: { enabled: true, minSize: 3 } }),
+                /scale-tiers:web\.instanceCount: is set while autoScaling\.enabled is true/,
+            ],
+            [
+                "an RDS class that is an EC2 type",
+                withObject("database", { rds: { enabled: true, instanceClass: "r7g.large" } }),
+                /scale-tiers:database\.rds\.instanceClass: "r7g\.large" is not of the form db\.<family>\.<size>/,
+            ],
+            [
+                "RDS storage autoscaling without room to grow",
+                withObject("database", { rds: { allocatedStorageGiB: 1000, maxAllocatedStorageGiB: 1050 } }),
+                /scale-tiers:database\.rds\.maxAllocatedStorageGiB: 1050 GiB is not at least 10% above.*set it to 1100 or more/,
+            ],
+            [
+                "an RDS engine older than the self-managed server",
+                withObject("database", { mysqlVersion: "8.4", rds: { engineVersion: "8.0" } }),
+                /scale-tiers:database\.rds\.engineVersion: 8\.0 is older than the self-managed server's 8\.4/,
+            ],
+            [
+                "an RDS backup window that is not a window",
+                withObject("database", { rds: { backupWindow: "2am" } }),
+                /scale-tiers:database\.rds\.backupWindow: "2am" is not a UTC window hh:mm-hh:mm/,
+            ],
+            [
+                "a Performance Insights retention RDS does not offer",
+                withObject("database", { rds: { performanceInsightsRetentionDays: 30 } }),
+                /scale-tiers:database\.rds\.performanceInsightsRetentionDays: number 30 is not allowed\. Fix: use one of 7, 31, 62/,
+            ],
+            [
+                "a memcached version without in-transit encryption",
+                withObject("elasticache", { engineVersion: "1.6.6" }),
+                /scale-tiers:elasticache\.engineVersion: 1\.6\.6 has no in-transit encryption/,
+            ],
+            [
+                "memcached nodes and ElastiCache both serving",
+                {
+                    ...withObject("memcached", { enabled: true }),
+                    "scale-tiers:elasticache": JSON.stringify({ enabled: true }),
+                },
+                /scale-tiers:memcached: is enabled alongside elasticache.*Fix: set memcached\.draining: true while it drains/,
+            ],
+            [
+                "RabbitMQ draining with no SQS to take over",
+                withObject("rabbitmq", { enabled: true, draining: true }),
+                /scale-tiers:rabbitmq\.draining: is true but sqs is off/,
+            ],
+            [
+                "SQS switched on without a queue",
+                withObject("sqs", { enabled: true }),
+                /scale-tiers:sqs\.queues: is empty while sqs\.enabled is true/,
+            ],
+            [
+                "a queue without a name",
+                withObject("sqs", { enabled: true, queues: [{ visibilityTimeoutSeconds: 30 }] }),
+                /scale-tiers:sqs\.queues\[0\]\.name: must be a string, got nothing/,
+            ],
+            [
+                "two queues of one name",
+                withObject("sqs", { enabled: true, queues: [{ name: "jobs" }, { name: "jobs" }] }),
+                /scale-tiers:sqs\.queues: names jobs more than once/,
+            ],
+            [
+                "a queue kept longer than SQS allows",
+                withObject("sqs", { enabled: true, queues: [{ name: "jobs", retentionDays: 30 }] }),
+                /scale-tiers:sqs\.queues\[0\]\.retentionDays: 30 is out of range/,
+            ],
+            [
+                "OpenSearch data nodes that do not divide over the AZs",
+                withObject("logging", { enabled: true, opensearch: { instanceCount: 4 } }),
+                /scale-tiers:logging\.opensearch\.instanceCount: 4 data nodes do not divide evenly over 3 AZs/,
+            ],
+            [
+                "a single Logstash instance",
+                withObject("logging", { enabled: true, logstash: { instanceCount: 1 } }),
+                /scale-tiers:logging\.logstash\.instanceCount: 1 is out of range/,
             ],
         ];
         for (const [what, values, message] of cases) {

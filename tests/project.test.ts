@@ -88,6 +88,8 @@ describe("docs/configuration.md", () => {
             "arn:aws:acm:ap-northeast-2:123456789012:certificate/12345678-1234-1234-1234-123456789012";
         const values = { ...stackConfig("tier150k"), "scale-tiers:loadBalancer": JSON.stringify({ certificateArn }) };
         const config = parseStackConfig({ project: "scale-tiers", stack: "tier150k", values });
+        const tier1m = parseStackConfig({ project: "scale-tiers", stack: "tier1m", values: stackConfig("tier1m") });
+        const tier1mQueue = tier1m.sqs.queues[0];
         const leaves = (prefix: string, value: unknown): string[] =>
             value !== null && typeof value === "object" && !Array.isArray(value)
                 ? Object.entries(value).flatMap(([k, v]) => leaves(prefix ? `${prefix}.${k}` : k, v))
@@ -99,7 +101,11 @@ describe("docs/configuration.md", () => {
             ...leaves("database", config.database),
             ...leaves("memcached", config.memcached),
             ...leaves("rabbitmq", config.rabbitmq),
+            ...leaves("elasticache", config.elasticache),
+            "sqs.enabled",
+            ...Object.keys(tier1mQueue).map((field) => `sqs.queues[].${field}`),
             ...leaves("monitoring", config.monitoring),
+            ...leaves("logging", config.logging),
             ...leaves("jenkins", config.jenkins),
             ...leaves("collaboration", { ...config.collaboration, certificateArn: "set" }),
             "aws:region",
