@@ -49,6 +49,20 @@ export interface WatchedServer<Id = pulumi.Input<string>> {
     readonly recover: boolean;
 }
 
+/** The managed services of tier1m, each watched when present. */
+export interface ManagedServices<Id = pulumi.Input<string>> {
+    /** The web tier's Auto Scaling group, and the size it must not stay at or fall below. */
+    readonly autoScalingGroup?: { readonly name: Id; readonly minSize: number; readonly maxSize: number };
+    /** RDS for MySQL: the primary's identifier, its storage at creation (GiB), and the read replicas'. */
+    readonly rds?: { readonly identifier: Id; readonly allocatedStorageGiB: number; readonly replicas: readonly Id[] };
+    /** The ElastiCache for Memcached cluster id. */
+    readonly elastiCacheCluster?: Id;
+    /** SQS queues by short name, each with its dead-letter queue. */
+    readonly queues?: readonly { readonly name: string; readonly queue: Id; readonly deadLetterQueue: Id }[];
+    /** The OpenSearch domain, the account that owns it (a dimension of its metrics) and its data volume. */
+    readonly openSearch?: { readonly domainName: Id; readonly accountId: Id; readonly volumeGiB: number };
+}
+
 export interface AlarmInputs<Id = pulumi.Input<string>> {
     readonly loadBalancer: Id;
     readonly targetGroup: Id;
@@ -62,7 +76,9 @@ export interface AlarmInputs<Id = pulumi.Input<string>> {
         readonly replicationLagSeconds: number;
         readonly queueDepth: number;
         readonly cacheEvictions: number;
+        readonly oldestMessageSeconds: number;
     };
+    readonly managed?: ManagedServices<Id>;
 }
 
 function serverAlarms<Id>(server: WatchedServer<Id>): AlarmSpec<Id>[] {
@@ -253,6 +269,9 @@ export function alarmSpecs<Id>(inputs: AlarmInputs<Id>): AlarmSpec<Id>[] {
             },
         );
     }
+    if (inputs.managed) {
+        alarms.push(...managedServiceAlarms(inputs.managed, inputs.thresholds));
+    }
     if (inputs.memcached) {
         alarms.push({
             key: "cache-evictions",
@@ -267,6 +286,246 @@ export function alarmSpecs<Id>(inputs: AlarmInputs<Id>): AlarmSpec<Id>[] {
             comparison: "GreaterThanThreshold",
             treatMissingData: "notBreaching",
         });
+    }
+    return alarms;
+}
+
+const GIB = 1024 ** 3;
+
+/** A threshold alarm with the settings most of these share; `overrides` says what differs. */
+function alarm<Id>(
+    spec: Pick<AlarmSpec<Id>, "key" | "description" | "namespace" | "metricName" | "dimensions" | "threshold">,
+    overrides: Partial<AlarmSpec<Id>> = {},
+): AlarmSpec<Id> {
+    return {
+        statistic: "Maximum",
+        periodSeconds: 300,
+        evaluationPeriods: 1,
+        comparison: "GreaterThanThreshold",
+        treatMissingData: "notBreaching",
+        ...spec,
+        ...overrides,
+    };
+}
+
+/**
+ * The managed services' alarms, following AWS's recommended alarms for each
+ * service where there is one: a red or write-blocked OpenSearch cluster pages at
+ * once, a yellow one after it failed to recover for 15 minutes.
+ */
+export function managedServiceAlarms<Id>(
+    managed: ManagedServices<Id>,
+    thresholds: AlarmInputs<Id>["thresholds"],
+): AlarmSpec<Id>[] {
+    const alarms: AlarmSpec<Id>[] = [];
+    const group = managed.autoScalingGroup;
+    if (group) {
+        const dimensions = { AutoScalingGroupName: group.name };
+        alarms.push(
+            alarm(
+                {
+                    key: "web-asg-at-max",
+                    description: `Web Auto Scaling group at its maximum of ${group.maxSize} for 30 minutes: raise maxSize or find the load`,
+                    namespace: "AWS/AutoScaling",
+                    metricName: "GroupInServiceInstances",
+                    dimensions,
+                    threshold: group.maxSize,
+                },
+                { statistic: "Minimum", evaluationPeriods: 6, comparison: "GreaterThanOrEqualToThreshold" },
+            ),
+            alarm(
+                {
+                    key: "web-asg-below-min",
+                    description: `Fewer than ${group.minSize} web instances in service for 15 minutes: launches are failing`,
+                    namespace: "AWS/AutoScaling",
+                    metricName: "GroupInServiceInstances",
+                    dimensions,
+                    threshold: group.minSize,
+                },
+                {
+                    statistic: "Maximum",
+                    evaluationPeriods: 3,
+                    comparison: "LessThanThreshold",
+                    treatMissingData: "breaching",
+                },
+            ),
+        );
+    }
+    const rds = managed.rds;
+    if (rds) {
+        const dimensions = { DBInstanceIdentifier: rds.identifier };
+        alarms.push(
+            alarm(
+                {
+                    key: "rds-cpu",
+                    description: "RDS primary CPU above 80% for 15 minutes",
+                    namespace: "AWS/RDS",
+                    metricName: "CPUUtilization",
+                    dimensions,
+                    threshold: 80,
+                },
+                { statistic: "Average", evaluationPeriods: 3 },
+            ),
+            alarm(
+                {
+                    key: "rds-free-storage",
+                    description: `RDS free storage below 10% of the ${rds.allocatedStorageGiB} GiB allocated: storage autoscaling is at its ceiling or cannot keep up`,
+                    namespace: "AWS/RDS",
+                    metricName: "FreeStorageSpace",
+                    dimensions,
+                    threshold: Math.round(rds.allocatedStorageGiB * 0.1 * GIB),
+                },
+                { statistic: "Minimum", comparison: "LessThanThreshold" },
+            ),
+            alarm(
+                {
+                    key: "rds-freeable-memory",
+                    description: "RDS freeable memory below 1 GiB for 15 minutes: the buffer pool is squeezed",
+                    namespace: "AWS/RDS",
+                    metricName: "FreeableMemory",
+                    dimensions,
+                    threshold: GIB,
+                },
+                { statistic: "Minimum", evaluationPeriods: 3, comparison: "LessThanThreshold" },
+            ),
+            ...rds.replicas.map((replica, index) =>
+                alarm(
+                    {
+                        key: `rds-replica-${index}-lag`,
+                        description: `RDS read replica ${index} more than ${thresholds.replicationLagSeconds} s behind for 5 minutes`,
+                        namespace: "AWS/RDS",
+                        metricName: "ReplicaLag",
+                        dimensions: { DBInstanceIdentifier: replica },
+                        threshold: thresholds.replicationLagSeconds,
+                    },
+                    { periodSeconds: 60, evaluationPeriods: 5 },
+                ),
+            ),
+        );
+    }
+    if (managed.elastiCacheCluster !== undefined) {
+        const dimensions = { CacheClusterId: managed.elastiCacheCluster };
+        alarms.push(
+            alarm(
+                {
+                    key: "elasticache-evictions",
+                    description: `More than ${thresholds.cacheEvictions} ElastiCache evictions in 5 minutes: the cache is too small`,
+                    namespace: "AWS/ElastiCache",
+                    metricName: "Evictions",
+                    dimensions,
+                    threshold: thresholds.cacheEvictions,
+                },
+                { statistic: "Sum" },
+            ),
+            alarm(
+                {
+                    key: "elasticache-cpu",
+                    description: "ElastiCache node CPU above 90% for 15 minutes",
+                    namespace: "AWS/ElastiCache",
+                    metricName: "CPUUtilization",
+                    dimensions,
+                    threshold: 90,
+                },
+                { evaluationPeriods: 3 },
+            ),
+        );
+    }
+    for (const queue of managed.queues ?? []) {
+        alarms.push(
+            alarm({
+                key: `sqs-${queue.name}-dead-letters`,
+                description: `Messages in the ${queue.name} dead-letter queue: they failed every delivery`,
+                namespace: "AWS/SQS",
+                metricName: "ApproximateNumberOfMessagesVisible",
+                dimensions: { QueueName: queue.deadLetterQueue },
+                threshold: 0,
+            }),
+            alarm(
+                {
+                    key: `sqs-${queue.name}-oldest-message`,
+                    description: `Oldest message in ${queue.name} waiting more than ${thresholds.oldestMessageSeconds} s: consumers are behind or down`,
+                    namespace: "AWS/SQS",
+                    metricName: "ApproximateAgeOfOldestMessage",
+                    dimensions: { QueueName: queue.queue },
+                    threshold: thresholds.oldestMessageSeconds,
+                },
+                { evaluationPeriods: 2 },
+            ),
+            alarm(
+                {
+                    key: `sqs-${queue.name}-depth`,
+                    description: `More than ${thresholds.queueDepth} messages waiting in ${queue.name} for 10 minutes`,
+                    namespace: "AWS/SQS",
+                    metricName: "ApproximateNumberOfMessagesVisible",
+                    dimensions: { QueueName: queue.queue },
+                    threshold: thresholds.queueDepth,
+                },
+                { evaluationPeriods: 2 },
+            ),
+        );
+    }
+    const search = managed.openSearch;
+    if (search) {
+        const dimensions = { DomainName: search.domainName, ClientId: search.accountId };
+        const es = (spec: Omit<Parameters<typeof alarm<Id>>[0], "namespace" | "dimensions">, overrides = {}) =>
+            alarm({ ...spec, namespace: "AWS/ES", dimensions }, overrides);
+        alarms.push(
+            es(
+                {
+                    key: "opensearch-red",
+                    description: "OpenSearch cluster red: a primary shard is unassigned and its data unreachable",
+                    metricName: "ClusterStatus.red",
+                    threshold: 1,
+                },
+                { periodSeconds: 60, comparison: "GreaterThanOrEqualToThreshold" },
+            ),
+            es(
+                {
+                    key: "opensearch-yellow",
+                    description: "OpenSearch cluster yellow for 15 minutes: replica shards unassigned",
+                    metricName: "ClusterStatus.yellow",
+                    threshold: 1,
+                },
+                { periodSeconds: 60, evaluationPeriods: 15, comparison: "GreaterThanOrEqualToThreshold" },
+            ),
+            es(
+                {
+                    key: "opensearch-writes-blocked",
+                    description: "OpenSearch blocks writes (disk or memory pressure): logs are not indexed",
+                    metricName: "ClusterIndexWritesBlocked",
+                    threshold: 1,
+                },
+                { comparison: "GreaterThanOrEqualToThreshold" },
+            ),
+            es(
+                {
+                    key: "opensearch-free-storage",
+                    description: `OpenSearch node with less than 25% of its ${search.volumeGiB} GiB free`,
+                    metricName: "FreeStorageSpace",
+                    // Reported in MiB, per node.
+                    threshold: Math.round(search.volumeGiB * 1024 * 0.25),
+                },
+                { statistic: "Minimum", periodSeconds: 60, comparison: "LessThanThreshold" },
+            ),
+            es(
+                {
+                    key: "opensearch-jvm-pressure",
+                    description: "OpenSearch data node JVM memory pressure above 80% for 15 minutes",
+                    metricName: "JVMMemoryPressure",
+                    threshold: 80,
+                },
+                { evaluationPeriods: 3 },
+            ),
+            es(
+                {
+                    key: "opensearch-master-jvm-pressure",
+                    description: "OpenSearch master JVM memory pressure above 80% for 15 minutes",
+                    metricName: "MasterJVMMemoryPressure",
+                    threshold: 80,
+                },
+                { evaluationPeriods: 3 },
+            ),
+        );
     }
     return alarms;
 }
@@ -312,6 +571,8 @@ export interface ObservabilityArgs {
     rabbitmqNodes?: number;
     memcached: boolean;
     thresholds: AlarmInputs["thresholds"];
+    /** tier1m's managed services, watched when present. */
+    managed?: ManagedServices;
     tags: Tags;
 }
 
@@ -361,6 +622,7 @@ export class Observability extends pulumi.ComponentResource {
             rabbitmqNodes: args.rabbitmqNodes,
             memcached: args.memcached,
             thresholds: args.thresholds,
+            managed: args.managed,
         });
         for (const alarm of alarms) {
             const actions: pulumi.Input<string>[] = [topic.arn];

@@ -266,6 +266,8 @@ export interface AlarmThresholds {
     readonly queueDepth: number;
     /** memcached evictions in 5 minutes, over all nodes, that raise the alarm. Default 1000. */
     readonly cacheEvictions: number;
+    /** Age of a queue's oldest message that raises the alarm, seconds. Default 900. */
+    readonly oldestMessageSeconds: number;
 }
 
 /** `monitoring`: CloudWatch agent, log groups, alarms, alarm topic and dashboard. */
@@ -926,6 +928,7 @@ function readMonitoring(reader: ObjectReader): MonitoringConfig {
         replicationLagSeconds: alarmsReader.integer("replicationLagSeconds", { default: 60, min: 1, max: 86400 }),
         queueDepth: alarmsReader.integer("queueDepth", { default: 10000, min: 1, max: 100000000 }),
         cacheEvictions: alarmsReader.integer("cacheEvictions", { default: 1000, min: 1, max: 100000000 }),
+        oldestMessageSeconds: alarmsReader.integer("oldestMessageSeconds", { default: 900, min: 60, max: 1209600 }),
     };
     alarmsReader.rejectUnknown();
     const config: MonitoringConfig = { enabled: reader.boolean("enabled", false), alarmEmails, alarms };

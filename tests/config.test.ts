@@ -130,7 +130,13 @@ describe("stack config", () => {
         expect(config.monitoring).to.deep.equal({
             enabled: false,
             alarmEmails: [],
-            alarms: { targetResponseSeconds: 1, replicationLagSeconds: 60, queueDepth: 10000, cacheEvictions: 1000 },
+            alarms: {
+                targetResponseSeconds: 1,
+                replicationLagSeconds: 60,
+                queueDepth: 10000,
+                cacheEvictions: 1000,
+                oldestMessageSeconds: 900,
+            },
         });
         expect(config.loadBalancer).to.deep.equal({
             deletionProtection: true,

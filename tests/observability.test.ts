@@ -9,7 +9,13 @@ const BASE: AlarmInputs<string> = {
     statefulServers: [{ label: "db-primary", instanceId: "i-1", dataPath: "/data/mysql", recover: true }],
     replica: false,
     memcached: false,
-    thresholds: { targetResponseSeconds: 1, replicationLagSeconds: 60, queueDepth: 10000, cacheEvictions: 1000 },
+    thresholds: {
+        targetResponseSeconds: 1,
+        replicationLagSeconds: 60,
+        queueDepth: 10000,
+        cacheEvictions: 1000,
+        oldestMessageSeconds: 900,
+    },
 };
 
 describe("alarm specs", () => {
@@ -68,6 +74,91 @@ describe("alarm specs", () => {
 
     it("use a percentile for response time", () => {
         expect(alarmSpecs(BASE).find((a) => a.key === "response-time")).to.include({ statistic: "p95", threshold: 1 });
+    });
+});
+
+describe("managed service alarms", () => {
+    const MANAGED: AlarmInputs<string>["managed"] = {
+        autoScalingGroup: { name: "web-asg", minSize: 6, maxSize: 24 },
+        rds: { identifier: "scale-tiers-tier1m-mysql", allocatedStorageGiB: 1000, replicas: ["replica-0"] },
+        elastiCacheCluster: "cache-ec",
+        queues: [{ name: "jobs", queue: "scale-tiers-tier1m-jobs", deadLetterQueue: "scale-tiers-tier1m-jobs-dlq" }],
+        openSearch: { domainName: "logs", accountId: "123456789012", volumeGiB: 500 },
+    };
+    const byKey = Object.fromEntries(alarmSpecs({ ...BASE, managed: MANAGED }).map((a) => [a.key, a]));
+
+    it("watch nothing managed when there is nothing managed", () => {
+        expect(alarmSpecs(BASE).map((a) => a.key)).to.satisfy((keys: string[]) =>
+            keys.every((key) => !/^(web-asg|rds|elasticache|sqs|opensearch)-/.test(key)),
+        );
+    });
+
+    it("page when the web group is pinned at its maximum or cannot reach its minimum", () => {
+        expect(byKey["web-asg-at-max"]).to.include({
+            namespace: "AWS/AutoScaling",
+            metricName: "GroupInServiceInstances",
+            statistic: "Minimum",
+            threshold: 24,
+            comparison: "GreaterThanOrEqualToThreshold",
+        });
+        expect(byKey["web-asg-below-min"]).to.include({
+            threshold: 6,
+            comparison: "LessThanThreshold",
+            treatMissingData: "breaching",
+        });
+        expect(byKey["web-asg-at-max"].dimensions).to.deep.equal({ AutoScalingGroupName: "web-asg" });
+    });
+
+    it("watch RDS storage in bytes against a tenth of the allocation, and every replica's lag", () => {
+        expect(byKey["rds-free-storage"]).to.include({
+            namespace: "AWS/RDS",
+            metricName: "FreeStorageSpace",
+            threshold: 100 * 1024 ** 3,
+            comparison: "LessThanThreshold",
+        });
+        expect(byKey["rds-cpu"].dimensions).to.deep.equal({ DBInstanceIdentifier: "scale-tiers-tier1m-mysql" });
+        expect(byKey["rds-replica-0-lag"]).to.include({ metricName: "ReplicaLag", threshold: 60 });
+        expect(byKey["rds-replica-0-lag"].dimensions).to.deep.equal({ DBInstanceIdentifier: "replica-0" });
+    });
+
+    it("raise a dead letter at once, and a stuck queue after the configured age", () => {
+        expect(byKey["sqs-jobs-dead-letters"]).to.include({
+            namespace: "AWS/SQS",
+            metricName: "ApproximateNumberOfMessagesVisible",
+            threshold: 0,
+            comparison: "GreaterThanThreshold",
+        });
+        expect(byKey["sqs-jobs-dead-letters"].dimensions).to.deep.equal({ QueueName: "scale-tiers-tier1m-jobs-dlq" });
+        expect(byKey["sqs-jobs-oldest-message"]).to.include({
+            metricName: "ApproximateAgeOfOldestMessage",
+            threshold: 900,
+        });
+        expect(byKey["sqs-jobs-depth"]).to.include({ threshold: 10000 });
+    });
+
+    it("watch OpenSearch status, write blocks, storage in MiB and JVM pressure, by domain and account", () => {
+        for (const key of ["opensearch-red", "opensearch-yellow", "opensearch-writes-blocked"]) {
+            expect(byKey[key], key).to.include({ namespace: "AWS/ES", threshold: 1 });
+            expect(byKey[key].dimensions).to.deep.equal({ DomainName: "logs", ClientId: "123456789012" });
+        }
+        expect(byKey["opensearch-red"]).to.include({ periodSeconds: 60, evaluationPeriods: 1 });
+        expect(byKey["opensearch-yellow"]).to.include({ periodSeconds: 60, evaluationPeriods: 15 });
+        expect(byKey["opensearch-free-storage"]).to.include({
+            statistic: "Minimum",
+            threshold: 128000,
+            comparison: "LessThanThreshold",
+        });
+        expect(byKey["opensearch-jvm-pressure"]).to.include({ metricName: "JVMMemoryPressure", threshold: 80 });
+        expect(byKey["opensearch-master-jvm-pressure"]).to.include({ metricName: "MasterJVMMemoryPressure" });
+    });
+
+    it("watch ElastiCache evictions with the memcached threshold", () => {
+        expect(byKey["elasticache-evictions"]).to.include({
+            namespace: "AWS/ElastiCache",
+            statistic: "Sum",
+            threshold: 1000,
+        });
+        expect(byKey["elasticache-evictions"].dimensions).to.deep.equal({ CacheClusterId: "cache-ec" });
     });
 });
 
