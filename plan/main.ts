@@ -1,7 +1,7 @@
 /**
  * `npm run plan`: what each stack would create, evaluated offline under mocks
  * with each stack's real config: inventory, capability table, monthly cost and
- * the critical path of a first `pulumi up`. Text by default, `--json` for
+ * the critical path of a first `pulumi up`, and what losing one AZ stops. Text by default, `--json` for
  * tools; progress goes to stderr so stdout stays clean.
  *
  *   npm run plan                              # all stacks
@@ -12,6 +12,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { AzLossFinding, azLossFindings, formatAzLoss } from "./az-loss";
 import { CapabilityRow, capabilities, formatCapabilities } from "./capabilities";
 import { StackCost, estimateCost, formatCost } from "./cost";
 import { diagramMarkdown } from "./diagram";
@@ -69,6 +70,7 @@ export interface StackReport {
     readonly capabilities: readonly CapabilityRow[];
     readonly cost: StackCost;
     readonly firstDeploy: CriticalPath;
+    readonly azLoss: readonly AzLossFinding[];
 }
 
 export function stackReport(recording: Recording): StackReport {
@@ -77,6 +79,7 @@ export function stackReport(recording: Recording): StackReport {
         capabilities: capabilities(recording),
         cost: estimateCost(recording),
         firstDeploy: deployTime(recording),
+        azLoss: azLossFindings(recording),
     };
 }
 
@@ -86,6 +89,7 @@ export function formatStackReport(report: StackReport): string {
         formatCapabilities(report.capabilities),
         formatCost(report.cost),
         formatCriticalPath(report.firstDeploy),
+        formatAzLoss(report.azLoss),
     ].join("\n");
 }
 

@@ -37,12 +37,15 @@ interface SubnetSpecInput {
     cidrBlocks?: string[];
 }
 
+/** The subnet ids the mocks give an awsx VPC's subnets of `type`, in AZ order. */
+export function mockSubnetIds(vpcInputs: State, type: "Public" | "Private" | "Isolated"): string[] {
+    const specs = (vpcInputs.subnetSpecs as SubnetSpecInput[] | undefined) ?? [];
+    const spec = specs.find((s) => s.type === type);
+    return (spec?.cidrBlocks ?? []).map((_, index) => `subnet-${type.toLowerCase()}-${index}`);
+}
+
 function vpcOutputs(name: string, inputs: State): State {
-    const specs = (inputs.subnetSpecs as SubnetSpecInput[] | undefined) ?? [];
-    const ids = (type: string) => {
-        const spec = specs.find((s) => s.type === type);
-        return (spec?.cidrBlocks ?? []).map((_, index) => `subnet-${type.toLowerCase()}-${index}`);
-    };
+    const ids = (type: "Public" | "Private" | "Isolated") => mockSubnetIds(inputs, type);
     return {
         ...inputs,
         vpcId: mockVpcId(name),
