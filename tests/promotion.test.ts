@@ -136,6 +136,22 @@ describe("promotion tier30k -> tier150k -> tier1m (mocks)", () => {
                 expect(attachment.deleteBeforeReplace, attachment.name).to.equal(true);
                 expect(attachment.inputs.stopInstanceBeforeDetaching, attachment.name).to.equal(true);
             }
+            for (const database of step.resources.filter(
+                (r) => r.type === "aws:rds/instance:Instance" && r.inputs.replicateSourceDb === undefined,
+            )) {
+                expect(database.protect, database.name).to.equal(true);
+                expect(database.inputs, database.name).to.include({
+                    deletionProtection: true,
+                    skipFinalSnapshot: false,
+                    deleteAutomatedBackups: false,
+                });
+                expect(database.inputs.finalSnapshotIdentifier, database.name).to.be.a("string");
+            }
+            for (const keeper of step.resources.filter((r) =>
+                ["aws:sqs/queue:Queue", "aws:opensearch/domain:Domain"].includes(r.type),
+            )) {
+                expect(keeper.protect, keeper.name).to.equal(true);
+            }
             for (const alb of step.resources.filter((r) => r.name === "web-alb")) {
                 expect(alb.inputs.enableDeletionProtection, alb.name).to.equal(true);
             }
