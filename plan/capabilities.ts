@@ -58,6 +58,7 @@ function sizes(found: RecordedResource[]): string {
 
 const count = (noun: string) => (found: RecordedResource[]) => `${found.length} ${noun}`;
 
+const GROUP = "aws:autoscaling/group:Group";
 const EC2_RDS = "aws:rds/instance:Instance";
 const ELASTICACHE = ["aws:elasticache/cluster:Cluster", "aws:elasticache/replicationGroup:ReplicationGroup"];
 
@@ -85,9 +86,14 @@ export const DETECTORS: readonly Detector[] = [
     },
     {
         capability: "web tier",
-        rule: "EC2 instances with role tag `web`",
-        find: withRole("web"),
-        describe: (found) => `fixed EC2, ${sizes(found)}`,
+        rule: "EC2 instances with role tag `web`, or the web component's aws:autoscaling/group:Group",
+        find: either(withRole("web"), (resources) =>
+            ofType(GROUP)(resources).filter((r) => r.component === "scale-tiers:compute:WebTier"),
+        ),
+        describe: (found) =>
+            found[0].type === GROUP
+                ? `Auto Scaling group, ${found[0].inputs.minSize} to ${found[0].inputs.maxSize} instances`
+                : `fixed EC2, ${sizes(found)}`,
     },
     {
         capability: "MySQL",
@@ -134,8 +140,10 @@ export const DETECTORS: readonly Detector[] = [
     },
     {
         capability: "ELK",
-        rule: "an aws:opensearch/domain:Domain, or EC2 instances with role tag `logstash`",
-        find: either(ofType("aws:opensearch/domain:Domain"), withRole("logstash")),
+        rule: "an aws:opensearch/domain:Domain, or the logging component's aws:autoscaling/group:Group (Logstash)",
+        find: either(ofType("aws:opensearch/domain:Domain"), (resources) =>
+            ofType(GROUP)(resources).filter((r) => r.component === "scale-tiers:observability:Logging"),
+        ),
         describe: sizes,
     },
     {
@@ -149,8 +157,8 @@ export const DETECTORS: readonly Detector[] = [
     { capability: "CMS", rule: "EC2 instances with role tag `cms`", find: withRole("cms"), describe: sizes },
     {
         capability: "Auto Scaling",
-        rule: "an aws:autoscaling/group:Group",
-        find: ofType("aws:autoscaling/group:Group"),
+        rule: `an ${GROUP}`,
+        find: ofType(GROUP),
         describe: count("groups"),
     },
     {
