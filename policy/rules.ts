@@ -378,7 +378,11 @@ export function checkRdsHardening(type: string, inputs: Props, options: RdsOptio
     if (isTrue(inputs.publiclyAccessible)) {
         problems.push("publiclyAccessible must not be true");
     }
-    // Read replicas (replicateSourceDb) take no automated backups of their own by default; the rule still applies.
+    // A read replica holds no data its source lacks, RDS refuses a final snapshot of one, and
+    // deletion protection would block lowering the replica count: it needs none of the three.
+    if (inputs.replicateSourceDb !== undefined) {
+        return problems;
+    }
     const retention = inputs.backupRetentionPeriod;
     if (typeof retention !== "number" || retention < 1) {
         problems.push(`backupRetentionPeriod must be >= 1, is ${String(retention)}`);
@@ -592,13 +596,20 @@ export interface NamedViolation {
 }
 
 /** Every rule over a stack's resources, in rule order. */
-export function evaluateRules(resources: readonly StackResource[]): NamedViolation[] {
+/** The pack's per-stack settings, as in policy/config/<stack>.json. */
+export interface PackConfig {
+    readonly "rds-hardened"?: RdsOptions;
+}
+
+export function evaluateRules(resources: readonly StackResource[], config: PackConfig = {}): NamedViolation[] {
     const violations: NamedViolation[] = [];
     for (const rule of RESOURCE_RULES) {
         for (const r of resources) {
-            rule.check(r.type, r.inputs).forEach((message) =>
-                violations.push({ policy: rule.name, urn: r.urn, message }),
-            );
+            const messages =
+                rule.name === "rds-hardened"
+                    ? checkRdsHardening(r.type, r.inputs, config["rds-hardened"])
+                    : rule.check(r.type, r.inputs);
+            messages.forEach((message) => violations.push({ policy: rule.name, urn: r.urn, message }));
         }
     }
     for (const rule of STACK_RULES) {

@@ -5,11 +5,13 @@
  * engine.
  */
 import { expect } from "chai";
+import * as fs from "fs";
 import * as zlib from "zlib";
 import type { ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { packPolicies } from "../policy/pack";
 import {
     NamedViolation,
+    PackConfig,
     Props,
     RESOURCE_RULES,
     STACK_RULES,
@@ -68,7 +70,8 @@ describe("the policy pack", () => {
     for (const stack of STACKS) {
         it(`${stack}: every recorded resource passes every policy, apart from waivers`, async () => {
             const recording = await recordStack(stack);
-            const violations = evaluateRules(recording.resources.map(asStackResource));
+            const config = JSON.parse(fs.readFileSync(`policy/config/${stack}.json`, "utf8")) as PackConfig;
+            const violations = evaluateRules(recording.resources.map(asStackResource), config);
             const open = violations.filter((v) => !isWaived(v.policy, v.urn));
             const show = (v: NamedViolation) => `${v.policy}: ${v.urn}: ${v.message}`;
             expect(open.map(show), "violations").to.deep.equal([]);
@@ -89,6 +92,13 @@ describe("the policy pack", () => {
                 all.some((v) => v.policy === waiver.policy && waiver.urnPattern.test(v.urn)),
                 `${waiver.policy} ${String(waiver.urnPattern)}`,
             ).to.equal(true);
+        }
+    });
+
+    it("has a pack config per stack, and tier1m requires Multi-AZ RDS", () => {
+        for (const stack of STACKS) {
+            const config = JSON.parse(fs.readFileSync(`policy/config/${stack}.json`, "utf8")) as PackConfig;
+            expect(config["rds-hardened"]?.requireMultiAz, stack).to.equal(stack === "tier1m");
         }
     });
 
@@ -314,6 +324,10 @@ describe("each policy catches a bad resource", () => {
         expect(checkRdsHardening(T.rdsInstance, { ...good, multiAz: true }, { requireMultiAz: true })).to.deep.equal(
             [],
         );
+        // A read replica needs no backups, protection or final snapshot of its own, but stays private.
+        const replica = { replicateSourceDb: "primary", skipFinalSnapshot: true, publiclyAccessible: false };
+        expect(checkRdsHardening(T.rdsInstance, replica, { requireMultiAz: true })).to.deep.equal([]);
+        expect(bad("rds-hardened", T.rdsInstance, { ...replica, publiclyAccessible: true })).to.have.length(1);
     });
 
     it("alb-hardened: application load balancers without header dropping or access logs", () => {
