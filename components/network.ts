@@ -7,6 +7,7 @@ import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { Cidr, blockSize, formatCidr, mustParseCidr, overlaps, subBlock } from "./shared/cidr";
+import { serviceTrustPolicy } from "./shared/iam";
 import { createSecurityGroup, ingressRule } from "./shared/rules";
 import { Tags, componentTags } from "./shared/tags";
 
@@ -180,18 +181,7 @@ export class Network extends pulumi.ComponentResource {
             `${name}-flow-logs-role`,
             {
                 assumeRolePolicy: account.apply((accountId) =>
-                    JSON.stringify({
-                        Version: "2012-10-17",
-                        Statement: [
-                            {
-                                Effect: "Allow",
-                                Principal: { Service: "vpc-flow-logs.amazonaws.com" },
-                                Action: "sts:AssumeRole",
-                                // Confused-deputy guard: only flow logs of this account may use the role.
-                                Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-                            },
-                        ],
-                    }),
+                    serviceTrustPolicy("vpc-flow-logs.amazonaws.com", accountId),
                 ),
                 tags,
             },

@@ -83,6 +83,32 @@ function customOutputs(type: string, name: string, inputs: State, region: string
             return {
                 certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\nmock-${name}\n-----END CERTIFICATE REQUEST-----\n`,
             };
+        case "aws:rds/parameterGroup:ParameterGroup":
+        case "aws:rds/subnetGroup:SubnetGroup":
+            // Autonamed by the provider, which mocks stand in for.
+            return { arn, name: inputs.name ?? `${name}-mock` };
+        case "aws:rds/instance:Instance": {
+            const identifier = String(inputs.identifier ?? name);
+            const address = `${identifier}.c0mock0rds0.${region}.rds.amazonaws.com`;
+            const port = (inputs.port as number | undefined) ?? 3306;
+            return {
+                arn: `arn:aws:rds:${region}:${MOCK_ACCOUNT_ID}:db:${identifier}`,
+                identifier,
+                address,
+                port,
+                endpoint: `${address}:${port}`,
+                resourceId: `db-${digest(identifier).slice(0, 26).toUpperCase()}`,
+                masterUserSecrets: inputs.manageMasterUserPassword
+                    ? [
+                          {
+                              secretArn: `arn:aws:secretsmanager:${region}:${MOCK_ACCOUNT_ID}:secret:rds!db-${identifier}-AbCdEf`,
+                              secretStatus: "active",
+                              kmsKeyId: "alias/aws/secretsmanager",
+                          },
+                      ]
+                    : [],
+            };
+        }
         case "aws:route53/zone:Zone":
             return { arn, zoneId: `Z${digest(name).slice(0, 12).toUpperCase()}` };
         case "aws:secretsmanager/secret:Secret":

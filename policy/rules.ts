@@ -387,14 +387,18 @@ export function checkRdsHardening(type: string, inputs: Props, options: RdsOptio
     if (typeof retention !== "number" || retention < 1) {
         problems.push(`backupRetentionPeriod must be >= 1, is ${String(retention)}`);
     }
-    if (!isTrue(inputs.deletionProtection)) {
+    // A read replica holds no data of its own, and RDS refuses a final snapshot of one: it may be
+    // removed freely (a lower replica count), so neither guard applies to it. Nor does Multi-AZ:
+    // replicas spread over the AZs instead, each one a standby for reads.
+    const replica = typeof inputs.replicateSourceDb === "string" && inputs.replicateSourceDb !== "";
+    if (!replica && !isTrue(inputs.deletionProtection)) {
         problems.push("deletionProtection must be true");
     }
     // The provider's default for skipFinalSnapshot is false.
-    if (isTrue(inputs.skipFinalSnapshot)) {
+    if (!replica && isTrue(inputs.skipFinalSnapshot)) {
         problems.push("skipFinalSnapshot must be false");
     }
-    if (options.requireMultiAz && !isTrue(inputs.multiAz)) {
+    if (options.requireMultiAz && !replica && !isTrue(inputs.multiAz)) {
         problems.push("multiAz must be true in this stack");
     }
     return problems;

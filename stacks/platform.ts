@@ -10,7 +10,7 @@ import { Cache } from "../components/cache";
 import { Ci, JENKINS_PORT, webDeployGroup } from "../components/ci";
 import { Collaboration, TOOLS, ToolName, toolHostName } from "../components/collaboration";
 import { appParameterPath, WebTier } from "../components/compute";
-import { Database } from "../components/data";
+import { Database, rdsIdentifier } from "../components/data";
 import { Messaging } from "../components/messaging";
 import { Network } from "../components/network";
 import { Observability, WatchedServer } from "../components/observability";
@@ -46,7 +46,9 @@ export function buildPlatform(config: StackConfig): Platform {
 
     const database = new Database("db", {
         region: config.region,
+        vpcId: network.vpcId,
         privateSubnetIds: network.privateSubnetIds,
+        isolatedSubnetIds: network.isolatedSubnetIds,
         availabilityZones: network.availabilityZones,
         databaseSecurityGroupId: network.securityGroups.database.id,
         clientSecurityGroupIds: [webSecurityGroupId],
@@ -62,6 +64,13 @@ export function buildPlatform(config: StackConfig): Platform {
         writer: config.database.writer,
         stackName: config.stack,
         cloudWatchAgentParameter: agentParameter("mysql"),
+        rds: config.database.rds.enabled
+            ? {
+                  ...config.database.rds,
+                  identifier: rdsIdentifier(config.project, config.stack),
+                  logRetentionDays: config.network.logRetentionDays,
+              }
+            : undefined,
         tags,
     });
 
@@ -260,6 +269,8 @@ export function stackOutputs(platform: Platform): Record<string, pulumi.Output<u
         databaseDnsName: pulumi.output(platform.database.host),
         databaseSecretArn: platform.database.appSecretArn,
         databaseReadDnsName: platform.database.readHost ? pulumi.output(platform.database.readHost) : undefined,
+        rdsEndpoint: platform.database.rds?.endpoint,
+        rdsMasterSecretArn: platform.database.rds?.masterSecretArn,
         cacheNodes: platform.cache?.nodeList,
         brokerDnsName: platform.messaging ? pulumi.output(platform.messaging.host) : undefined,
         brokerAdminSecretArn: platform.messaging?.adminSecretArn,
