@@ -378,11 +378,6 @@ export function checkRdsHardening(type: string, inputs: Props, options: RdsOptio
     if (isTrue(inputs.publiclyAccessible)) {
         problems.push("publiclyAccessible must not be true");
     }
-    // A read replica holds no data its source lacks, RDS refuses a final snapshot of one, and
-    // deletion protection would block lowering the replica count: it needs none of the three.
-    if (inputs.replicateSourceDb !== undefined) {
-        return problems;
-    }
     const retention = inputs.backupRetentionPeriod;
     if (typeof retention !== "number" || retention < 1) {
         problems.push(`backupRetentionPeriod must be >= 1, is ${String(retention)}`);

@@ -324,8 +324,8 @@ describe("each policy catches a bad resource", () => {
         expect(checkRdsHardening(T.rdsInstance, { ...good, multiAz: true }, { requireMultiAz: true })).to.deep.equal(
             [],
         );
-        // A read replica needs no backups, protection or final snapshot of its own, but stays private.
-        const replica = { replicateSourceDb: "primary", skipFinalSnapshot: true, publiclyAccessible: false };
+        // A read replica needs no protection, final snapshot or Multi-AZ of its own, but stays private.
+        const replica = { replicateSourceDb: "primary", backupRetentionPeriod: 7, skipFinalSnapshot: true };
         expect(checkRdsHardening(T.rdsInstance, replica, { requireMultiAz: true })).to.deep.equal([]);
         expect(bad("rds-hardened", T.rdsInstance, { ...replica, publiclyAccessible: true })).to.have.length(1);
     });
