@@ -359,7 +359,7 @@ export class WebTier extends pulumi.ComponentResource {
                 // serving until the group does. Later updates do not wait: the policies own the size.
                 minElbCapacity: scaling.minSize,
                 // The first boot installs packages and deploys the recorded release before the health
-                // checks can pass; AWS's 10-minute default leaves little room for that.
+                // checks can pass; the provider's 10-minute default leaves little room for that.
                 waitForCapacityTimeout: "20m",
                 instanceRefresh: {
                     strategy: "Rolling",
@@ -557,9 +557,9 @@ export function refreshMaxHealthyPercent(minHealthyPercent: number): number {
  * Instance refresh preferences of the web group. Instances already on the
  * group's launch template version are skipped. No auto rollback: the provider
  * saves the new launch template version on the group before it starts the
- * refresh, so a "rollback" would relaunch the same version (a known provider
- * bug); a failed refresh stops with the old servers still serving, and the
- * fix is the next `pulumi up`.
+ * refresh, so a "rollback" would relaunch the same version
+ * (hashicorp/terraform-provider-aws#34189). A failed refresh stops with the
+ * old servers still serving; the fix is the next `pulumi up`.
  */
 export function instanceRefreshPreferences(
     minHealthyPercent: number,
