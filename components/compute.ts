@@ -1,8 +1,10 @@
 /**
  * compute: the internet-facing Application Load Balancer (listeners, target
- * group, access logs) and the web tier as fixed EC2 instances in the private
- * subnets. Web servers learn the database name and the ARN of its application
- * secret from SSM parameters this component writes; never the secret itself.
+ * group, access logs) and the web tier in the private subnets, as fixed EC2
+ * instances or as an Auto Scaling group (launch template, target tracking on
+ * CPU and requests, rolling instance refresh). Web servers learn the database
+ * name and the ARN of its application secret from SSM parameters this
+ * component writes; never the secret itself.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -29,6 +31,24 @@ export function appParameterPath(project: string, stack: string): string {
     return `/${project}/${stack}/app`;
 }
 
+/** `web.autoScaling` (stacks/config.ts AutoScalingConfig) as the web tier uses it. */
+export interface WebAutoScaling {
+    /** Fewest instances; at least one per AZ. */
+    minSize: number;
+    /** Most instances. */
+    maxSize: number;
+    /** Average CPU utilisation the group scales to hold, percent. */
+    targetCpuPercent: number;
+    /** Load balancer requests per instance per minute the group scales to hold. */
+    targetRequestsPerMinute: number;
+    /** Seconds after launch before failed load balancer health checks make the group replace an instance. */
+    healthCheckGraceSeconds: number;
+    /** Seconds a new instance takes to serve; until then it counts neither in the scaling metrics nor as refreshed. */
+    instanceWarmupSeconds: number;
+    /** Share of the desired capacity an instance refresh keeps in service, percent (0-100). */
+    minHealthyPercent: number;
+}
+
 export interface WebTierArgs {
     region: string;
     vpcId: pulumi.Input<string>;
@@ -40,8 +60,10 @@ export interface WebTierArgs {
     availabilityZoneCount: number;
     loadBalancerSecurityGroupId: pulumi.Input<string>;
     webSecurityGroupId: pulumi.Input<string>;
-    /** Number of web instances, 1 or more. */
+    /** Number of fixed web instances, 1 or more; ignored with `autoScaling`. */
     instanceCount: number;
+    /** Run the servers as an Auto Scaling group instead of `instanceCount` fixed instances. Default: fixed. */
+    autoScaling?: WebAutoScaling;
     /** EC2 instance type of each web server. */
     instanceType: string;
     /** Root volume size, GiB. */
@@ -66,6 +88,16 @@ export interface WebTierArgs {
     cacheNodes?: pulumi.Input<string>;
     /** DNS name of the message broker, published for the servers when there is one. */
     amqpHost?: string;
+    /**
+     * SQS queues the servers use, when the stack has them: their ARNs (the
+     * servers may send, receive and delete messages there and nowhere else) and
+     * `name=url,name=url`, published as `<appParameterPath>/queue-urls`.
+     */
+    queues?: { arns: pulumi.Input<string[]>; urls: pulumi.Input<string> };
+    /** The cache speaks TLS (ElastiCache in-transit encryption); published as `cache-tls` = `true`. Default false. */
+    cacheTls?: boolean;
+    /** DNS name of the Logstash endpoint the servers ship logs to, published as `logstash-host`. Default: none. */
+    logstashHost?: pulumi.Input<string>;
     /** SSM parameter the servers' CloudWatch agent config is pulled from. */
     cloudWatchAgentParameter: string;
     /** Where releases come from, when the stack has CI; the servers may read its releases and nothing else. */
@@ -73,6 +105,25 @@ export interface WebTierArgs {
     /** Value of the deploy-group tag by which deploys select these servers. */
     deployGroup: string;
     tags: Tags;
+}
+
+/** What every web server is made of, fixed or in the group. */
+interface ServerParts {
+    amiId: pulumi.Output<string>;
+    userDataBase64: string;
+    targetGroup: aws.lb.TargetGroup;
+    /** The app parameters the boot script reads. */
+    parameters: aws.ssm.Parameter[];
+    tags: Tags;
+}
+
+interface FixedServer extends ServerParts {
+    profile: aws.iam.InstanceProfile;
+}
+
+interface GroupServer extends ServerParts {
+    instanceProfileArn: pulumi.Output<string>;
+    loadBalancer: aws.lb.LoadBalancer;
 }
 
 export class WebTier extends pulumi.ComponentResource {
@@ -87,7 +138,10 @@ export class WebTier extends pulumi.ComponentResource {
     public readonly accessLogBucket: pulumi.Output<string>;
     /** The log bucket's policy: a load balancer logging there must be created after it. */
     public readonly accessLogBucketPolicy: aws.s3.BucketPolicy;
+    /** The fixed instances; empty when the servers are an Auto Scaling group. */
     public readonly instanceIds: pulumi.Output<string>[];
+    /** The Auto Scaling group's name, when the servers are one. */
+    public readonly autoScalingGroupName?: pulumi.Output<string>;
     public readonly roleName: pulumi.Output<string>;
 
     constructor(name: string, args: WebTierArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -149,35 +203,27 @@ export class WebTier extends pulumi.ComponentResource {
         this.createListeners(name, args, loadBalancer, targetGroup, tags);
         this.createSecurityGroupRules(name, args, https, tags);
 
-        const published: Record<string, pulumi.Input<string> | undefined> = {
-            "db-host": args.databaseHost,
-            "db-secret-arn": args.databaseSecretArn,
-            "cache-nodes": args.cacheNodes,
-            "amqp-host": args.amqpHost,
-            "artifact-bucket": args.artifactBucket?.name,
-        };
         // The servers re-read these every few minutes, so a new cache node or broker reaches them in place.
-        const parameters = Object.entries(published)
-            .filter((entry): entry is [string, pulumi.Input<string>] => entry[1] !== undefined)
-            .map(
-                ([key, value]) =>
-                    new aws.ssm.Parameter(
-                        `${name}-${key}-param`,
-                        { name: `${args.appParameterPath}/${key}`, type: "String", value, tags },
-                        parent,
-                    ),
-            );
+        const parameters = Object.entries(appParameterValues(args)).map(
+            ([key, value]) =>
+                new aws.ssm.Parameter(
+                    `${name}-${key}-param`,
+                    { name: `${args.appParameterPath}/${key}`, type: "String", value, tags },
+                    parent,
+                ),
+        );
         const { role, profile } = instanceRole(
             name,
             pulumi
-                .all([args.databaseSecretArn, accountId, args.artifactBucket?.arn])
-                .apply(([databaseSecretArn, account, artifactBucketArn]) =>
+                .all([args.databaseSecretArn, accountId, args.artifactBucket?.arn, args.queues?.arns])
+                .apply(([databaseSecretArn, account, artifactBucketArn, queueArns]) =>
                     webPolicy({
                         region: args.region,
                         accountId: account,
                         appParameterPath: args.appParameterPath,
                         databaseSecretArn,
                         artifactBucketArn,
+                        queueArns,
                     }),
                 ),
             tags,
@@ -193,39 +239,162 @@ export class WebTier extends pulumi.ComponentResource {
             APP_PORT: WEB_PORT,
             CLOUDWATCH_AGENT_PARAMETER: args.cloudWatchAgentParameter,
         });
-        const subnetIds = pulumi.output(args.privateSubnetIds);
         this.instanceIds = [];
+        if (args.autoScaling) {
+            this.autoScalingGroupName = this.createAutoScalingGroup(name, args, args.autoScaling, {
+                amiId,
+                userDataBase64,
+                instanceProfileArn: profile.arn,
+                loadBalancer,
+                targetGroup,
+                parameters,
+                tags,
+            });
+        } else {
+            this.createFixedInstances(name, args, { amiId, userDataBase64, profile, targetGroup, parameters, tags });
+        }
+
+        this.registerOutputs({
+            url: this.url,
+            targetGroupArn: this.targetGroupArn,
+            instanceIds: this.instanceIds,
+            autoScalingGroupName: this.autoScalingGroupName,
+        });
+    }
+
+    private createFixedInstances(name: string, args: WebTierArgs, server: FixedServer): void {
+        const subnetIds = pulumi.output(args.privateSubnetIds);
         for (let index = 0; index < args.instanceCount; index++) {
             const instanceName = `${name}-${index}`;
             const instance = new aws.ec2.Instance(
                 instanceName,
                 {
-                    ami: amiId,
+                    ami: server.amiId,
                     instanceType: args.instanceType,
                     subnetId: subnetIds.apply((ids) => ids[webInstanceSubnetIndex(index, args.availabilityZoneCount)]),
                     vpcSecurityGroupIds: [args.webSecurityGroupId],
-                    iamInstanceProfile: profile.name,
+                    iamInstanceProfile: server.profile.name,
                     associatePublicIpAddress: false,
                     metadataOptions: METADATA_OPTIONS,
-                    rootBlockDevice: rootVolume(args.rootVolumeGiB, tags),
+                    rootBlockDevice: rootVolume(args.rootVolumeGiB, server.tags),
                     monitoring: true,
-                    userDataBase64,
+                    userDataBase64: server.userDataBase64,
                     // Web servers hold no state: a changed script means a fresh server.
                     userDataReplaceOnChange: true,
-                    tags: { ...tags, Name: instanceName, role: "web", [DEPLOY_GROUP_TAG]: args.deployGroup },
+                    tags: webServerTags(server.tags, instanceName, args.deployGroup),
                 },
                 // The boot script reads the parameters; they must exist first.
-                { parent: this, dependsOn: parameters },
+                { parent: this, dependsOn: server.parameters },
             );
             new aws.lb.TargetGroupAttachment(
                 `${instanceName}-target`,
-                { targetGroupArn: targetGroup.arn, targetId: instance.id, port: WEB_PORT },
-                parent,
+                { targetGroupArn: server.targetGroup.arn, targetId: instance.id, port: WEB_PORT },
+                { parent: this },
             );
             this.instanceIds.push(instance.id);
         }
+    }
 
-        this.registerOutputs({ url: this.url, targetGroupArn: this.targetGroupArn, instanceIds: this.instanceIds });
+    /**
+     * The web servers as an Auto Scaling group behind the same target group.
+     * The group starts at `minSize`; from then on the two target-tracking
+     * policies own its size. A changed launch template (script, AMI, instance
+     * type) rolls through the group as an instance refresh.
+     */
+    private createAutoScalingGroup(
+        name: string,
+        args: WebTierArgs,
+        scaling: WebAutoScaling,
+        server: GroupServer,
+    ): pulumi.Output<string> {
+        const parent = { parent: this };
+        const groupName = `${name}-asg`;
+        const serverTags = webServerTags(server.tags, groupName, args.deployGroup);
+        const launchTemplate = new aws.ec2.LaunchTemplate(
+            `${name}-launch-template`,
+            {
+                description: "Web servers of the Auto Scaling group",
+                imageId: server.amiId,
+                instanceType: args.instanceType,
+                iamInstanceProfile: { arn: server.instanceProfileArn },
+                metadataOptions: METADATA_OPTIONS,
+                blockDeviceMappings: [launchTemplateRootDevice(args.rootVolumeGiB)],
+                networkInterfaces: [
+                    {
+                        deviceIndex: 0,
+                        associatePublicIpAddress: "false",
+                        deleteOnTermination: "true",
+                        securityGroups: [args.webSecurityGroupId],
+                    },
+                ],
+                monitoring: { enabled: true },
+                // The same script, with the same values, as a fixed server: it installs the release
+                // recorded in <appParameterPath>/app-version, so a scaled-out server serves what the others do.
+                userData: server.userDataBase64,
+                tagSpecifications: [
+                    { resourceType: "instance", tags: serverTags },
+                    { resourceType: "volume", tags: { ...server.tags, Name: groupName, role: "web" } },
+                ],
+                updateDefaultVersion: true,
+                tags: server.tags,
+            },
+            parent,
+        );
+
+        const group = new aws.autoscaling.Group(
+            groupName,
+            {
+                vpcZoneIdentifiers: args.privateSubnetIds,
+                // Keep launching in the healthy AZs when one has no capacity; the group rebalances later.
+                availabilityZoneDistribution: { capacityDistributionStrategy: "balanced-best-effort" },
+                targetGroupArns: [server.targetGroup.arn],
+                launchTemplate: { id: launchTemplate.id, version: pulumi.interpolate`${launchTemplate.latestVersion}` },
+                minSize: scaling.minSize,
+                maxSize: scaling.maxSize,
+                healthCheckType: "ELB",
+                healthCheckGracePeriod: scaling.healthCheckGraceSeconds,
+                defaultInstanceWarmup: scaling.instanceWarmupSeconds,
+                // On creation, wait until minSize servers pass the target group's health check. Pulumi
+                // deletes removed resources last, so a stack moving from fixed instances keeps them
+                // serving until the group does. Later updates do not wait: the policies own the size.
+                minElbCapacity: scaling.minSize,
+                // The first boot installs packages and deploys the recorded release before the health
+                // checks can pass; the provider's 10-minute default leaves little room for that.
+                waitForCapacityTimeout: "20m",
+                instanceRefresh: {
+                    strategy: "Rolling",
+                    preferences: instanceRefreshPreferences(scaling.minHealthyPercent, scaling.instanceWarmupSeconds),
+                },
+                terminationPolicies: TERMINATION_POLICIES,
+                enabledMetrics: [...GROUP_METRICS],
+                metricsGranularity: "1Minute",
+                // The launch template tags the instances and volumes; these are the group's own.
+                tags: autoScalingGroupTags({ ...server.tags, Name: groupName }),
+            },
+            {
+                parent: this,
+                // The boot script reads the parameters; they must exist before the first launch.
+                dependsOn: server.parameters,
+                // AWS starts the group at minSize and the scaling policies move it from there. Were
+                // desiredCapacity ever read back into the inputs, an update must not reset a
+                // scaled-out group to it in the middle of a peak.
+                ignoreChanges: ["desiredCapacity"],
+            },
+        );
+
+        const requestLabel = pulumi
+            .all([server.loadBalancer.arnSuffix, server.targetGroup.arnSuffix])
+            .apply(([loadBalancerSuffix, targetGroupSuffix]) =>
+                requestCountResourceLabel(loadBalancerSuffix, targetGroupSuffix),
+            );
+        for (const [metric, targetTrackingConfiguration] of Object.entries(targetTracking(scaling, requestLabel))) {
+            new aws.autoscaling.Policy(
+                `${name}-${metric}-target`,
+                { autoscalingGroupName: group.name, policyType: "TargetTrackingScaling", targetTrackingConfiguration },
+                parent,
+            );
+        }
+        return group.name;
     }
 
     /**
@@ -323,9 +492,159 @@ export class WebTier extends pulumi.ComponentResource {
     }
 }
 
+/** The settings the web servers read from `<appParameterPath>/<key>`, by key; only those the stack has. */
+export function appParameterValues(
+    args: Pick<
+        WebTierArgs,
+        | "databaseHost"
+        | "databaseSecretArn"
+        | "cacheNodes"
+        | "amqpHost"
+        | "artifactBucket"
+        | "queues"
+        | "cacheTls"
+        | "logstashHost"
+    >,
+): Record<string, pulumi.Input<string>> {
+    const values: Record<string, pulumi.Input<string> | undefined> = {
+        "db-host": args.databaseHost,
+        "db-secret-arn": args.databaseSecretArn,
+        "cache-nodes": args.cacheNodes,
+        "amqp-host": args.amqpHost,
+        "artifact-bucket": args.artifactBucket?.name,
+        "queue-urls": args.queues?.urls,
+        "cache-tls": args.cacheTls ? "true" : undefined,
+        "logstash-host": args.logstashHost,
+    };
+    return Object.fromEntries(
+        Object.entries(values).filter((entry): entry is [string, pulumi.Input<string>] => entry[1] !== undefined),
+    );
+}
+
+/** The tags of a web server: deploys find the servers by the deploy-group tag. */
+export function webServerTags(tags: Tags, name: string, deployGroup: string): Tags {
+    return { ...tags, Name: name, role: "web", [DEPLOY_GROUP_TAG]: deployGroup };
+}
+
+/** Root device of the Amazon Linux 2023 AMIs; a mapping under another name would add a volume instead. */
+export const AL2023_ROOT_DEVICE = "/dev/xvda";
+
+/** The shared root volume (gp3, encrypted) as a launch template block device, which takes strings for booleans. */
+export function launchTemplateRootDevice(sizeGiB: number): aws.types.input.ec2.LaunchTemplateBlockDeviceMapping {
+    const root = rootVolume(sizeGiB, {});
+    return {
+        deviceName: AL2023_ROOT_DEVICE,
+        ebs: {
+            volumeType: root.volumeType,
+            volumeSize: root.volumeSize,
+            encrypted: String(root.encrypted),
+            deleteOnTermination: String(root.deleteOnTermination),
+        },
+    };
+}
+
+/**
+ * How far above the desired capacity an instance refresh may go: as far as it
+ * may go below (so replacements launch before the servers they replace go),
+ * at least 110% so that `minHealthyPercent` 100 still makes progress, and
+ * within AWS's limits (at most 200%, at most 100 points above the minimum).
+ */
+export function refreshMaxHealthyPercent(minHealthyPercent: number): number {
+    return Math.min(minHealthyPercent + 100, Math.max(110, 200 - minHealthyPercent));
+}
+
+/**
+ * Instance refresh preferences of the web group. Instances already on the
+ * group's launch template version are skipped. No auto rollback: the provider
+ * saves the new launch template version on the group before it starts the
+ * refresh, so a "rollback" would relaunch the same version
+ * (hashicorp/terraform-provider-aws#34189). A failed refresh stops with the
+ * old servers still serving; the fix is the next `pulumi up`.
+ */
+export function instanceRefreshPreferences(
+    minHealthyPercent: number,
+    instanceWarmupSeconds: number,
+): aws.types.input.autoscaling.GroupInstanceRefreshPreferences {
+    return {
+        minHealthyPercentage: minHealthyPercent,
+        maxHealthyPercentage: refreshMaxHealthyPercent(minHealthyPercent),
+        instanceWarmup: String(instanceWarmupSeconds),
+        skipMatching: true,
+        autoRollback: false,
+    };
+}
+
+/**
+ * Scale-in removes servers on an older launch template version first (left
+ * by a stopped refresh), then the oldest; AWS balances the AZs before either.
+ */
+export const TERMINATION_POLICIES = ["OldestLaunchTemplate", "OldestInstance"];
+
+/** The group metrics CloudWatch collects every minute, so alarms and the dashboard can show the group's size. */
+export const GROUP_METRICS = [
+    "GroupMinSize",
+    "GroupMaxSize",
+    "GroupDesiredCapacity",
+    "GroupInServiceInstances",
+    "GroupPendingInstances",
+    "GroupStandbyInstances",
+    "GroupTerminatingInstances",
+    "GroupTotalInstances",
+] as const;
+
+/**
+ * The group's own tags. Not propagated: the launch template's tag
+ * specifications tag the instances and volumes, and a propagated tag with the
+ * same key would override those.
+ */
+export function autoScalingGroupTags(tags: Tags): aws.types.input.autoscaling.GroupTag[] {
+    return Object.entries(tags).map(([key, value]) => ({ key, value, propagateAtLaunch: false }));
+}
+
+/**
+ * The `resourceLabel` of an ALBRequestCountPerTarget policy:
+ * `app/<lb-name>/<lb-id>/targetgroup/<tg-name>/<tg-id>`, from the two ARN suffixes.
+ */
+export function requestCountResourceLabel(loadBalancerArnSuffix: string, targetGroupArnSuffix: string): string {
+    if (!/^app\/[^/]+\/[^/]+$/.test(loadBalancerArnSuffix)) {
+        throw new Error(`not an application load balancer ARN suffix: ${loadBalancerArnSuffix}`);
+    }
+    if (!/^targetgroup\/[^/]+\/[^/]+$/.test(targetGroupArnSuffix)) {
+        throw new Error(`not a target group ARN suffix: ${targetGroupArnSuffix}`);
+    }
+    return `${loadBalancerArnSuffix}/${targetGroupArnSuffix}`;
+}
+
+/**
+ * The group's two target-tracking configurations; it scales out when either
+ * is above its target and in only when both are below. CloudWatch reports
+ * RequestCountPerTarget (the metric behind ALBRequestCountPerTarget) as a Sum
+ * per minute, so its target is requests per server per minute, the unit of
+ * `targetRequestsPerMinute`.
+ */
+export function targetTracking<Label>(scaling: WebAutoScaling, requestCountLabel: Label) {
+    return {
+        cpu: {
+            predefinedMetricSpecification: { predefinedMetricType: "ASGAverageCPUUtilization" },
+            targetValue: scaling.targetCpuPercent,
+        },
+        requests: {
+            predefinedMetricSpecification: {
+                predefinedMetricType: "ALBRequestCountPerTarget",
+                resourceLabel: requestCountLabel,
+            },
+            targetValue: scaling.targetRequestsPerMinute,
+        },
+    };
+}
+
+/** What the web servers may do with SQS: produce and consume, nothing that manages queues. */
+export const QUEUE_ACTIONS = ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage"];
+
 /**
  * The web servers may read the database's application secret, their own
- * settings, and (with CI) the release packages. Nothing more.
+ * settings, (with CI) the release packages, and (with SQS) use the queues.
+ * Nothing more.
  */
 export function webPolicy(inputs: {
     region: string;
@@ -333,6 +652,7 @@ export function webPolicy(inputs: {
     appParameterPath: string;
     databaseSecretArn: string;
     artifactBucketArn?: string;
+    queueArns?: string[];
 }): string {
     return JSON.stringify({
         Version: "2012-10-17",
@@ -358,6 +678,9 @@ export function webPolicy(inputs: {
                           Resource: `${inputs.artifactBucketArn}/${RELEASES_PREFIX}*`,
                       },
                   ]
+                : []),
+            ...(inputs.queueArns?.length
+                ? [{ Sid: "UseQueues", Effect: "Allow", Action: QUEUE_ACTIONS, Resource: inputs.queueArns }]
                 : []),
         ],
     });

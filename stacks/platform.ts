@@ -144,6 +144,7 @@ export function buildPlatform(config: StackConfig): Platform {
         loadBalancerSecurityGroupId: network.securityGroups.loadBalancer.id,
         webSecurityGroupId,
         instanceCount: config.web.instanceCount,
+        autoScaling: config.web.autoScaling.enabled ? config.web.autoScaling : undefined,
         instanceType: config.web.instanceType,
         rootVolumeGiB: config.web.rootVolumeGiB,
         healthCheckPath: config.web.healthCheckPath,

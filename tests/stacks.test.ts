@@ -7,6 +7,7 @@ import { expect } from "chai";
 import { planSubnets } from "../components/network";
 import { MYSQL_PORT } from "../components/data";
 import { TLS_POLICY, WEB_PORT } from "../components/compute";
+import { decodeUserData } from "../components/userdata/render";
 import { EvaluationError } from "../plan/evaluate";
 import { MOCK_ACCOUNT_ID, mockPrivateIp, mockVpcId } from "../plan/mocks";
 import {
@@ -28,7 +29,8 @@ import {
 const EXPECTED = {
     tier30k: { nat: "Single", webCount: 2, webType: "t3.medium", dbType: "r7i.large", volumeGiB: 100 },
     tier150k: { nat: "OnePerAz", webCount: 4, webType: "c7i.large", dbType: "r7i.xlarge", volumeGiB: 500 },
-    tier1m: { nat: "OnePerAz", webCount: 9, webType: "c7i.xlarge", dbType: "r7i.2xlarge", volumeGiB: 1000 },
+    // tier1m's web servers are an Auto Scaling group (tests/web-autoscaling.test.ts), no fixed instances.
+    tier1m: { nat: "OnePerAz", webCount: 0, webType: "c7i.xlarge", dbType: "r7i.2xlarge", volumeGiB: 1000 },
 } as const;
 
 const AZS = ["ap-northeast-2a", "ap-northeast-2b", "ap-northeast-2c"];
@@ -60,6 +62,13 @@ function rules(recording: Recording, type: string): Rule[] {
 /** The private address the mocks give an instance. */
 function privateIpOf(instance: RecordedResource): string {
     return mockPrivateIp(instance.name);
+}
+
+/** Tags as a map; Auto Scaling groups take them as a list of `{ key, value, propagateAtLaunch }`. */
+function tagMap(tags: unknown): Record<string, string> {
+    return Array.isArray(tags)
+        ? Object.fromEntries((tags as { key: string; value: string }[]).map((t) => [t.key, t.value]))
+        : (tags as Record<string, string>);
 }
 
 function policyOf(resource: RecordedResource) {
@@ -189,26 +198,56 @@ for (const stack of STACKS) {
             expect(input<{ expiration: { days: number } }[]>(lifecycle, "rules")[0].expiration.days).to.equal(90);
         });
 
-        it(`runs ${expected.webCount} ${expected.webType} web servers spread over the AZs, registered in the target group`, () => {
-            const web = byRole(recording, "web");
-            expect(web).to.have.length(expected.webCount);
-            const subnets = web.map((i) => input<string>(i, "subnetId"));
-            expect(new Set(subnets)).to.deep.equal(
-                new Set(
-                    ["subnet-private-0", "subnet-private-1"].concat(expected.webCount > 2 ? ["subnet-private-2"] : []),
-                ),
-            );
-            for (const instance of web) {
-                expect(input(instance, "instanceType")).to.equal(expected.webType);
-                expect(input(instance, "ami")).to.equal("ami-al2023-x86_64");
-                expect(input(instance, "userDataReplaceOnChange")).to.equal(true);
-                expect(userDataOf(instance)).to.contain("readonly APP_PARAMETER_PATH='/scale-tiers/" + stack + "/app'");
-            }
-            const targets = ofType(recording, "aws:lb/targetGroupAttachment:TargetGroupAttachment")
-                .filter((t) => t.name.startsWith("web-"))
-                .map((t) => input(t, "targetId"));
-            expect(targets).to.have.members(web.map((i) => `${i.name}-id`));
-        });
+        if (expected.webCount > 0) {
+            it(`runs ${expected.webCount} ${expected.webType} web servers spread over the AZs, registered in the target group`, () => {
+                const web = byRole(recording, "web");
+                expect(web).to.have.length(expected.webCount);
+                const subnets = web.map((i) => input<string>(i, "subnetId"));
+                expect(new Set(subnets)).to.deep.equal(
+                    new Set(
+                        ["subnet-private-0", "subnet-private-1"].concat(
+                            expected.webCount > 2 ? ["subnet-private-2"] : [],
+                        ),
+                    ),
+                );
+                for (const instance of web) {
+                    expect(input(instance, "instanceType")).to.equal(expected.webType);
+                    expect(input(instance, "ami")).to.equal("ami-al2023-x86_64");
+                    expect(input(instance, "userDataReplaceOnChange")).to.equal(true);
+                    expect(userDataOf(instance)).to.contain(
+                        "readonly APP_PARAMETER_PATH='/scale-tiers/" + stack + "/app'",
+                    );
+                }
+                const targets = ofType(recording, "aws:lb/targetGroupAttachment:TargetGroupAttachment")
+                    .filter((t) => t.name.startsWith("web-"))
+                    .map((t) => input(t, "targetId"));
+                expect(targets).to.have.members(web.map((i) => `${i.name}-id`));
+            });
+        } else {
+            it(`runs ${expected.webType} web servers as an Auto Scaling group over the AZs, in the target group`, () => {
+                expect(byRole(recording, "web")).to.deep.equal([]);
+                expect(
+                    ofType(recording, "aws:lb/targetGroupAttachment:TargetGroupAttachment").filter((t) =>
+                        t.name.startsWith("web-"),
+                    ),
+                ).to.deep.equal([]);
+                const template = named(recording, "aws:ec2/launchTemplate:LaunchTemplate", "web-launch-template");
+                expect(input(template, "instanceType")).to.equal(expected.webType);
+                expect(input(template, "imageId")).to.equal("ami-al2023-x86_64");
+                expect(decodeUserData(input<string>(template, "userData"))).to.contain(
+                    "readonly APP_PARAMETER_PATH='/scale-tiers/" + stack + "/app'",
+                );
+                const group = named(recording, "aws:autoscaling/group:Group", "web-asg");
+                expect(input(group, "vpcZoneIdentifiers")).to.deep.equal([
+                    "subnet-private-0",
+                    "subnet-private-1",
+                    "subnet-private-2",
+                ]);
+                expect(input(group, "targetGroupArns")).to.deep.equal([
+                    "arn:aws:lb:ap-northeast-2:123456789012:web-tg",
+                ]);
+            });
+        }
 
         it("hardens every instance: IMDSv2, encrypted root, no public IP, no SSH key, instance profile", () => {
             for (const instance of ofType(recording, "aws:ec2/instance:Instance")) {
@@ -369,12 +408,13 @@ for (const stack of STACKS) {
             const taggable = recording.resources.filter((r) => r.custom && "tags" in r.inputs);
             expect(taggable.length).to.be.greaterThan(20);
             for (const resource of taggable) {
-                expect(input(resource, "tags"), resource.urn).to.include({
+                const tags = tagMap(input(resource, "tags"));
+                expect(tags, resource.urn).to.include({
                     project: "scale-tiers",
                     stack,
                     "managed-by": "pulumi",
                 });
-                expect(input<Record<string, string>>(resource, "tags").component, resource.urn).to.match(
+                expect(tags.component, resource.urn).to.match(
                     /^(network|compute|data|cache|messaging|observability|ci|collaboration)$/,
                 );
             }
