@@ -109,6 +109,11 @@ function customOutputs(type: string, name: string, inputs: State, region: string
                     : [],
             };
         }
+        case "aws:ec2/launchTemplate:LaunchTemplate":
+            return { arn, latestVersion: 1, defaultVersion: 1 };
+        case "aws:autoscaling/group:Group":
+            // Autonamed by the provider, which mocks stand in for.
+            return { arn, name: inputs.name ?? `${name}-mock` };
         case "aws:route53/zone:Zone":
             return { arn, zoneId: `Z${digest(name).slice(0, 12).toUpperCase()}` };
         case "aws:secretsmanager/secret:Secret":

@@ -347,9 +347,8 @@ describe("tier1m web tier: an Auto Scaling group (mocks)", () => {
     it("launches from a numbered version of its launch template, so template changes start a refresh", () => {
         const spec = input<{ id: string; version: string }>(group, "launchTemplate");
         expect(spec.id).to.equal("web-launch-template-id");
-        // $Latest and $Default would neither start a refresh nor allow rolling back; the mocks do not
-        // model latestVersion, so the number itself is not visible here.
-        expect(spec.version).not.to.match(/^\$/);
+        // $Latest and $Default would neither start a refresh nor allow rolling back.
+        expect(spec.version).to.equal("1");
     });
 
     it("refreshes rolling with the configured health floor and warm-up", () => {
@@ -394,6 +393,7 @@ describe("tier1m web tier: an Auto Scaling group (mocks)", () => {
         const policies = ofType(recording, POLICY).filter((p) => p.name.startsWith("web-"));
         expect(policies.map((p) => p.name)).to.have.members(["web-cpu-target", "web-requests-target"]);
         for (const policy of policies) {
+            expect(input(policy, "autoscalingGroupName")).to.equal("web-asg-mock");
             expect(input(policy, "policyType")).to.equal("TargetTrackingScaling");
             expect(policy.parent).to.equal(group.parent);
         }
