@@ -225,6 +225,23 @@ export function buildPlatform(config: StackConfig): Platform {
               rabbitmqNodes: messaging?.instanceIds.length,
               memcached: cache !== undefined,
               thresholds: config.monitoring.alarms,
+              managed: {
+                  autoScalingGroup:
+                      web.autoScalingGroupName && config.web.autoScaling.enabled
+                          ? {
+                                name: web.autoScalingGroupName,
+                                minSize: config.web.autoScaling.minSize,
+                                maxSize: config.web.autoScaling.maxSize,
+                            }
+                          : undefined,
+                  rds: database.rds
+                      ? {
+                            identifier: database.rds.identifier,
+                            allocatedStorageGiB: config.database.rds.allocatedStorageGiB,
+                            replicas: database.rds.replicaIdentifiers,
+                        }
+                      : undefined,
+              },
               tags,
           })
         : undefined;
