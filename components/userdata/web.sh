@@ -543,7 +543,12 @@ deploy_recorded_release() {
     *) die "cannot read ${name}" ;;
   esac
   log "deploying the recorded release ${version}"
-  "$deploy_tool" "$version" || die "scale-tiers-deploy ${version} failed; this server must not serve"
+  if ! "$deploy_tool" "$version"; then
+    # The placeholder would still answer the health check, and the load
+    # balancer would send clients to a server without the application.
+    systemctl stop nginx
+    die "scale-tiers-deploy ${version} failed; nginx stopped so that this server fails its health check"
+  fi
 }
 
 self_check() {
