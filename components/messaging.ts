@@ -65,7 +65,7 @@ export function queueNames(project: string, stack: string, name: string): { queu
     const deadLetterQueue = `${queue}-dlq`;
     if (!/^[A-Za-z0-9_-]+$/.test(queue) || deadLetterQueue.length > MAX_QUEUE_NAME) {
         throw new Error(
-            `SQS queue name ${deadLetterQueue} is not 1 to ${MAX_QUEUE_NAME} letters, digits, - or _; shorten the queue's name`,
+            `SQS queue name ${deadLetterQueue} is not 1 to ${MAX_QUEUE_NAME} letters, digits, - or _ (SQS's rule)`,
         );
     }
     return { queue, deadLetterQueue };
