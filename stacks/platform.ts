@@ -65,14 +65,18 @@ export function buildPlatform(config: StackConfig): Platform {
         tags,
     });
 
+    // Where the cache and the broker run, and who their clients are.
+    const webBackend = {
+        region: config.region,
+        vpcId: network.vpcId,
+        privateSubnetIds: network.privateSubnetIds,
+        availabilityZones: network.availabilityZones,
+        clientSecurityGroupIds: [webSecurityGroupId],
+    };
     const cache =
         config.memcached.enabled || config.elasticache.enabled
             ? new Cache("cache", {
-                  region: config.region,
-                  vpcId: network.vpcId,
-                  privateSubnetIds: network.privateSubnetIds,
-                  availabilityZones: network.availabilityZones,
-                  clientSecurityGroupIds: [webSecurityGroupId],
+                  ...webBackend,
                   nodes: config.memcached.enabled
                       ? {
                             nodeCount: config.memcached.nodeCount,
@@ -91,12 +95,8 @@ export function buildPlatform(config: StackConfig): Platform {
     const messaging =
         config.rabbitmq.enabled || config.sqs.enabled
             ? new Messaging("mq", {
-                  region: config.region,
-                  vpcId: network.vpcId,
+                  ...webBackend,
                   vpcCidr: network.vpcCidr,
-                  privateSubnetIds: network.privateSubnetIds,
-                  availabilityZones: network.availabilityZones,
-                  clientSecurityGroupIds: [webSecurityGroupId],
                   rabbitmq: config.rabbitmq.enabled
                       ? {
                             nodeCount: config.rabbitmq.nodeCount,

@@ -1,6 +1,7 @@
 /**
  * ElastiCache for Memcached: the pure helpers, tier1m's cluster under mocks,
- * and the draining switch that runs it beside the EC2 nodes.
+ * and the draining switch that runs it beside the EC2 nodes (and the same
+ * switch's refusal for RabbitMQ beside SQS).
  */
 import { expect } from "chai";
 import {
@@ -136,21 +137,29 @@ describe("tier1m: ElastiCache for Memcached (mocks)", () => {
     });
 });
 
-describe("moving from the memcached nodes to ElastiCache (mocks)", () => {
-    it("refuses both at once unless the nodes drain, before creating anything", async () => {
-        const failure = await evaluate("tier1m", {
-            config: configPatched("tier1m", "scale-tiers:memcached", { enabled: true }),
-        }).then(
-            () => undefined,
-            (error: unknown) => error,
-        );
-        expect(failure).to.be.instanceOf(EvaluationError);
-        expect((failure as EvaluationError).message).to.match(
-            /scale-tiers:memcached: is enabled alongside elasticache, and the web tier can use only one/,
-        );
-        expect((failure as EvaluationError).registered).to.deep.equal([]);
-    });
+describe("a managed service beside the self-managed one it replaces (mocks)", () => {
+    const cases: [old: string, patch: Record<string, unknown>, managed: string][] = [
+        ["memcached", { enabled: true }, "elasticache"],
+        ["rabbitmq", { draining: false }, "sqs"],
+    ];
+    for (const [old, patch, managed] of cases) {
+        it(`refuses ${old} beside ${managed} unless it drains, before creating anything`, async () => {
+            const failure = await evaluate("tier1m", {
+                config: configPatched("tier1m", `scale-tiers:${old}`, patch),
+            }).then(
+                () => undefined,
+                (error: unknown) => error,
+            );
+            expect(failure).to.be.instanceOf(EvaluationError);
+            expect((failure as EvaluationError).message).to.contain(
+                `scale-tiers:${old}: is enabled alongside ${managed}, and the web tier can use only one`,
+            );
+            expect((failure as EvaluationError).registered).to.deep.equal([]);
+        });
+    }
+});
 
+describe("moving from the memcached nodes to ElastiCache (mocks)", () => {
     it("keeps the nodes while they drain, and points the web tier at ElastiCache", async () => {
         const recording = await evaluate("tier1m", {
             config: configPatched("tier1m", "scale-tiers:memcached", { enabled: true, draining: true }),
