@@ -74,44 +74,58 @@ export function buildPlatform(config: StackConfig): Platform {
         tags,
     });
 
-    const cache = config.memcached.enabled
-        ? new Cache("cache", {
-              region: config.region,
-              vpcId: network.vpcId,
-              privateSubnetIds: network.privateSubnetIds,
-              availabilityZoneCount: network.availabilityZones.length,
-              clientSecurityGroupIds: [webSecurityGroupId],
-              nodeCount: config.memcached.nodeCount,
-              instanceType: config.memcached.instanceType,
-              memoryMiB: config.memcached.memoryMiB,
-              maxConnections: config.memcached.maxConnections,
-              stackName: config.stack,
-              cloudWatchAgentParameter: agentParameter("memcached"),
-              tags,
-          })
-        : undefined;
+    // Where the cache and the broker run, and who their clients are.
+    const webBackend = {
+        region: config.region,
+        vpcId: network.vpcId,
+        privateSubnetIds: network.privateSubnetIds,
+        availabilityZones: network.availabilityZones,
+        clientSecurityGroupIds: [webSecurityGroupId],
+    };
+    const cache =
+        config.memcached.enabled || config.elasticache.enabled
+            ? new Cache("cache", {
+                  ...webBackend,
+                  nodes: config.memcached.enabled
+                      ? {
+                            nodeCount: config.memcached.nodeCount,
+                            instanceType: config.memcached.instanceType,
+                            memoryMiB: config.memcached.memoryMiB,
+                            maxConnections: config.memcached.maxConnections,
+                            stackName: config.stack,
+                            cloudWatchAgentParameter: agentParameter("memcached"),
+                        }
+                      : undefined,
+                  elastiCache: config.elasticache.enabled ? config.elasticache : undefined,
+                  tags,
+              })
+            : undefined;
 
-    const messaging = config.rabbitmq.enabled
-        ? new Messaging("mq", {
-              region: config.region,
-              vpcId: network.vpcId,
-              vpcCidr: network.vpcCidr,
-              privateSubnetIds: network.privateSubnetIds,
-              availabilityZones: network.availabilityZones,
-              clientSecurityGroupIds: [webSecurityGroupId],
-              nodeCount: config.rabbitmq.nodeCount,
-              instanceType: config.rabbitmq.instanceType,
-              dataVolumeGiB: config.rabbitmq.dataVolumeGiB,
-              managementCidrs: config.rabbitmq.managementCidrs,
-              tls: config.rabbitmq.tls,
-              zoneId: network.zoneId,
-              zoneName: network.zoneName,
-              snapshotSelector: `${config.project}-${config.stack}-rabbitmq`,
-              stackName: config.stack,
-              cloudWatchAgentParameter: agentParameter("rabbitmq"),
-              tags,
-          })
-        : undefined;
+    const messaging =
+        config.rabbitmq.enabled || config.sqs.enabled
+            ? new Messaging("mq", {
+                  ...webBackend,
+                  vpcCidr: network.vpcCidr,
+                  rabbitmq: config.rabbitmq.enabled
+                      ? {
+                            nodeCount: config.rabbitmq.nodeCount,
+                            instanceType: config.rabbitmq.instanceType,
+                            dataVolumeGiB: config.rabbitmq.dataVolumeGiB,
+                            managementCidrs: config.rabbitmq.managementCidrs,
+                            tls: config.rabbitmq.tls,
+                            zoneId: network.zoneId,
+                            zoneName: network.zoneName,
+                            snapshotSelector: `${config.project}-${config.stack}-rabbitmq`,
+                            stackName: config.stack,
+                            cloudWatchAgentParameter: agentParameter("rabbitmq"),
+                        }
+                      : undefined,
+                  sqs: config.sqs.enabled
+                      ? { project: config.project, stack: config.stack, queues: config.sqs.queues }
+                      : undefined,
+                  tags,
+              })
+            : undefined;
 
     const appPath = appParameterPath(config.project, config.stack);
     const tools = config.collaboration;
@@ -213,8 +227,8 @@ export function buildPlatform(config: StackConfig): Platform {
               roles: [
                   { role: "web", roleName: web.roleName },
                   { role: "mysql", roleName: database.roleName },
-                  ...(cache ? [{ role: "memcached" as const, roleName: cache.roleName }] : []),
-                  ...(messaging ? [{ role: "rabbitmq" as const, roleName: messaging.roleName }] : []),
+                  ...(cache?.roleName ? [{ role: "memcached" as const, roleName: cache.roleName }] : []),
+                  ...(messaging?.roleName ? [{ role: "rabbitmq" as const, roleName: messaging.roleName }] : []),
                   ...(ci ? [{ role: "jenkins" as const, roleName: ci.roleName }] : []),
                   ...enabledTools.map((tool) => ({ role: tool, roleName: collaboration!.roleNames[tool]! })),
               ],
@@ -222,8 +236,8 @@ export function buildPlatform(config: StackConfig): Platform {
               targetGroupArnSuffix: web.targetGroupArnSuffix,
               statefulServers: statefulServers(database, messaging, ci, collaboration),
               replica: database.replicaInstanceId !== undefined,
-              rabbitmqNodes: messaging?.instanceIds.length,
-              memcached: cache !== undefined,
+              rabbitmqNodes: messaging?.host ? messaging.instanceIds.length : undefined,
+              memcached: cache?.roleName !== undefined,
               thresholds: config.monitoring.alarms,
               managed: {
                   autoScalingGroup:
@@ -290,7 +304,7 @@ export function stackOutputs(platform: Platform): Record<string, pulumi.Output<u
         rdsEndpoint: platform.database.rds?.endpoint,
         rdsMasterSecretArn: platform.database.rds?.masterSecretArn,
         cacheNodes: platform.cache?.nodeList,
-        brokerDnsName: platform.messaging ? pulumi.output(platform.messaging.host) : undefined,
+        brokerDnsName: platform.messaging?.host ? pulumi.output(platform.messaging.host) : undefined,
         brokerAdminSecretArn: platform.messaging?.adminSecretArn,
         artifactBucket: platform.ci?.artifactBucketName,
         deployDocument: platform.ci?.deployDocumentName,

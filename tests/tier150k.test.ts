@@ -1,7 +1,8 @@
 /**
  * What tier150k adds, under mocks: the MySQL replica, memcached, RabbitMQ and
- * CloudWatch. tier1m runs the same capabilities at larger sizes until the
- * managed services of its own issue exist, so both are checked here.
+ * CloudWatch. tier1m keeps the replica and RabbitMQ (draining into SQS) at
+ * larger sizes, so both are checked here; its memcached is ElastiCache
+ * (tests/elasticache.test.ts) and its queues SQS (tests/sqs.test.ts).
  */
 import { expect } from "chai";
 import { MEMCACHED_PORT } from "../components/cache";
@@ -53,6 +54,8 @@ function record(recording: Recording, name: string): { name: string; records: st
 
 for (const stack of ["tier150k", "tier1m"] as const) {
     describe(`${stack}: replication, cache, broker, monitoring (mocks)`, () => {
+        // tier1m's cache is ElastiCache, in a group of its own; tier150k's the EC2 nodes.
+        const cacheSg = stack === "tier1m" ? "cache-cluster-sg-id" : SG.cache;
         let recording: Recording;
         before(async () => {
             recording = await recordStack(stack);
@@ -61,7 +64,7 @@ for (const stack of ["tier150k", "tier1m"] as const) {
         it("opens exactly the ports each service needs, to exactly its clients", () => {
             expect(rules(recording, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")).to.deep.equal(
                 [
-                    { sg: SG.cache, ports: String(MEMCACHED_PORT), peer: SG.web },
+                    { sg: cacheSg, ports: String(MEMCACHED_PORT), peer: SG.web },
                     { sg: SG.db, ports: String(MYSQL_PORT), peer: SG.db },
                     { sg: SG.db, ports: String(MYSQL_PORT), peer: SG.web },
                     { sg: SG.endpoints, ports: "443", peer: "10.40.0.0/16" },
@@ -84,7 +87,7 @@ for (const stack of ["tier150k", "tier1m"] as const) {
             expect(egress.filter((r) => r.sg === SG.web).map((r) => `${r.ports}>${r.peer}`)).to.have.members([
                 "443>0.0.0.0/0",
                 `${MYSQL_PORT}>${SG.db}`,
-                `${MEMCACHED_PORT}>${SG.cache}`,
+                `${MEMCACHED_PORT}>${cacheSg}`,
                 `${AMQP_PORT}>${SG.mq}`,
             ]);
             expect(egress.filter((r) => r.peer === "0.0.0.0/0").every((r) => r.ports === "443")).to.equal(true);
@@ -125,20 +128,25 @@ for (const stack of ["tier150k", "tier1m"] as const) {
             });
         });
 
-        it("spreads memcached over the AZs and publishes the node list to the web servers", () => {
-            const nodes = byRole(recording, "memcached");
-            const memcached = JSON.parse(stackConfig(stack)["scale-tiers:memcached"]);
-            expect(nodes).to.have.length(memcached.nodeCount);
-            expect(new Set(nodes.map((n) => input(n, "subnetId"))).size).to.equal(Math.min(memcached.nodeCount, 3));
-            for (const node of nodes) {
-                expect(input(node, "vpcSecurityGroupIds")).to.deep.equal([SG.cache]);
-                expect(userDataOf(node)).to.contain(`readonly MEMCACHED_MEMORY_MIB='${memcached.memoryMiB}'`);
-            }
-            const parameter = ofType(recording, "aws:ssm/parameter:Parameter").find(
-                (p) => input(p, "name") === `/scale-tiers/${stack}/app/cache-nodes`,
-            )!;
-            expect(input(parameter, "value")).to.equal(nodes.map((n) => `${mockPrivateIp(n.name)}:11211`).join(","));
-        });
+        // tier1m has no memcached nodes: tests/elasticache.test.ts.
+        if (stack === "tier150k") {
+            it("spreads memcached over the AZs and publishes the node list to the web servers", () => {
+                const nodes = byRole(recording, "memcached");
+                const memcached = JSON.parse(stackConfig(stack)["scale-tiers:memcached"]);
+                expect(nodes).to.have.length(memcached.nodeCount);
+                expect(new Set(nodes.map((n) => input(n, "subnetId"))).size).to.equal(Math.min(memcached.nodeCount, 3));
+                for (const node of nodes) {
+                    expect(input(node, "vpcSecurityGroupIds")).to.deep.equal([SG.cache]);
+                    expect(userDataOf(node)).to.contain(`readonly MEMCACHED_MEMORY_MIB='${memcached.memoryMiB}'`);
+                }
+                const parameter = ofType(recording, "aws:ssm/parameter:Parameter").find(
+                    (p) => input(p, "name") === `/scale-tiers/${stack}/app/cache-nodes`,
+                )!;
+                expect(input(parameter, "value")).to.equal(
+                    nodes.map((n) => `${mockPrivateIp(n.name)}:11211`).join(","),
+                );
+            });
+        }
 
         it("runs three RabbitMQ nodes in three AZs, each with a protected volume and a stable name", () => {
             const nodes = byRole(recording, "rabbitmq");
@@ -182,7 +190,8 @@ for (const stack of ["tier150k", "tier1m"] as const) {
 
         it("creates a log group with retention and an agent config for every server role, and lets each role use them", () => {
             const retention = stack === "tier1m" ? 90 : 30;
-            for (const role of ["web", "mysql", "memcached", "rabbitmq", "jenkins", "jira", "wiki", "cms"]) {
+            const roles = ["web", "mysql", "rabbitmq", "jenkins", "jira", "wiki", "cms"];
+            for (const role of stack === "tier150k" ? [...roles, "memcached"] : roles) {
                 const group = named(recording, "aws:cloudwatch/logGroup:LogGroup", `monitoring-${role}-logs`);
                 expect(group.inputs).to.include({ name: `/scale-tiers/${stack}/${role}`, retentionInDays: retention });
                 const parameter = named(recording, "aws:ssm/parameter:Parameter", `monitoring-${role}-agent-config`);
@@ -243,7 +252,7 @@ for (const stack of ["tier150k", "tier1m"] as const) {
                 "monitoring-replication-lag",
                 "monitoring-queue-depth",
                 "monitoring-rabbitmq-node-down",
-                "monitoring-cache-evictions",
+                ...(stack === "tier150k" ? ["monitoring-cache-evictions"] : []),
                 "monitoring-db-primary-disk-data",
                 "monitoring-db-primary-memory",
             ]);

@@ -94,18 +94,22 @@ validate_inputs() {
 
 # Runs from a timer (and once from the bootstrap). A failure, such as a
 # required parameter missing or a value that is not what it should be, leaves
-# the current app.env alone.
+# the current app.env alone. Besides the database, it carries what exists of:
+# CACHE_NODES (host:port,...) and CACHE_TLS=1 when those nodes speak TLS only
+# (ElastiCache); AMQP_HOST (RabbitMQ, published while it drains too);
+# QUEUE_URLS (name=url,... of the SQS queues, in this region only).
 app_env_sync() {
   local -r region=$1 path=$2
   local -r env_file=/etc/scale-tiers/app.env
-  local response invalid db_host db_secret_arn cache_nodes amqp_host
+  local response invalid db_host db_secret_arn cache_nodes cache_tls amqp_host queue_urls
   local -a values
   # get-parameters (not get-parameters-by-path): the instance role may read
   # these names only. It lists names that do not exist instead of failing.
   # --with-decryption is a no-op for String parameters and keeps this working
   # if they are ever made SecureString.
   response=$(aws ssm get-parameters --region "$region" --with-decryption --output json \
-    --names "${path}/db-host" "${path}/db-secret-arn" "${path}/cache-nodes" "${path}/amqp-host")
+    --names "${path}/db-host" "${path}/db-secret-arn" "${path}/cache-nodes" "${path}/cache-tls" \
+    "${path}/amqp-host" "${path}/queue-urls")
   invalid=$(jq -r --arg path "$path" \
     '(.InvalidParameters // [])[] | select(. == ($path + "/db-host") or . == ($path + "/db-secret-arn"))' \
     <<<"$response")
@@ -117,19 +121,40 @@ app_env_sync() {
   # shifts the rest and fails the checks below.
   mapfile -t values < <(jq -r --arg p "$path" \
     '(.Parameters | map({(.Name): .Value}) | add) // {} |
-      .[$p + "/db-host", $p + "/db-secret-arn", $p + "/cache-nodes", $p + "/amqp-host"] | . // ""' \
+      .[$p + "/db-host", $p + "/db-secret-arn", $p + "/cache-nodes", $p + "/cache-tls",
+        $p + "/amqp-host", $p + "/queue-urls"] | . // ""' \
     <<<"$response")
-  db_host=${values[0]-} db_secret_arn=${values[1]-} cache_nodes=${values[2]-} amqp_host=${values[3]-}
+  db_host=${values[0]-} db_secret_arn=${values[1]-} cache_nodes=${values[2]-} cache_tls=${values[3]-}
+  amqp_host=${values[4]-} queue_urls=${values[5]-}
 
   # app.env is consumed as a systemd EnvironmentFile and by shell scripts, so
   # values must need no quoting in either.
   local -r host='[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?'
-  local bad=""
+  # name=https://sqs.<this region>.amazonaws.com/<account>/<queue>; regions
+  # have no dots, so the region needs no escaping.
+  local -r queue="[A-Za-z0-9_-]{1,40}=https://sqs\\.${region}\\.amazonaws\\.com/[0-9]{12}/[A-Za-z0-9_-]{1,80}"
+  local bad="" entry
+  local -a entries=()
   [[ $db_host =~ ^${host}$ ]] || bad+=" db-host"
   [[ $db_secret_arn =~ ^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$ ]] ||
     bad+=" db-secret-arn"
   [[ -z $cache_nodes || $cache_nodes =~ ^${host}:[0-9]{1,5}(,${host}:[0-9]{1,5})*$ ]] || bad+=" cache-nodes"
+  [[ -z $cache_tls || $cache_tls == true || $cache_tls == false ]] || bad+=" cache-tls"
   [[ -z $amqp_host || $amqp_host =~ ^${host}$ ]] || bad+=" amqp-host"
+  if [[ -n $queue_urls ]]; then
+    if [[ $queue_urls =~ ^${queue}(,${queue})*$ ]]; then
+      # Each URL is its own queue's: <project>-<stack>-<name>.
+      IFS=, read -r -a entries <<<"$queue_urls"
+      for entry in "${entries[@]}"; do
+        if [[ ${entry##*/} != *-"${entry%%=*}" ]]; then
+          bad+=" queue-urls"
+          break
+        fi
+      done
+    else
+      bad+=" queue-urls"
+    fi
+  fi
   if [[ -n $bad ]]; then
     echo "malformed SSM parameters under ${path}:${bad}; app.env left as it is" >&2
     return 1
@@ -145,8 +170,14 @@ app_env_sync() {
     if [[ -n $cache_nodes ]]; then
       printf 'CACHE_NODES=%s\n' "$cache_nodes"
     fi
+    if [[ $cache_tls == true ]]; then
+      printf 'CACHE_TLS=1\n'
+    fi
     if [[ -n $amqp_host ]]; then
       printf 'AMQP_HOST=%s\n' "$amqp_host"
+    fi
+    if [[ -n $queue_urls ]]; then
+      printf 'QUEUE_URLS=%s\n' "$queue_urls"
     fi
   } >"$staged"
   # Readers see the old file or the new one, never half of one.
