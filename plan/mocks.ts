@@ -85,6 +85,7 @@ function customOutputs(type: string, name: string, inputs: State, region: string
             };
         case "aws:rds/parameterGroup:ParameterGroup":
         case "aws:rds/subnetGroup:SubnetGroup":
+        case "aws:elasticache/subnetGroup:SubnetGroup":
             // Autonamed by the provider, which mocks stand in for.
             return { arn, name: inputs.name ?? `${name}-mock` };
         case "aws:rds/instance:Instance": {
@@ -114,6 +115,21 @@ function customOutputs(type: string, name: string, inputs: State, region: string
         case "aws:autoscaling/group:Group":
             // Autonamed by the provider, which mocks stand in for.
             return { arn, name: inputs.name ?? `${name}-mock` };
+        case "aws:elasticache/cluster:Cluster": {
+            const clusterId = String(inputs.clusterId ?? `${name}-mock`);
+            const nodes = Number(inputs.numCacheNodes ?? 1);
+            const port = (inputs.port as number | undefined) ?? 11211;
+            return {
+                arn,
+                clusterId,
+                cacheNodes: Array.from({ length: nodes }, (_, index) => ({
+                    id: String(index + 1).padStart(4, "0"),
+                    address: `${clusterId}.${String(index + 1).padStart(4, "0")}.mock.cache.amazonaws.com`,
+                    port,
+                    availabilityZone: (inputs.preferredAvailabilityZones as string[] | undefined)?.[index],
+                })),
+            };
+        }
         case "aws:route53/zone:Zone":
             return { arn, zoneId: `Z${digest(name).slice(0, 12).toUpperCase()}` };
         case "aws:secretsmanager/secret:Secret":

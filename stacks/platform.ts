@@ -170,7 +170,12 @@ export function buildPlatform(config: StackConfig): Platform {
         databaseHost: database.host,
         databaseSecretArn: database.appSecretArn,
         cacheNodes: cache?.nodeList,
+        cacheTls: cache?.tls,
         amqpHost: messaging?.host,
+        queues:
+            messaging?.queueArns && messaging.queueUrls
+                ? { arns: messaging.queueArns, urls: messaging.queueUrls }
+                : undefined,
         cloudWatchAgentParameter: agentParameter("web"),
         artifactBucket: ci ? { name: ci.artifactBucketName, arn: ci.artifactBucketArn } : undefined,
         deployGroup: webDeployGroup(config.stack),
@@ -248,6 +253,12 @@ export function buildPlatform(config: StackConfig): Platform {
                                 maxSize: config.web.autoScaling.maxSize,
                             }
                           : undefined,
+                  elastiCacheCluster: cache?.clusterId,
+                  queues: messaging?.queues.map((queue) => ({
+                      name: queue.name,
+                      queue: queue.queueName,
+                      deadLetterQueue: queue.deadLetterQueueName,
+                  })),
                   rds: database.rds
                       ? {
                             identifier: database.rds.identifier,
