@@ -240,26 +240,14 @@ export class Logging extends pulumi.ComponentResource {
             minNumeric: 2,
             minSpecial: 2,
         };
-        const master = generatedSecret(
-            `${name}-master`,
-            {
-                description: "OpenSearch master user (fine-grained access control)",
-                password,
-                content: (value) => ({ username: MASTER_USER, password: value }),
-                tags,
-            },
-            this,
-        );
-        const logstashUser = generatedSecret(
-            `${name}-logstash`,
-            {
-                description: "OpenSearch user Logstash indexes as",
-                password,
-                content: (value) => ({ username: LOGSTASH_USER, password: value }),
-                tags,
-            },
-            this,
-        );
+        const userSecret = (secretName: string, user: string, description: string) =>
+            generatedSecret(
+                `${name}-${secretName}`,
+                { description, password, content: (value) => ({ username: user, password: value }), tags },
+                this,
+            );
+        const master = userSecret("master", MASTER_USER, "OpenSearch master user (fine-grained access control)");
+        const logstashUser = userSecret("logstash", LOGSTASH_USER, "OpenSearch user Logstash indexes as");
         this.masterSecretArn = master.arn;
 
         const arn = accountId.apply((account) => domainArn(args.region, account, this.domainName));
@@ -304,27 +292,16 @@ export class Logging extends pulumi.ComponentResource {
                 vpcSecurityGroupIds: [logstashSg.id],
                 metadataOptions: METADATA_OPTIONS,
                 monitoring: { enabled: true },
-                blockDeviceMappings: [
-                    {
-                        deviceName: "/dev/xvda",
-                        ebs: {
-                            volumeType: "gp3",
-                            volumeSize: LOGSTASH_ROOT_GIB,
-                            encrypted: "true",
-                            deleteOnTermination: "true",
-                        },
-                    },
-                    // Each instance's own queue: events it accepted but has not indexed yet.
-                    {
-                        deviceName: QUEUE_DEVICE_NAME,
-                        ebs: {
-                            volumeType: "gp3",
-                            volumeSize: args.logstash.queueVolumeGiB,
-                            encrypted: "true",
-                            deleteOnTermination: "true",
-                        },
-                    },
-                ],
+                // The root, and each instance's own queue: events it accepted but has not indexed yet.
+                blockDeviceMappings: (
+                    [
+                        ["/dev/xvda", LOGSTASH_ROOT_GIB],
+                        [QUEUE_DEVICE_NAME, args.logstash.queueVolumeGiB],
+                    ] as const
+                ).map(([deviceName, volumeSize]) => ({
+                    deviceName,
+                    ebs: { volumeType: "gp3", volumeSize, encrypted: "true", deleteOnTermination: "true" },
+                })),
                 userData,
                 tagSpecifications: ["instance", "volume", "network-interface"].map((resourceType) => ({
                     resourceType,
