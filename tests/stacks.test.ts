@@ -369,12 +369,15 @@ for (const stack of STACKS) {
             const taggable = recording.resources.filter((r) => r.custom && "tags" in r.inputs);
             expect(taggable.length).to.be.greaterThan(20);
             for (const resource of taggable) {
-                expect(input(resource, "tags"), resource.urn).to.include({
+                // Auto Scaling groups take their tags as a list of {key, value, propagateAtLaunch}.
+                const given = input<Record<string, string> | { key: string; value: string }[]>(resource, "tags");
+                const tags = Array.isArray(given) ? Object.fromEntries(given.map((t) => [t.key, t.value])) : given;
+                expect(tags, resource.urn).to.include({
                     project: "scale-tiers",
                     stack,
                     "managed-by": "pulumi",
                 });
-                expect(input<Record<string, string>>(resource, "tags").component, resource.urn).to.match(
+                expect(tags.component, resource.urn).to.match(
                     /^(network|compute|data|cache|messaging|observability|ci|collaboration)$/,
                 );
             }
