@@ -412,10 +412,15 @@ describe("tier150k: no ELK (mocks)", () => {
 });
 
 describe("the scripts", () => {
+    /** A top-level function of a script, from its name to the closing brace in column 0. */
+    function functionSource(source: string, name: string): string {
+        return new RegExp(`^${name}\\(\\) \\{\\n[\\s\\S]*?\\n\\}\\n`, "m").exec(source)![0];
+    }
+
     /** Runs web.sh's log_shipper_sync with stand-ins for SSM, systemd and dnf; prints what they were asked. */
     function shipperSync(parameter: "absent" | string, filebeatEnabled: boolean) {
         const source = readScript("web");
-        const fn = /^log_shipper_sync\(\) \{\n[\s\S]*?\n\}\n/m.exec(source)![0];
+        const fn = functionSource(source, "log_shipper_sync");
         const stubs = [
             parameter === "absent"
                 ? "deploy_ssm_value() { return 3; }"
@@ -446,6 +451,39 @@ describe("the scripts", () => {
         const bad = shipperSync("evil host; rm -rf /", false);
         expect(bad.status).to.equal(1);
         expect(bad.stdout).not.to.include("dnf");
+    });
+
+    it("logstash.sh provisions the logstash user with no password on any command line", () => {
+        const source = readScript("logstash");
+        const functions = ["write_master_auth", "opensearch_request", "opensearch_put", "provision_opensearch"]
+            .map((name) => functionSource(source, name))
+            .join("\n");
+        const program = [
+            "set -euo pipefail",
+            "work_dir=$(mktemp -d); INDEX_SHARDS=1; INDEX_REPLICAS=2",
+            // Every command line curl is given, and the bodies it would send.
+            'curl() { printf \'%s\\n\' "$*" >>"${work_dir}/argv"; local a; for a in "$@"; do [[ $a != @* ]] || cat "${a#@}" >>"${work_dir}/bodies"; done; printf 200; }',
+            'log() { :; }; retry() { shift; "$@"; }; die() { echo "$*" >&2; exit 1; }',
+            functions,
+            "write_master_auth admin 'Master-Pass-1!'",
+            "provision_opensearch vpc-logs.example.es.amazonaws.com logstash 'Logstash-Pass-2?'",
+            'cat "${work_dir}/argv"; echo ---; cat "${work_dir}/bodies"; ls "${work_dir}"',
+        ].join("\n");
+        const run = spawnSync("bash", ["-c", program], { encoding: "utf8" });
+        expect(run.status, run.stderr).to.equal(0);
+        const [argv, rest] = run.stdout.split("---\n");
+        expect(argv).not.to.include("Pass-");
+        expect(argv).to.include("-X PUT");
+        expect(argv).to.include(
+            "https://vpc-logs.example.es.amazonaws.com/_plugins/_security/api/internalusers/logstash",
+        );
+        expect(argv).to.include("https://vpc-logs.example.es.amazonaws.com/_index_template/logs");
+        expect(rest).to.include('"password": "Logstash-Pass-2?"');
+        expect(rest).not.to.include("Master-Pass");
+        expect(rest).to.include('"index_patterns": [\n    "logs-*"');
+        expect(rest).to.include('"number_of_replicas": 2');
+        // The request files with passwords are gone once provisioning is done.
+        expect(rest).not.to.match(/^(user\.json|master\.curl)$/m);
     });
 
     it("web.sh keeps the shipper on its own timer, pointed at <host>:5044", () => {

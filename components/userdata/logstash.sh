@@ -299,7 +299,6 @@ main() {
   mount_data_volume "$volume" "$QUEUE_DEVICE_NAME" "$queue_dir" lsqueue
   install_logstash
   install -d -m 0750 -o logstash -g logstash "$queue_dir" "${queue_dir}/queue"
-  chown logstash:logstash "$queue_dir"
   # A new filesystem's root carries no label; under enforcing mode Logstash
   # could not write its queue.
   if command -v selinuxenabled >/dev/null && selinuxenabled; then
