@@ -11,6 +11,7 @@ import { Ci, JENKINS_PORT, webDeployGroup } from "../components/ci";
 import { Collaboration, TOOLS, ToolName, toolHostName } from "../components/collaboration";
 import { appParameterPath, WebTier } from "../components/compute";
 import { Database, rdsIdentifier } from "../components/data";
+import { Logging } from "../components/logging";
 import { Messaging } from "../components/messaging";
 import { Network } from "../components/network";
 import { Observability, WatchedServer } from "../components/observability";
@@ -27,6 +28,7 @@ export interface Platform {
     readonly ci?: Ci;
     readonly collaboration?: Collaboration;
     readonly observability?: Observability;
+    readonly logging?: Logging;
 }
 
 export function buildPlatform(config: StackConfig): Platform {
@@ -149,6 +151,25 @@ export function buildPlatform(config: StackConfig): Platform {
           })
         : undefined;
 
+    const logging = config.logging.enabled
+        ? new Logging("logs", {
+              region: config.region,
+              project: config.project,
+              stack: config.stack,
+              vpcId: network.vpcId,
+              vpcCidr: network.vpcCidr,
+              privateSubnetIds: network.privateSubnetIds,
+              availabilityZones: network.availabilityZones,
+              clientSecurityGroupIds: [webSecurityGroupId],
+              opensearch: config.logging.opensearch,
+              logstash: config.logging.logstash,
+              logRetentionDays: config.network.logRetentionDays,
+              zoneId: network.zoneId,
+              zoneName: network.zoneName,
+              tags,
+          })
+        : undefined;
+
     const web = new WebTier("web", {
         region: config.region,
         vpcId: network.vpcId,
@@ -171,6 +192,7 @@ export function buildPlatform(config: StackConfig): Platform {
         databaseSecretArn: database.appSecretArn,
         cacheNodes: cache?.nodeList,
         cacheTls: cache?.tls,
+        logstashHost: logging?.logstashHost,
         amqpHost: messaging?.host,
         queues:
             messaging?.queueArns && messaging.queueUrls
@@ -259,6 +281,13 @@ export function buildPlatform(config: StackConfig): Platform {
                       queue: queue.queueName,
                       deadLetterQueue: queue.deadLetterQueueName,
                   })),
+                  openSearch: logging
+                      ? {
+                            domainName: logging.domainName,
+                            accountId: logging.accountId,
+                            volumeGiB: config.logging.opensearch.volumeGiB,
+                        }
+                      : undefined,
                   rds: database.rds
                       ? {
                             identifier: database.rds.identifier,
@@ -271,7 +300,7 @@ export function buildPlatform(config: StackConfig): Platform {
           })
         : undefined;
 
-    return { network, database, cache, messaging, web, ci, collaboration, observability };
+    return { network, database, cache, messaging, web, ci, collaboration, observability, logging };
 }
 
 /** The servers whose loss loses data or a quorum: watched closely, and recovered by EC2 when their host fails. */
@@ -322,6 +351,9 @@ export function stackOutputs(platform: Platform): Record<string, pulumi.Output<u
         toolUrls: platform.collaboration ? pulumi.output(platform.collaboration.urls) : undefined,
         alarmTopicArn: platform.observability?.alarmTopicArn,
         dashboardName: platform.observability?.dashboardName,
+        logsDomainEndpoint: platform.logging?.domainEndpoint,
+        logsDashboardsUrl: platform.logging?.dashboardsUrl,
+        logsMasterSecretArn: platform.logging?.masterSecretArn,
     };
     return Object.fromEntries(
         Object.entries(outputs).filter((entry): entry is [string, pulumi.Output<unknown>] => entry[1] !== undefined),

@@ -136,6 +136,16 @@ describe("user data rendering", () => {
                 "BASE_URL",
                 "CLOUDWATCH_AGENT_PARAMETER",
             ],
+            logstash: [
+                "AWS_REGION_NAME",
+                "DOMAIN_NAME",
+                "MASTER_SECRET_ARN",
+                "LOGSTASH_SECRET_ARN",
+                "QUEUE_DEVICE_NAME",
+                "QUEUE_MAX_GB",
+                "INDEX_SHARDS",
+                "INDEX_REPLICAS",
+            ],
         };
         for (const [script, variables] of Object.entries(expected)) {
             expect(requiredVariables(readScript(script as UserDataScript)), script).to.have.members(variables);

@@ -342,8 +342,9 @@ for (const stack of STACKS) {
 
         it("lets the web role read the app secret and its own parameters, nothing more", () => {
             const statements = policyOf(named(recording, "aws:iam/rolePolicy:RolePolicy", "web-policy")).Statement;
-            // With CI, a third statement lets them fetch releases (tests/tools.test.ts).
-            expect(statements).to.have.length(stack === "tier30k" ? 2 : 3);
+            // With CI, a third statement lets them fetch releases (tests/tools.test.ts); with SQS a
+            // fourth lets them use the queues (tests/sqs.test.ts).
+            expect(statements).to.have.length({ tier30k: 2, tier150k: 3, tier1m: 4 }[stack]);
             expect(statements.slice(0, 2)).to.deep.equal([
                 {
                     Sid: "ReadDatabaseSecret",

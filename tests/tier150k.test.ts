@@ -81,6 +81,17 @@ for (const stack of ["tier150k", "tier1m"] as const) {
                     { sg: "tools-jira-sg-id", ports: "8080", peer: "tools-alb-sg-id" },
                     { sg: "tools-wiki-sg-id", ports: "80", peer: "tools-alb-sg-id" },
                     { sg: "tools-cms-sg-id", ports: "80", peer: "tools-alb-sg-id" },
+                    // tier1m's managed services: RDS from the web tier; log shipping to Logstash through its
+                    // load balancer; OpenSearch from Logstash and, for Dashboards, the VPC.
+                    ...(stack === "tier1m"
+                        ? [
+                              { sg: "db-rds-sg-id", ports: String(MYSQL_PORT), peer: SG.web },
+                              { sg: "logs-nlb-sg-id", ports: "5044", peer: SG.web },
+                              { sg: "logs-logstash-sg-id", ports: "5044", peer: "logs-nlb-sg-id" },
+                              { sg: "logs-search-sg-id", ports: "443", peer: "logs-logstash-sg-id" },
+                              { sg: "logs-search-sg-id", ports: "443", peer: "10.40.0.0/16" },
+                          ]
+                        : []),
                 ].sort((a, b) => `${a.sg} ${a.ports} ${a.peer}`.localeCompare(`${b.sg} ${b.ports} ${b.peer}`)),
             );
             const egress = rules(recording, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule");
@@ -89,6 +100,7 @@ for (const stack of ["tier150k", "tier1m"] as const) {
                 `${MYSQL_PORT}>${SG.db}`,
                 `${MEMCACHED_PORT}>${cacheSg}`,
                 `${AMQP_PORT}>${SG.mq}`,
+                ...(stack === "tier1m" ? [`${MYSQL_PORT}>db-rds-sg-id`, "5044>logs-nlb-sg-id"] : []),
             ]);
             expect(egress.filter((r) => r.peer === "0.0.0.0/0").every((r) => r.ports === "443")).to.equal(true);
         });

@@ -12,7 +12,17 @@ import * as zlib from "zlib";
 import * as path from "path";
 
 /** Every cloud-init script in this folder. */
-export const USER_DATA_SCRIPTS = ["web", "mysql", "memcached", "rabbitmq", "jenkins", "jira", "wiki", "cms"] as const;
+export const USER_DATA_SCRIPTS = [
+    "web",
+    "mysql",
+    "memcached",
+    "rabbitmq",
+    "jenkins",
+    "jira",
+    "wiki",
+    "cms",
+    "logstash",
+] as const;
 export type UserDataScript = (typeof USER_DATA_SCRIPTS)[number];
 
 /** Characters a rendered value may contain: enough for ARNs, paths, DNS names and numbers. */

@@ -582,6 +582,73 @@ deploy_recorded_release() {
   fi
 }
 
+# Ships nginx's and the application's logs to Logstash with Filebeat OSS
+# while SSM <prefix>/logstash-host exists (the stack runs ELK), and stops
+# Filebeat once it is deleted; without the parameter it does nothing. Runs
+# from its own timer (scale-tiers-log-shipper-sync) and once from the
+# bootstrap; Filebeat restarts only when its configuration changes.
+log_shipper_sync() {
+  local -r region=$1 path=$2
+  local -r config=/etc/filebeat/filebeat.yml repo=elastic-oss-8.x
+  local host status=0 staged
+  host=$(deploy_ssm_value "$region" "${path}/logstash-host") || status=$?
+  if ((status == 3)); then
+    if systemctl is-enabled --quiet filebeat 2>/dev/null; then
+      echo "${path}/logstash-host does not exist any more; stopping Filebeat"
+      systemctl disable --now filebeat
+    fi
+    return 0
+  fi
+  ((status == 0)) || return 1
+  if [[ ! $host =~ ^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$ ]]; then
+    echo "${path}/logstash-host is not a host name: ${host}" >&2
+    return 1
+  fi
+  if ! rpm -q --quiet filebeat; then
+    # Elastic's Apache-2.0 repository, enabled for this install only.
+    printf '%s\n' "[${repo}]" "name=Elastic 8.x OSS packages" "gpgcheck=1" "enabled=0" "type=rpm-md" \
+      "baseurl=https://artifacts.elastic.co/packages/oss-8.x/yum" \
+      "gpgkey=https://artifacts.elastic.co/GPG-KEY-elasticsearch" >"/etc/yum.repos.d/${repo}.repo"
+    dnf install -y --enablerepo="$repo" filebeat
+  fi
+  staged=$(mktemp)
+  cat >"$staged" <<YAML
+# Written by scale-tiers-log-shipper-sync from SSM ${path}/logstash-host.
+filebeat.inputs:
+  - type: filestream
+    id: nginx-access
+    paths: [/var/log/nginx/access.log]
+    fields: {log_type: nginx-access}
+    fields_under_root: true
+  - type: filestream
+    id: nginx-error
+    paths: [/var/log/nginx/error.log]
+    fields: {log_type: nginx-error}
+    fields_under_root: true
+  # The application logs to stdout, which systemd keeps in the journal.
+  - type: journald
+    id: app-journal
+    include_matches.match: [_SYSTEMD_UNIT=scale-tiers-app.service]
+    fields: {log_type: app}
+    fields_under_root: true
+processors:
+  - add_host_metadata: ~
+  - add_cloud_metadata: ~
+output.logstash:
+  hosts: ["${host}:5044"]
+YAML
+  if cmp -s "$staged" "$config" && systemctl is-active --quiet filebeat; then
+    rm -f -- "$staged"
+    return 0
+  fi
+  # Filebeat refuses a configuration that others could write.
+  install -m 0600 -o root -g root "$staged" "$config"
+  rm -f -- "$staged"
+  systemctl enable filebeat
+  systemctl restart filebeat
+  echo "Filebeat ships to ${host}:5044"
+}
+
 self_check() {
   local -r url="http://127.0.0.1:${APP_PORT}${HEALTH_CHECK_PATH}"
   local body
@@ -617,6 +684,12 @@ main() {
   deploy_recorded_release
   self_check
   install_cloudwatch_agent_sync
+  write_tool_script /usr/local/sbin/scale-tiers-log-shipper-sync "log_shipper_sync deploy_ssm_value" \
+    "$AWS_REGION_NAME" "$APP_PARAMETER_PATH"
+  install_timer scale-tiers-log-shipper-sync 5min /usr/local/sbin/scale-tiers-log-shipper-sync
+  # Like monitoring, not worth failing the server for: the timer tries again.
+  retry 3 run_timer_service scale-tiers-log-shipper-sync ||
+    log "WARNING: the log shipper sync failed; see journalctl -u scale-tiers-log-shipper-sync"
   log "done"
 }
 
