@@ -41,8 +41,11 @@
 #   APP_PARAMETER_PATH  SSM Parameter Store prefix, no trailing slash, e.g.
 #                       /scale-tiers/tier30k/app; <prefix>/db-host and
 #                       <prefix>/db-secret-arn must exist, <prefix>/cache-nodes
-#                       (host:port,host:port...), <prefix>/amqp-host,
-#                       <prefix>/artifact-bucket and <prefix>/app-version may
+#                       (host:port,host:port...), <prefix>/cache-tls ("true"
+#                       with ElastiCache), <prefix>/amqp-host,
+#                       <prefix>/queue-urls (name=url,...),
+#                       <prefix>/logstash-host, <prefix>/artifact-bucket and
+#                       <prefix>/app-version may
 #   HEALTH_CHECK_PATH   path the load balancer probes, e.g. /healthz
 #   APP_PORT            port nginx listens on, e.g. 80
 #   CLOUDWATCH_AGENT_PARAMETER  SSM parameter holding the CloudWatch agent's
