@@ -49,8 +49,10 @@ export function describeResource(resource: RecordedResource): string | undefined
             const schedules = (inputs.policyDetails as { schedules?: { name: string }[] } | undefined)?.schedules ?? [];
             return schedules.map((s) => s.name).join(", ");
         }
-        case "aws:lb/targetGroup:TargetGroup":
-            return `health ${(inputs.healthCheck as { path?: string } | undefined)?.path}`;
+        case "aws:lb/targetGroup:TargetGroup": {
+            const check = (inputs.healthCheck ?? {}) as { path?: string; protocol?: string };
+            return `health ${check.path ?? check.protocol ?? inputs.protocol}`;
+        }
         case "aws:ec2/vpcEndpoint:VpcEndpoint":
             return String(inputs.serviceName).split(".").pop();
         default:
