@@ -113,7 +113,51 @@ function gp3(p: RegionPrices, sizeGb: number, iops = 3000, throughput = 125): { 
     return { usd, basis: `gp3 ${sizeGb} GB${extras.join("")}` };
 }
 
-function priceResource(resource: RecordedResource, p: RegionPrices, table: PriceTable, region: string): Priced {
+interface EbsDevice {
+    ebs?: { volumeSize?: number; volumeType?: string; iops?: number; throughput?: number };
+}
+
+/**
+ * An Auto Scaling group costs its launch template's instance and volumes,
+ * priced at the group's minimum: what runs all month. Scaling above it is load,
+ * not a fixed cost. The template is found by the id the mocks give it.
+ */
+function priceGroup(
+    group: RecordedResource,
+    resources: readonly RecordedResource[],
+    priceInstance: (instanceType: string) => Priced,
+    p: RegionPrices,
+    h: number,
+): Priced {
+    const templateId = (group.inputs.launchTemplate as { id?: string } | undefined)?.id;
+    const template = resources.find(
+        (r) => r.type === "aws:ec2/launchTemplate:LaunchTemplate" && `${r.name}-id` === templateId,
+    );
+    if (!template) {
+        return { lines: [], missing: [`launch template ${String(templateId)} of the group`] };
+    }
+    const size = Number(group.inputs.minSize ?? 0);
+    const compute = priceInstance(String(template.inputs.instanceType));
+    const volumes = ((template.inputs.blockDeviceMappings as EbsDevice[] | undefined) ?? []).map((d) => d.ebs ?? {});
+    const storage = volumes
+        .filter((v) => (v.volumeType ?? "gp3") === "gp3" && v.volumeSize !== undefined)
+        .map((v) => gp3(p, v.volumeSize!, v.iops, v.throughput));
+    return {
+        lines: [
+            ...compute.lines.map((l) => ({ usd: l.usd * h * size, basis: `${size} x ${l.basis} x ${h} h (minSize)` })),
+            ...storage.map((l) => ({ usd: l.usd * size, basis: `${size} x ${l.basis}` })),
+        ],
+        missing: compute.missing,
+    };
+}
+
+function priceResource(
+    resource: RecordedResource,
+    resources: readonly RecordedResource[],
+    p: RegionPrices,
+    table: PriceTable,
+    region: string,
+): Priced {
     const i = resource.inputs;
     const h = table.hoursPerMonth;
     const monthly = (priced: Priced, times = 1, what = ""): Priced => ({
@@ -143,6 +187,14 @@ function priceResource(resource: RecordedResource, p: RegionPrices, table: Price
                 missing: compute.missing,
             };
         }
+        case "aws:autoscaling/group:Group":
+            return priceGroup(
+                resource,
+                resources,
+                (instanceType) => hourly(p.ec2Hourly, instanceType, "ec2Hourly", region),
+                p,
+                h,
+            );
         case "aws:ebs/volume:Volume":
             return i.type === "gp3"
                 ? { lines: [gp3(p, Number(i.size), i.iops as number, i.throughput as number)], missing: [] }
@@ -362,7 +414,7 @@ export function estimateCost(
             unpriced.push({ name: resource.name, type: resource.type, component, missing: `region ${region}` });
             continue;
         }
-        const priced = priceResource(resource, p, table, region);
+        const priced = priceResource(resource, recording.resources, p, table, region);
         priced.missing.forEach((missing) =>
             unpriced.push({ name: resource.name, type: resource.type, component, missing }),
         );

@@ -29,7 +29,7 @@ const TABLE: PriceTable = {
     regions: {
         "test-1": {
             ...PRICES.regions["us-east-1"],
-            ec2Hourly: { "t3.medium": 0.05 },
+            ec2Hourly: { "t3.medium": 0.05, "c7i.large": 0.1 },
             gp3: { gbMonth: 0.1, iopsMonth: 0.006, throughputMonth: 0.05 },
             natGatewayHourly: 0.06,
             natGatewayPerGb: 0.06,
@@ -73,7 +73,17 @@ const small: Recording = {
             instanceType: "x9.huge",
             rootBlockDevice: { volumeSize: 10, volumeType: "gp3" },
         }),
-        resource("queue", "aws:sqs/queue:Queue", {}),
+        resource("stream", "aws:kinesis/stream:Stream", {}),
+        resource("web-lt", "aws:ec2/launchTemplate:LaunchTemplate", {
+            instanceType: "c7i.large",
+            blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: 20, volumeType: "gp3" } }],
+        }),
+        // 3 x (0.1 x 730 + 20 GB x 0.1) = 225.00, priced at its minimum
+        resource("web-asg", "aws:autoscaling/group:Group", {
+            minSize: 3,
+            maxSize: 12,
+            launchTemplate: { id: "web-lt-id", version: "1" },
+        }),
     ],
 };
 
@@ -87,17 +97,21 @@ describe("estimateCost", () => {
     });
 
     it("prices fixed costs exactly", () => {
-        // 38.50 + 74.25 + 142.35 + 25.55 + 21.90 + 0.50 + 0.40, plus the unknown instance's root volume 1.00
-        expect(cents(cost.fixedUsd)).to.equal(304.45);
+        // 38.50 + 74.25 + 142.35 + 25.55 + 21.90 + 0.50 + 0.40, plus the unknown instance's root volume 1.00,
+        // plus the group at its minimum, 225.00
+        expect(cents(cost.fixedUsd)).to.equal(529.45);
+        expect(
+            cents(cost.fixed.filter((l) => l.name === "web-asg").reduce((sum, l) => sum + l.monthlyUsd, 0)),
+        ).to.equal(225);
         expect(cents(cost.byComponent["c:m:B"].fixedUsd)).to.equal(74.25);
     });
 
     it("reports what the table lacks instead of pricing it at zero", () => {
         expect(cost.unpriced.map((u) => [u.name, u.missing])).to.deep.equal([
             ["big", 'ec2Hourly["x9.huge"] in test-1'],
-            ["queue", "no price for type aws:sqs/queue:Queue"],
+            ["stream", "no price for type aws:kinesis/stream:Stream"],
         ]);
-        expect(cost.fixed.filter((l) => l.name === "queue")).to.deep.equal([]);
+        expect(cost.fixed.filter((l) => l.name === "stream")).to.deep.equal([]);
     });
 
     it("computes usage from the stated assumptions, apart from fixed costs", () => {
@@ -105,7 +119,7 @@ describe("estimateCost", () => {
         // 50 GB out: 50 LCU-hours (1 GB/h per LCU dominates) x 0.01, 50 GB x 0.1; NAT 2 GB x 0.06
         expect(usage).to.deep.equal({ "ALB LCUs": 0.5, "data transfer out": 5, "NAT data processed": 0.12 });
         expect(cents(cost.usageUsd)).to.equal(5.62);
-        expect(cents(cost.per1000ClientsUsd!)).to.equal(310.07);
+        expect(cents(cost.per1000ClientsUsd!)).to.equal(535.07);
     });
 
     it("reports every resource of an unknown region", () => {
