@@ -16,7 +16,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { instanceRole, putMetricsStatement, readSecretsPolicy } from "./shared/ec2";
 import { serviceTrustPolicy } from "./shared/iam";
 import { allowClients, allowHttpsOut, allowPeers, createSecurityGroup } from "./shared/rules";
-import { GeneratedSecret, generatedSecret } from "./shared/secrets";
+import { GeneratedSecret, MIXED_PASSWORD, generatedSecret } from "./shared/secrets";
 import { DATA_DEVICE_NAME, snapshotPolicy, statefulServer } from "./shared/server";
 import { METRIC_NAMESPACES } from "./shared/telemetry";
 import { Tags, componentTags } from "./shared/tags";
@@ -31,9 +31,6 @@ export const MYSQL_SERVERS = {
 } as const;
 
 export type MysqlRole = keyof typeof MYSQL_SERVERS;
-
-/** Characters the generated passwords may use: nothing that needs quoting in SQL or option files. */
-export const PASSWORD_SPECIALS = "!#%*+-.:=?^_~";
 
 /** The application's database (schema), on the self-managed servers and on RDS. */
 export const APP_DATABASE = "app";
@@ -278,15 +275,7 @@ export class Database extends pulumi.ComponentResource {
         const parent = { parent: this };
         this.host = databaseHostName(args.zoneName);
 
-        // Special characters from a set that needs no quoting in SQL or MySQL option files.
-        const password = {
-            length: 32,
-            special: true,
-            overrideSpecial: PASSWORD_SPECIALS,
-            minLower: 2,
-            minUpper: 2,
-            minNumeric: 2,
-        };
+        const password = MIXED_PASSWORD;
         const secret = (
             secretName: string,
             description: string,

@@ -10,10 +10,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { LogstashConfig, OpenSearchConfig } from "../stacks/config";
-import { PASSWORD_SPECIALS } from "./data";
 import { METADATA_OPTIONS, al2023AmiId, instanceRole, readSecretsPolicy } from "./shared/ec2";
 import { allowClients, allowHttpsOut, createSecurityGroup, ingressRule } from "./shared/rules";
-import { generatedSecret } from "./shared/secrets";
+import { MIXED_PASSWORD, generatedSecret } from "./shared/secrets";
 import { Tags, componentTags } from "./shared/tags";
 import { renderUserData } from "./userdata/render";
 
@@ -234,15 +233,7 @@ export class Logging extends pulumi.ComponentResource {
         this.createSecurityGroupRules(name, args, domainSg.id, logstashSg.id, nlbSg.id, tags);
 
         // OpenSearch demands an upper- and lower-case letter, a digit and a special character.
-        const password = {
-            length: 32,
-            special: true,
-            overrideSpecial: PASSWORD_SPECIALS,
-            minLower: 2,
-            minUpper: 2,
-            minNumeric: 2,
-            minSpecial: 2,
-        };
+        const password = { ...MIXED_PASSWORD, minSpecial: 2 };
         const userSecret = (secretName: string, user: string, description: string) =>
             generatedSecret(
                 `${name}-${secretName}`,

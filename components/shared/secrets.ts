@@ -8,6 +8,23 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { Tags } from "./tags";
 
+/** Special characters that need no quoting in SQL, MySQL option files, JSON or a shell word. */
+export const PASSWORD_SPECIALS = "!#%*+-.:=?^_~";
+
+/**
+ * 32 characters with at least two of each of lower case, upper case and
+ * digits, specials from PASSWORD_SPECIALS. Every input of a random password
+ * regenerates it: never edit this for servers that already use it.
+ */
+export const MIXED_PASSWORD: random.RandomPasswordArgs = {
+    length: 32,
+    special: true,
+    overrideSpecial: PASSWORD_SPECIALS,
+    minLower: 2,
+    minUpper: 2,
+    minNumeric: 2,
+};
+
 export interface GeneratedSecret {
     readonly arn: pulumi.Output<string>;
     /** The stored value: servers that read the secret at boot depend on it. */
