@@ -375,7 +375,8 @@ export interface MigrationGateArgs {
  * before anything that depends on it) when the task is not ready.
  */
 export class MigrationGate extends pulumi.dynamic.Resource {
-    public readonly passedAt!: pulumi.Output<string>;
+    // `declare`: an ES2022 class field would overwrite the output the base constructor set.
+    declare public readonly passedAt: pulumi.Output<string>;
 
     constructor(name: string, args: MigrationGateArgs, opts?: pulumi.CustomResourceOptions) {
         super(
