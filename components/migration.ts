@@ -238,6 +238,12 @@ export function tableMappings(includeSchemas: readonly string[], excludeSchemas:
  *   before cutover, and the forward task exists only before it (a phase that
  *   deletes it never recreates it while RDS is live). The reverse task is
  *   CDC-only and uses DO_NOTHING: nothing may ever truncate the old primary.
+ * - The forward task stops after the full load, before it applies the changes
+ *   cached meanwhile: the tables are loaded in parallel in no order, so RDS
+ *   gets its foreign keys only then (runbook), and CDC applies with them in
+ *   place. It must: MySQL does not binlog the rows an ON DELETE/UPDATE
+ *   CASCADE changes, the target's own foreign keys must cascade them. The
+ *   operator resumes the task; the gate refuses a stopped task meanwhile.
  * - Validation on (row level) for both; the gate reads its results.
  * - BatchApplyPreserveTransaction with transactional apply (BatchApplyEnabled
  *   off): changes reach the target in commit order, as the application
@@ -267,7 +273,7 @@ export function taskSettings(direction: "forward" | "reverse"): Record<string, u
             TargetTablePrepMode: forward ? "TRUNCATE_BEFORE_LOAD" : "DO_NOTHING",
             CreatePkAfterFullLoad: false,
             StopTaskCachedChangesApplied: false,
-            StopTaskCachedChangesNotApplied: false,
+            StopTaskCachedChangesNotApplied: forward,
             MaxFullLoadSubTasks: 8,
             TransactionConsistencyTimeout: 600,
             CommitRate: 10000,

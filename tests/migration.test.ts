@@ -420,6 +420,9 @@ describe("DMS settings and mappings", () => {
         const reverse = taskSettings("reverse") as Record<string, Record<string, unknown>>;
         expect(forward.FullLoadSettings.TargetTablePrepMode).to.equal("TRUNCATE_BEFORE_LOAD");
         expect(reverse.FullLoadSettings.TargetTablePrepMode).to.equal("DO_NOTHING");
+        // The foreign keys go on RDS between the full load and the cached changes.
+        expect(forward.FullLoadSettings.StopTaskCachedChangesNotApplied).to.equal(true);
+        expect(reverse.FullLoadSettings.StopTaskCachedChangesNotApplied).to.equal(false);
         for (const settings of [forward, reverse]) {
             expect(settings.TargetMetadata).to.include({
                 SupportLobs: true,
