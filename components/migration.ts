@@ -374,7 +374,7 @@ export const DMS_SERVICE_ROLES = {
     "dms-cloudwatch-logs-role": "arn:aws:iam::aws:policy/service-role/AmazonDMSCloudWatchLogsRole",
 } as const;
 
-/** The self-managed servers' socket (components/userdata/mysql.sh). */
+/** The self-managed servers' socket (`socket_path` in userdata/mysql.sh). */
 export const MYSQL_SOCKET = "/var/lib/mysql/mysql.sock";
 
 /** Hours of binary log DMS needs kept on both servers. */
@@ -415,10 +415,11 @@ const SAFE_ARGUMENT = /^[A-Za-z0-9_.:/@+=,$%!-]+$/;
 /**
  * The SSM Command document run on the EC2 primary: checks both servers' binary
  * logs and creates (or re-syncs) the DMS account on each from its secret. It
- * carries mysql.sh's own `mysql_dms_account`, so a primary booted before this
- * function existed needs nothing installed, and runs it under bash.
+ * carries `mysql_dms_account` (userdata/mysql-dms.sh) and mysql.sh's
+ * `sql_string`, so the primary needs nothing installed beforehand, whenever
+ * it was booted; `scripts` is the source holding both.
  */
-export function accountSetupDocument(inputs: AccountSetupInputs, mysqlScript: string): string {
+export function accountSetupDocument(inputs: AccountSetupInputs, scripts: string): string {
     const args = (values: readonly string[]) =>
         values
             .map((value) => {
@@ -435,7 +436,7 @@ export function accountSetupDocument(inputs: AccountSetupInputs, mysqlScript: st
         "set -euo pipefail",
         "shopt -s inherit_errexit",
         "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin HOME=/root",
-        shellFunctions(mysqlScript, ["mysql_dms_account", "sql_string"]),
+        shellFunctions(scripts, ["mysql_dms_account", "sql_string"]),
         `mysql_dms_account ${args([inputs.region, inputs.rootSecretArn, MYSQL_SOCKET, hours, inputs.ec2AccountSecretArn, ...inputs.schemas])}`,
         `mysql_dms_account ${args([inputs.region, inputs.rdsMasterSecretArn, inputs.rdsHost, hours, inputs.rdsAccountSecretArn, ...inputs.schemas])}`,
     ].join("\n");
@@ -455,9 +456,11 @@ export function accountSetupDocument(inputs: AccountSetupInputs, mysqlScript: st
     });
 }
 
-/** mysql.sh's source, for the document. */
-export function mysqlScriptSource(): string {
-    return fs.readFileSync(path.join(__dirname, "userdata", "mysql.sh"), "utf8");
+/** The sources the document's functions come from: userdata/mysql-dms.sh and userdata/mysql.sh. */
+export function accountSetupScripts(): string {
+    return ["mysql-dms.sh", "mysql.sh"]
+        .map((file) => fs.readFileSync(path.join(__dirname, "userdata", file), "utf8"))
+        .join("\n");
 }
 
 export interface MigrationArgs {
@@ -601,7 +604,7 @@ export class Migration extends pulumi.ComponentResource {
                                 rdsHost,
                                 schemas: args.includeSchemas,
                             },
-                            mysqlScriptSource(),
+                            accountSetupScripts(),
                         ),
                     ),
                 tags,

@@ -13,7 +13,7 @@ import {
     databaseDnsRecord,
     dmsIdentifier,
     dmsTrustPolicy,
-    mysqlScriptSource,
+    accountSetupScripts,
     phaseResources,
     ruleId,
     schemaProblems,
@@ -475,7 +475,7 @@ const SETUP = {
 };
 
 function setupScript(): string {
-    const document = JSON.parse(accountSetupDocument(SETUP, mysqlScriptSource()));
+    const document = JSON.parse(accountSetupDocument(SETUP, accountSetupScripts()));
     expect(document.schemaVersion).to.equal("2.2");
     expect(document.mainSteps[0].action).to.equal("aws:runShellScript");
     return (document.mainSteps[0].inputs.runCommand as string[]).join("\n");
@@ -498,11 +498,15 @@ function runSetup(row: string, rdsHours: string): { status: number | null; sql: 
 }
 
 describe("DMS account setup", () => {
-    it("carries mysql.sh's own function, and the server's socket", () => {
-        const source = mysqlScriptSource();
-        expect(setupScript()).to.include(shellFunctions(source, ["mysql_dms_account"]));
-        expect(source).to.include(`readonly socket_path=${MYSQL_SOCKET}\n`);
-        expect(() => shellFunctions(source, ["no_such_function"])).to.throw(/no function no_such_function/);
+    it("carries mysql-dms.sh's function and mysql.sh's quoting, and uses the server's socket", () => {
+        const mysql = readScript("mysql");
+        const dms = fs.readFileSync(path.join(__dirname, "..", "components", "userdata", "mysql-dms.sh"), "utf8");
+        expect(setupScript()).to.include(shellFunctions(dms, ["mysql_dms_account"]));
+        expect(setupScript()).to.include(shellFunctions(mysql, ["sql_string"]));
+        expect(mysql).to.include(`readonly socket_path=${MYSQL_SOCKET}\n`);
+        // Not user data: the primary's never runs again, and the secret exists only once a migration starts.
+        expect(mysql).not.to.include("mysql_dms_account");
+        expect(() => shellFunctions(mysql, ["no_such_function"])).to.throw(/no function no_such_function/);
     });
 
     it("is valid bash that runs under sh too", () => {
@@ -512,7 +516,7 @@ describe("DMS account setup", () => {
     });
 
     it("refuses arguments that could break out of their quotes", () => {
-        expect(() => accountSetupDocument({ ...SETUP, rdsHost: "x'; reboot; '" }, mysqlScriptSource())).to.throw(
+        expect(() => accountSetupDocument({ ...SETUP, rdsHost: "x'; reboot; '" }, accountSetupScripts())).to.throw(
             /unsafe characters/,
         );
     });
@@ -549,9 +553,11 @@ describe("DMS account setup", () => {
         expect(output).to.include("RDS binlog retention hours is NULL, DMS needs at least 24");
     });
 
-    it("is installed on every primary by the bootstrap, which checks the binlog at boot", () => {
-        const script = readScript("mysql");
-        expect(script).to.match(/install_replica_metrics\n {2}else\n {4}install_dms_account_tool\n/);
-        expect(script).to.include('"$dms_account_script" - || die');
+    it("is backed by the bootstrap's own check of what DMS needs, at every boot", () => {
+        const selfCheck = shellFunctions(readScript("mysql"), ["self_check"]);
+        expect(selfCheck).to.include("[[ $binlog_format == ROW ]] || die");
+        expect(selfCheck).to.include("[[ $binlog_row_image == FULL ]] || die");
+        expect(selfCheck).to.include("((expire == 0 || expire >= dms_min_binlog_seconds)) ||");
+        expect(readScript("mysql")).to.include("readonly dms_min_binlog_seconds=86400\n");
     });
 });

@@ -86,10 +86,9 @@ readonly clone_timeout_seconds=21600
 readonly replication_check_seconds=300
 readonly monitor_user=scale_tiers_monitor
 readonly metrics_script=/usr/local/sbin/scale-tiers-mysql-metrics
-readonly dms_account_script=/usr/local/sbin/scale-tiers-mysql-dms-account
 # AWS DMS resumes CDC from the binary log after a task or instance restart;
 # a day of binlogs is what it asks for.
-readonly dms_min_binlog_hours=24
+readonly dms_min_binlog_seconds=86400
 
 validate_inputs() {
   require_region
@@ -649,136 +648,23 @@ install_replica_metrics() {
   install_timer scale-tiers-mysql-metrics 1min "$metrics_script"
 }
 
-# mysql_dms_account <region> <admin-secret-arn> <server> <min-binlog-hours>
-#                   <account-secret-arn | -> [<schema>...]
-# Checks that a MySQL server can be an AWS DMS CDC source (binary log on, ROW
-# format, FULL row images, binlogs kept at least <min-binlog-hours>) and
-# fails listing every setting that is not; then, unless the account secret is
-# "-", creates or re-syncs the DMS account from that secret: TLS only,
-# REPLICATION CLIENT, REPLICATION SLAVE and SELECT on *.* to read (the source
-# side), and write access to the given schemas and awsdms_control (the target
-# side: the reverse task writes back into this server). <server> is this
-# server's socket path (a self-managed server, logged into as root) or an
-# RDS host name (logged into over TLS as its master user, whose binlog
-# retention is then set with mysql.rds_set_configuration).
-# Installed on the primary as a tool script, and run through SSM by the
-# migration component's document, which carries this function's source.
-mysql_dms_account() {
-  local -r region=$1 admin_arn=$2 server=$3 min_hours=$4 account_arn=$5
-  shift 5
-  local dir admin admin_user account user password problems=() schema
-  [[ $min_hours =~ ^[1-9][0-9]{0,3}$ ]] || {
-    echo "min binlog hours must be a positive integer: ${min_hours}" >&2
-    return 1
-  }
-  for schema in "$@"; do
-    [[ $schema =~ ^[A-Za-z0-9_$%]{1,64}$ ]] || {
-      echo "not a schema name or pattern: ${schema}" >&2
-      return 1
-    }
-  done
-  dir=$(mktemp -d)
-  # shellcheck disable=SC2064 # expand now: dir is local and gone at RETURN time
-  trap "rm -rf -- '${dir}'" RETURN
-  admin=$(aws secretsmanager get-secret-value --region "$region" --secret-id "$admin_arn" \
-    --query SecretString --output text)
-  if ! admin_user=$(jq -er '.username | strings' <<<"$admin" 2>/dev/null) ||
-    ! password=$(jq -er '.password | strings' <<<"$admin" 2>/dev/null); then
-    echo "the admin secret has no username or password" >&2
-    return 1
-  fi
-  [[ $admin_user =~ ^[A-Za-z0-9_]{1,32}$ && $password != *\"* && $password != *$'\n'* ]] || {
-    echo "the admin secret's username or password has characters an option file cannot hold" >&2
-    return 1
-  }
-  (
-    umask 077
-    {
-      printf '[client]\nuser="%s"\npassword="%s"\n' "$admin_user" "${password//\\/\\\\}"
-      if [[ $server == /* ]]; then
-        printf 'socket="%s"\n' "$server"
-      else
-        printf 'host="%s"\nport=3306\nssl-mode=REQUIRED\nconnect-timeout=10\n' "$server"
-      fi
-    } >"${dir}/admin.cnf"
-  )
-  local -r sql=(mysql --defaults-file="${dir}/admin.cnf" --batch --skip-column-names)
-
-  if [[ $server != /* ]]; then
-    # RDS purges binlogs as soon as it can unless told to keep them.
-    "${sql[@]}" -e "CALL mysql.rds_set_configuration('binlog retention hours', ${min_hours})"
-  fi
-  local row log_bin format image expire
-  row=$("${sql[@]}" -e 'SELECT @@log_bin, @@binlog_format, @@binlog_row_image, @@binlog_expire_logs_seconds')
-  IFS=$'\t' read -r log_bin format image expire <<<"$row"
-  [[ $log_bin == 1 ]] || problems+=("log_bin is OFF (the binary log must be on)")
-  [[ $format == ROW ]] || problems+=("binlog_format is ${format}, DMS needs ROW")
-  [[ $image == FULL ]] || problems+=("binlog_row_image is ${image}, DMS needs FULL")
-  if [[ $server == /* ]]; then
-    ((expire == 0 || expire >= min_hours * 3600)) ||
-      problems+=("binlog_expire_logs_seconds is ${expire}, DMS needs at least $((min_hours * 3600))")
-  else
-    local hours
-    hours=$("${sql[@]}" -e 'CALL mysql.rds_show_configuration' | awk -F'\t' '$1 == "binlog retention hours" { print $2 }')
-    if [[ ! $hours =~ ^[0-9]+$ ]] || ((hours < min_hours)); then
-      problems+=("RDS binlog retention hours is ${hours:-NULL}, DMS needs at least ${min_hours}")
-    fi
-  fi
-  if ((${#problems[@]} > 0)); then
-    printf '%s is not ready for AWS DMS:\n' "$server" >&2
-    printf '  %s\n' "${problems[@]}" >&2
-    return 1
-  fi
-  echo "${server}: binary log ready for AWS DMS (ROW, FULL, ${expire}s / ${min_hours}h kept)"
-  [[ $account_arn != - ]] || return 0
-
-  account=$(aws secretsmanager get-secret-value --region "$region" --secret-id "$account_arn" \
-    --query SecretString --output text)
-  if ! user=$(jq -er '.username | strings' <<<"$account" 2>/dev/null) ||
-    ! password=$(jq -er '.password | strings' <<<"$account" 2>/dev/null); then
-    echo "the DMS account secret has no username or password" >&2
-    return 1
-  fi
-  [[ $user =~ ^[A-Za-z0-9_]{1,32}$ && $user != root && $user != "$admin_user" ]] || {
-    echo "the DMS account secret names an unusable account: ${user}" >&2
-    return 1
-  }
-  local quoted grants=""
-  quoted=$(sql_string "$password")
-  for schema in "$@"; do
-    grants+="GRANT ALTER, CREATE, DROP, INDEX, INSERT, UPDATE, DELETE, SELECT ON \`${schema}\`.* TO '${user}'@'%';"$'\n'
-  done
-  "${sql[@]}" <<SQL
-CREATE USER IF NOT EXISTS '${user}'@'%' IDENTIFIED BY ${quoted} REQUIRE SSL;
-ALTER USER '${user}'@'%' IDENTIFIED BY ${quoted} REQUIRE SSL;
-GRANT REPLICATION CLIENT, REPLICATION SLAVE, SELECT ON *.* TO '${user}'@'%';
-GRANT ALL PRIVILEGES ON \`awsdms_control\`.* TO '${user}'@'%';
-${grants}
-SQL
-  echo "${server}: account '${user}'@'%' (TLS required) ready for AWS DMS on ${*:-no schema}"
-}
-
-# The primary can be a DMS source from its first boot: the check runs now
-# (a gap fails the bootstrap loudly), and the tool stays for the migration
-# to create the account with: scale-tiers-mysql-dms-account <secret-arn> <schema>...
-install_dms_account_tool() {
-  write_tool_script "$dms_account_script" "mysql_dms_account sql_string" \
-    "$AWS_REGION_NAME" "$ROOT_SECRET_ARN" "$socket_path" "$dms_min_binlog_hours"
-  "$dms_account_script" - || die "this server cannot be an AWS DMS source; see above"
-}
 
 self_check() {
   local -r root_file=$1
-  local row server_id log_bin binlog_format binlog_row_image gtid_mode super_read_only
-  row=$(mysql_with "$root_file" -e 'SELECT @@server_id, @@log_bin, @@binlog_format, @@binlog_row_image, @@gtid_mode, @@super_read_only')
-  IFS=$'\t' read -r server_id log_bin binlog_format binlog_row_image gtid_mode super_read_only <<<"$row"
+  local row server_id log_bin binlog_format binlog_row_image gtid_mode super_read_only expire
+  row=$(mysql_with "$root_file" -e 'SELECT @@server_id, @@log_bin, @@binlog_format, @@binlog_row_image, @@gtid_mode, @@super_read_only, @@binlog_expire_logs_seconds')
+  IFS=$'\t' read -r server_id log_bin binlog_format binlog_row_image gtid_mode super_read_only expire <<<"$row"
   log "self-check: server_id=${server_id} log_bin=${log_bin} binlog_format=${binlog_format} binlog_row_image=${binlog_row_image} gtid_mode=${gtid_mode} super_read_only=${super_read_only}"
   if [[ $MYSQL_ROLE == replica ]]; then
     [[ $super_read_only == 1 ]] || die "this replica is not super_read_only"
   else
     [[ $super_read_only == 0 ]] || die "this primary is super_read_only"
   fi
+  # What replicas and AWS DMS (mysql-dms.sh checks it again) need.
   [[ $binlog_format == ROW ]] || die "binlog_format is ${binlog_format}, expected ROW"
+  [[ $binlog_row_image == FULL ]] || die "binlog_row_image is ${binlog_row_image}, expected FULL"
+  ((expire == 0 || expire >= dms_min_binlog_seconds)) ||
+    die "binlog_expire_logs_seconds is ${expire}; replicas and AWS DMS need at least ${dms_min_binlog_seconds}"
   [[ $gtid_mode == ON ]] || die "gtid_mode is ${gtid_mode}, expected ON"
   [[ $log_bin == 1 ]] || die "the binary log is off"
   [[ $server_id == "$MYSQL_SERVER_ID" ]] || die "server_id is ${server_id}, expected ${MYSQL_SERVER_ID}"
@@ -823,8 +709,6 @@ main() {
   self_check "$root_file"
   if [[ $MYSQL_ROLE == replica ]]; then
     install_replica_metrics
-  else
-    install_dms_account_tool
   fi
   install_cloudwatch_agent_sync
   log "done"
