@@ -749,60 +749,66 @@ export class Migration extends pulumi.ComponentResource {
             this.gate = gate("rollback-gate", reverseTaskId, false);
         }
 
-        if (plan.forwardTask !== "absent") {
-            const source = endpoint("ec2-source", "source", ec2Account.arn);
-            const target = endpoint("rds-target", "target", rdsAccount.arn);
+        // One task per direction: its own endpoints, this phase's run state, watched while it runs.
+        const replicationTask = (
+            direction: "forward" | "reverse",
+            state: TaskState,
+            from: { suffix: string; secretArn: pulumi.Input<string> },
+            to: { suffix: string; secretArn: pulumi.Input<string> },
+            extra: { migrationType: string; cdcStartTime?: pulumi.Input<string> },
+            options: pulumi.CustomResourceOptions,
+        ) => {
+            const source = endpoint(from.suffix, "source", from.secretArn);
+            const target = endpoint(to.suffix, "target", to.secretArn);
             const task = new aws.dms.ReplicationTask(
-                `${name}-forward`,
+                `${name}-${direction}`,
                 {
-                    replicationTaskId: forwardTaskId,
-                    migrationType: "full-load-and-cdc",
+                    replicationTaskId: direction === "forward" ? forwardTaskId : reverseTaskId,
                     replicationInstanceArn: instance.replicationInstanceArn,
                     sourceEndpointArn: source.endpointArn,
                     targetEndpointArn: target.endpointArn,
                     tableMappings: mappings,
-                    replicationTaskSettings: JSON.stringify(taskSettings("forward")),
-                    startReplicationTask: plan.forwardTask === "running",
+                    replicationTaskSettings: JSON.stringify(taskSettings(direction)),
+                    startReplicationTask: state === "running",
+                    ...extra,
                     tags,
                 },
-                // At cutover it is stopped only once the gate has passed.
-                { parent: this, dependsOn: this.gate && plan.gate === "forward" ? [this.gate] : [] },
+                { parent: this, ...options },
             );
-            this.forwardTaskArn = task.replicationTaskArn;
-            if (plan.forwardTask === "running") {
-                tasks.push({ label: "forward", task });
+            if (state === "running") {
+                tasks.push({ label: direction, task });
             }
-        }
+            return task.replicationTaskArn;
+        };
+        const ec2 = (suffix: string) => ({ suffix: `ec2-${suffix}`, secretArn: ec2Account.arn });
+        const rds = (suffix: string) => ({ suffix: `rds-${suffix}`, secretArn: rdsAccount.arn });
 
+        if (plan.forwardTask !== "absent") {
+            this.forwardTaskArn = replicationTask(
+                "forward",
+                plan.forwardTask,
+                ec2("source"),
+                rds("target"),
+                { migrationType: "full-load-and-cdc" },
+                // At cutover it is stopped only once the gate has passed.
+                { dependsOn: plan.gate === "forward" ? [this.gate!] : [] },
+            );
+        }
         if (plan.reverseTask !== "absent") {
-            const source = endpoint("rds-source", "source", rdsAccount.arn);
-            const target = endpoint("ec2-target", "target", ec2Account.arn);
-            const task = new aws.dms.ReplicationTask(
-                `${name}-reverse`,
+            this.reverseTaskArn = replicationTask(
+                "reverse",
+                plan.reverseTask,
+                rds("source"),
+                ec2("target"),
                 {
-                    replicationTaskId: reverseTaskId,
                     migrationType: "cdc",
-                    replicationInstanceArn: instance.replicationInstanceArn,
-                    sourceEndpointArn: source.endpointArn,
-                    targetEndpointArn: target.endpointArn,
-                    tableMappings: mappings,
-                    replicationTaskSettings: JSON.stringify(taskSettings("reverse")),
                     // From the moment the cutover gate passed: writes were frozen, so nothing on RDS is missed.
                     cdcStartTime: plan.gate === "forward" ? this.gate!.passedAt : undefined,
-                    startReplicationTask: plan.reverseTask === "running",
-                    tags,
                 },
-                {
-                    parent: this,
-                    dependsOn: this.gate ? [this.gate] : [],
-                    // Set once at cutover; a rollback must not replace the task over it.
-                    ignoreChanges: ["cdcStartTime"],
-                },
+                // Started after the cutover gate, stopped after the rollback gate. The start time is
+                // set once at cutover; a rollback must not replace the task over it.
+                { dependsOn: this.gate ? [this.gate] : [], ignoreChanges: ["cdcStartTime"] },
             );
-            this.reverseTaskArn = task.replicationTaskArn;
-            if (plan.reverseTask === "running") {
-                tasks.push({ label: "reverse", task });
-            }
         }
 
         if (args.alarmTopicArn) {
