@@ -86,6 +86,9 @@ readonly clone_timeout_seconds=21600
 readonly replication_check_seconds=300
 readonly monitor_user=scale_tiers_monitor
 readonly metrics_script=/usr/local/sbin/scale-tiers-mysql-metrics
+# AWS DMS resumes CDC from the binary log after a task or instance restart;
+# a day of binlogs is what it asks for.
+readonly dms_min_binlog_seconds=86400
 
 validate_inputs() {
   require_region
@@ -645,18 +648,23 @@ install_replica_metrics() {
   install_timer scale-tiers-mysql-metrics 1min "$metrics_script"
 }
 
+
 self_check() {
   local -r root_file=$1
-  local row server_id log_bin binlog_format binlog_row_image gtid_mode super_read_only
-  row=$(mysql_with "$root_file" -e 'SELECT @@server_id, @@log_bin, @@binlog_format, @@binlog_row_image, @@gtid_mode, @@super_read_only')
-  IFS=$'\t' read -r server_id log_bin binlog_format binlog_row_image gtid_mode super_read_only <<<"$row"
+  local row server_id log_bin binlog_format binlog_row_image gtid_mode super_read_only expire
+  row=$(mysql_with "$root_file" -e 'SELECT @@server_id, @@log_bin, @@binlog_format, @@binlog_row_image, @@gtid_mode, @@super_read_only, @@binlog_expire_logs_seconds')
+  IFS=$'\t' read -r server_id log_bin binlog_format binlog_row_image gtid_mode super_read_only expire <<<"$row"
   log "self-check: server_id=${server_id} log_bin=${log_bin} binlog_format=${binlog_format} binlog_row_image=${binlog_row_image} gtid_mode=${gtid_mode} super_read_only=${super_read_only}"
   if [[ $MYSQL_ROLE == replica ]]; then
     [[ $super_read_only == 1 ]] || die "this replica is not super_read_only"
   else
     [[ $super_read_only == 0 ]] || die "this primary is super_read_only"
   fi
+  # What replicas and AWS DMS (mysql-dms.sh checks it again) need.
   [[ $binlog_format == ROW ]] || die "binlog_format is ${binlog_format}, expected ROW"
+  [[ $binlog_row_image == FULL ]] || die "binlog_row_image is ${binlog_row_image}, expected FULL"
+  ((expire == 0 || expire >= dms_min_binlog_seconds)) ||
+    die "binlog_expire_logs_seconds is ${expire}; replicas and AWS DMS need at least ${dms_min_binlog_seconds}"
   [[ $gtid_mode == ON ]] || die "gtid_mode is ${gtid_mode}, expected ON"
   [[ $log_bin == 1 ]] || die "the binary log is off"
   [[ $server_id == "$MYSQL_SERVER_ID" ]] || die "server_id is ${server_id}, expected ${MYSQL_SERVER_ID}"
