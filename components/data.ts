@@ -17,7 +17,7 @@ import { instanceRole, putMetricsStatement, readSecretsPolicy } from "./shared/e
 import { serviceTrustPolicy } from "./shared/iam";
 import { allowClients, allowHttpsOut, allowPeers, createSecurityGroup } from "./shared/rules";
 import { GeneratedSecret, MIXED_PASSWORD, generatedSecret } from "./shared/secrets";
-import { DATA_DEVICE_NAME, snapshotPolicy, statefulServer } from "./shared/server";
+import { DATA_DEVICE_NAME, StatefulServerArgs, retiredServer, snapshotPolicy, statefulServer } from "./shared/server";
 import { METRIC_NAMESPACES } from "./shared/telemetry";
 import { Tags, componentTags } from "./shared/tags";
 import { renderUserData } from "./userdata/render";
@@ -92,6 +92,8 @@ export interface RdsDatabase {
     readonly securityGroupId: pulumi.Output<string>;
     readonly parameterGroupName: pulumi.Output<string>;
     readonly replicaIdentifiers: pulumi.Output<string>[];
+    /** DNS names of the read replicas, in order. */
+    readonly replicaAddresses: pulumi.Output<string>[];
 }
 
 export interface DatabaseArgs {
@@ -132,6 +134,11 @@ export interface DatabaseArgs {
     cloudWatchAgentParameter: string;
     /** Amazon RDS for MySQL; absent: none. */
     rds?: RdsArgs;
+    /**
+     * Run the self-managed servers. False once the migration to RDS is
+     * decommissioned: the servers go, their data volumes stay (protected, with a final snapshot).
+     */
+    selfManaged: boolean;
     tags: Tags;
 }
 
@@ -151,6 +158,23 @@ export function readHostName(zoneName: string): string {
  */
 export function primaryHostName(zoneName: string): string {
     return `mysql-primary.${zoneName}`;
+}
+
+/** The self-managed replica's own name; `db-read.<zone>` points at it until the cutover. */
+export function replicaHostName(zoneName: string): string {
+    return `mysql-replica.${zoneName}`;
+}
+
+/**
+ * How `db.<zone>` and `db-read.<zone>` are published in a migration phase
+ * (components/migration.ts `databaseDnsRecord`): an A record to the writer's
+ * address before the migration, then a CNAME to the writer's own name, and
+ * from the cutover a CNAME to RDS.
+ */
+export interface DatabaseNames {
+    readonly type: "A" | "CNAME";
+    readonly ttlSeconds: number;
+    readonly target: "ec2" | "rds";
 }
 
 /** The DNS name operators and the migration use for the RDS primary, whatever `db.<zone>` points at. */
@@ -258,16 +282,23 @@ export class Database extends pulumi.ComponentResource {
     public readonly rootSecretArn: pulumi.Output<string>;
     /** Secret of the replication user, which the primary creates from its first boot. */
     public readonly replicationSecretArn: pulumi.Output<string>;
-    public readonly primaryInstanceId: pulumi.Output<string>;
-    public readonly primaryPrivateIp: pulumi.Output<string>;
+    /** The self-managed primary, while it runs (see `selfManaged`). */
+    public readonly primaryInstanceId?: pulumi.Output<string>;
     public readonly dataVolumeId: pulumi.Output<string>;
-    /** `db-read.<zone>` when there is a replica. */
-    public readonly readHost?: string;
+    /** `db-read.<zone>` once published, when there is a replica (self-managed or RDS) or RDS. */
+    public readHost?: string;
     public readonly replicaInstanceId?: pulumi.Output<string>;
     /** Name of the servers' instance role, for monitoring to extend. */
     public readonly roleName: pulumi.Output<string>;
     /** Amazon RDS for MySQL, when configured. */
     public readonly rds?: RdsDatabase;
+    private readonly componentName: string;
+    private readonly zone: { id: pulumi.Input<string>; name: string };
+    /** The self-managed servers' own names, while they run: `db.<zone>` and `db-read.<zone>` point at them. */
+    private readonly servers?: {
+        writer: { host: string; instance: aws.ec2.Instance };
+        replica?: { host: string; instance: aws.ec2.Instance };
+    };
 
     constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("scale-tiers:data:Database", name, {}, opts);
@@ -319,41 +350,41 @@ export class Database extends pulumi.ComponentResource {
                 replicationSecret,
             });
         const primary = server("primary", args.instanceType);
-        this.primaryInstanceId = primary.instance.id;
-        this.primaryPrivateIp = primary.instance.privateIp;
         this.dataVolumeId = primary.volume.id;
-
-        const record = (recordName: string, host: string, instance: aws.ec2.Instance) =>
-            new aws.route53.Record(
-                recordName,
-                { zoneId: args.zoneId, name: host, type: "A", ttl: 60, records: [instance.privateIp] },
-                parent,
+        const replica = args.replica ? server("replica", args.replica.instanceType) : undefined;
+        this.componentName = name;
+        this.zone = { id: args.zoneId, name: args.zoneName };
+        if (primary.instance) {
+            this.primaryInstanceId = primary.instance.id;
+            this.replicaInstanceId = replica?.instance?.id;
+            const record = (recordName: string, host: string, instance: aws.ec2.Instance) => {
+                new aws.route53.Record(
+                    recordName,
+                    { zoneId: args.zoneId, name: host, type: "A", ttl: 60, records: [instance.privateIp] },
+                    parent,
+                );
+                return { host, instance };
+            };
+            const primaryName = record(`${name}-primary-dns`, primaryHostName(args.zoneName), primary.instance);
+            const replicaName = replica?.instance
+                ? record(`${name}-replica-dns`, replicaHostName(args.zoneName), replica.instance)
+                : undefined;
+            this.servers = {
+                writer: args.writer === "replica" && replicaName ? replicaName : primaryName,
+                replica: replicaName,
+            };
+            snapshotPolicy(
+                `${name}-snapshots`,
+                {
+                    description: "Scheduled snapshots of the self-managed MySQL data volumes",
+                    selector: args.snapshotSelector,
+                    intervalHours: args.snapshots.intervalHours,
+                    retainCount: args.snapshots.retainCount,
+                    tags,
+                },
+                this,
             );
-        record(`${name}-primary-dns`, primaryHostName(args.zoneName), primary.instance);
-
-        let writer = primary.instance;
-        if (args.replica) {
-            const replica = server("replica", args.replica.instanceType);
-            this.replicaInstanceId = replica.instance.id;
-            this.readHost = readHostName(args.zoneName);
-            record(`${name}-read-dns`, this.readHost, replica.instance);
-            if (args.writer === "replica") {
-                writer = replica.instance;
-            }
         }
-        record(`${name}-dns`, this.host, writer);
-
-        snapshotPolicy(
-            `${name}-snapshots`,
-            {
-                description: "Scheduled snapshots of the self-managed MySQL data volumes",
-                selector: args.snapshotSelector,
-                intervalHours: args.snapshots.intervalHours,
-                retainCount: args.snapshots.retainCount,
-                tags,
-            },
-            this,
-        );
         this.createSecurityGroupRules(name, args, tags);
         if (args.rds) {
             this.rds = this.createRds(`${name}-rds`, args.rds, args, tags);
@@ -361,7 +392,6 @@ export class Database extends pulumi.ComponentResource {
 
         this.registerOutputs({
             host: this.host,
-            readHost: this.readHost,
             appSecretArn: this.appSecretArn,
             primaryInstanceId: this.primaryInstanceId,
             replicaInstanceId: this.replicaInstanceId,
@@ -371,9 +401,47 @@ export class Database extends pulumi.ComponentResource {
     }
 
     /**
+     * Publishes `db.<zone>` (writes) and `db-read.<zone>` (reads) for a
+     * migration phase, once the migration exists: at the cutover the records
+     * wait for its gate. Both are deleted before they are replaced, because an
+     * A record and a CNAME of one name cannot coexist (the A-to-CNAME change
+     * happens once, in `replicating`, long before the cutover).
+     */
+    public publishNames(names: DatabaseNames, gate?: pulumi.Resource): void {
+        const parent = { parent: this, deleteBeforeReplace: true, dependsOn: gate ? [gate] : [] };
+        const publish = (suffix: string, host: string, records: pulumi.Input<string>[]) =>
+            new aws.route53.Record(
+                `${this.componentName}-${suffix}`,
+                { zoneId: this.zone.id, name: host, type: names.type, ttl: names.ttlSeconds, records },
+                parent,
+            );
+        const readHost = readHostName(this.zone.name);
+        if (names.target === "rds") {
+            if (!this.rds) {
+                throw new Error("db.<zone> cannot point at RDS: database.rds is not enabled");
+            }
+            publish("dns", this.host, [this.rds.address]);
+            publish("read-dns", readHost, [this.rds.replicaAddresses[0] ?? this.rds.address]);
+            this.readHost = readHost;
+            return;
+        }
+        if (!this.servers) {
+            throw new Error("db.<zone> cannot point at the self-managed servers: they are retired");
+        }
+        const target = (server: { host: string; instance: aws.ec2.Instance }) =>
+            names.type === "A" ? server.instance.privateIp : server.host;
+        publish("dns", this.host, [target(this.servers.writer)]);
+        if (this.servers.replica) {
+            publish("read-dns", readHost, [target(this.servers.replica)]);
+            this.readHost = readHost;
+        }
+    }
+
+    /**
      * One MySQL server: its protected data volume in the server's AZ, the
      * instance, and the attachment. The boot script sets the server up for its
-     * role (a replica clones the primary and replicates by GTID).
+     * role (a replica clones the primary and replicates by GTID). Once the
+     * servers are retired only the volume stays, with a final snapshot.
      */
     private createServer(
         name: string,
@@ -383,9 +451,14 @@ export class Database extends pulumi.ComponentResource {
         tags: Tags,
         profile: aws.iam.InstanceProfile,
         secrets: Record<"rootSecret" | "appSecret" | "replicationSecret", GeneratedSecret>,
-    ) {
+    ): { instance?: aws.ec2.Instance; volume: aws.ebs.Volume } {
         const { azIndex, serverId } = MYSQL_SERVERS[mysqlRole];
-        return statefulServer(
+        const build = args.selfManaged
+            ? statefulServer
+            : (serverName: string, serverArgs: StatefulServerArgs, parent: pulumi.Resource) => ({
+                  volume: retiredServer(serverName, serverArgs, parent),
+              });
+        return build(
             `${name}-${mysqlRole}`,
             {
                 availabilityZone: args.availabilityZones[azIndex],
@@ -607,6 +680,7 @@ export class Database extends pulumi.ComponentResource {
             securityGroupId: securityGroup.id,
             parameterGroupName: parameterGroup.name,
             replicaIdentifiers: replicas.map((replica) => replica.identifier),
+            replicaAddresses: replicas.map((replica) => replica.address),
         };
     }
 

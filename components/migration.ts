@@ -163,30 +163,45 @@ export const SYSTEM_SCHEMAS = ["mysql", "sys", "information_schema", "performanc
 /** A schema name, or a DMS pattern with `%` (any characters) in it. */
 const SCHEMA_PATTERN = /^[A-Za-z0-9_$%]{1,64}$/;
 
-/** Problems of the include/exclude lists, each naming the key and a fix (for config validation). */
-export function schemaProblems(includeSchemas: readonly string[], excludeSchemas: readonly string[]): string[] {
-    const problems: string[] = [];
+/** A problem of the include/exclude lists: the field of `migration`, what is wrong, and the fix. */
+export interface SchemaProblem {
+    readonly field: "includeSchemas" | "excludeSchemas";
+    readonly problem: string;
+    readonly fix: string;
+}
+
+/** Problems of the include/exclude lists, for config validation. */
+export function schemaProblems(includeSchemas: readonly string[], excludeSchemas: readonly string[]): SchemaProblem[] {
+    const problems: SchemaProblem[] = [];
     if (includeSchemas.length === 0) {
-        problems.push('migration.includeSchemas is empty; name the schemas to copy, e.g. ["app"]');
+        problems.push({ field: "includeSchemas", problem: "is empty", fix: 'name the schemas to copy, e.g. ["app"]' });
     }
-    for (const [key, list] of [
+    for (const [field, list] of [
         ["includeSchemas", includeSchemas],
         ["excludeSchemas", excludeSchemas],
     ] as const) {
         for (const schema of list) {
             if (!SCHEMA_PATTERN.test(schema)) {
-                problems.push(`migration.${key}: "${schema}" is not a schema name or % pattern of [A-Za-z0-9_$%]`);
+                problems.push({
+                    field,
+                    problem: `"${schema}" is not a schema name or % pattern`,
+                    fix: "use letters, digits, _, $ and %",
+                });
             }
             if ((SYSTEM_SCHEMAS as readonly string[]).includes(schema.toLowerCase())) {
-                problems.push(`migration.${key}: "${schema}" is a system schema, never copied; remove it`);
+                problems.push({ field, problem: `"${schema}" is a system schema, never copied`, fix: "remove it" });
             }
         }
         if (new Set(list).size !== list.length) {
-            problems.push(`migration.${key} lists a schema twice`);
+            problems.push({ field, problem: "lists a schema twice", fix: "list each schema once" });
         }
     }
     for (const schema of excludeSchemas.filter((s) => includeSchemas.includes(s))) {
-        problems.push(`migration: "${schema}" is both included and excluded`);
+        problems.push({
+            field: "excludeSchemas",
+            problem: `"${schema}" is also in includeSchemas`,
+            fix: "keep it in one of the two lists",
+        });
     }
     return problems;
 }
@@ -472,17 +487,14 @@ export interface MigrationArgs {
     vpcId: pulumi.Input<string>;
     /** Private subnets in at least two AZs: the replication subnet group. */
     privateSubnetIds: pulumi.Input<string[]>;
-    /** Private hosted zone: gets `mysql-rds.<zone>`, the name DMS and the setup reach RDS by. */
-    zoneId: pulumi.Input<string>;
-    zoneName: string;
     /** DMS replication instance class, e.g. `dms.r6i.xlarge`. */
     replicationInstanceClass: string;
     /** Replication instance storage (task logs, cached changes), GiB. */
     allocatedStorageGiB: number;
     /** A standby replication instance in another AZ. */
     multiAz: boolean;
-    /** DMS engine version, e.g. `3.5.4`. */
-    engineVersion: string;
+    /** DMS engine version, e.g. `3.5.4`; absent: the version DMS makes default. */
+    engineVersion?: string;
     /** Schemas (or `%` patterns) to copy, and schemas to leave out of them. */
     includeSchemas: readonly string[];
     excludeSchemas: readonly string[];
@@ -499,8 +511,8 @@ export interface MigrationArgs {
     manageServiceRoles: boolean;
     /** Retention of the DMS task log group, days. */
     logRetentionDays: number;
-    /** The self-managed primary. */
-    source: {
+    /** The self-managed primary; absent once it is retired (phase `decommissioned`). */
+    source?: {
         /** `mysql-primary.<zone>`. */
         host: string;
         instanceId: pulumi.Input<string>;
@@ -511,7 +523,8 @@ export interface MigrationArgs {
     };
     /** The RDS instance. */
     target: {
-        address: pulumi.Input<string>;
+        /** `mysql-rds.<zone>` (components/data.ts), a name DMS's secret can hold before RDS exists. */
+        host: string;
         port: number;
         masterSecretArn: pulumi.Input<string>;
         securityGroupId: pulumi.Input<string>;
@@ -549,15 +562,13 @@ export class Migration extends pulumi.ComponentResource {
             this.registerOutputs({ phase: this.phase, databaseTarget: this.databaseTarget });
             return;
         }
+        if (!args.source) {
+            throw new Error(`migration phase ${args.phase} needs the self-managed primary as DMS's source`);
+        }
+        const primary = args.source;
         const id = (suffix: string) => dmsIdentifier(args.identifierPrefix, suffix);
 
-        const rdsHost = `mysql-rds.${args.zoneName}`;
-        new aws.route53.Record(
-            `${name}-rds-dns`,
-            { zoneId: args.zoneId, name: rdsHost, type: "CNAME", ttl: 60, records: [args.target.address] },
-            parent,
-        );
-
+        const rdsHost = args.target.host;
         // DMS reads host, port and credentials from the secret; RDS's managed master secret has no host.
         const account = (side: "ec2" | "rds", host: string, port: number, description: string) =>
             generatedSecret(
@@ -571,7 +582,7 @@ export class Migration extends pulumi.ComponentResource {
             );
         const ec2Account = account(
             "ec2",
-            args.source.host,
+            primary.host,
             MYSQL_PORT,
             "AWS DMS account on the self-managed MySQL primary",
         );
@@ -581,7 +592,7 @@ export class Migration extends pulumi.ComponentResource {
         new aws.iam.RolePolicy(
             `${name}-setup-secrets`,
             {
-                role: args.source.roleName,
+                role: primary.roleName,
                 policy: readSecretsPolicy([args.target.masterSecretArn, ec2Account.arn, rdsAccount.arn]),
             },
             parent,
@@ -592,7 +603,7 @@ export class Migration extends pulumi.ComponentResource {
                 documentType: "Command",
                 documentFormat: "JSON",
                 content: pulumi
-                    .all([args.source.rootSecretArn, args.target.masterSecretArn, ec2Account.arn, rdsAccount.arn])
+                    .all([primary.rootSecretArn, args.target.masterSecretArn, ec2Account.arn, rdsAccount.arn])
                     .apply(([rootSecretArn, rdsMasterSecretArn, ec2AccountSecretArn, rdsAccountSecretArn]) =>
                         accountSetupDocument(
                             {
@@ -624,7 +635,7 @@ export class Migration extends pulumi.ComponentResource {
         allowHttpsOut(`${name}-dms-out-https`, securityGroup.id, tags, this);
         allowClients(
             `${name}-ec2-mysql`,
-            args.source.securityGroupId,
+            primary.securityGroupId,
             [securityGroup.id],
             { from: MYSQL_PORT },
             "MySQL from AWS DMS",
@@ -635,7 +646,7 @@ export class Migration extends pulumi.ComponentResource {
         allowClients(
             `${name}-rds-mysql`,
             args.target.securityGroupId,
-            [securityGroup.id, args.source.securityGroupId],
+            [securityGroup.id, primary.securityGroupId],
             { from: args.target.port },
             "MySQL from AWS DMS and the DMS account setup",
             tags,
@@ -648,7 +659,7 @@ export class Migration extends pulumi.ComponentResource {
             {
                 name: setupDocument.name,
                 documentVersion: setupDocument.latestVersion,
-                targets: [{ key: "InstanceIds", values: [args.source.instanceId] }],
+                targets: [{ key: "InstanceIds", values: [primary.instanceId] }],
                 maxConcurrency: "1",
                 maxErrors: "0",
                 complianceSeverity: "CRITICAL",

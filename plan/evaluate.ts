@@ -136,7 +136,29 @@ export interface EvaluateOptions {
  * Evaluates the program for `stack`. Runs are sequential: the Pulumi runtime
  * is process-global, so callers must await one before starting the next.
  */
-export async function evaluateStack(stack: string, options: EvaluateOptions = {}): Promise<Recording> {
+async function failOnUnhandledRejection<T>(work: Promise<T>): Promise<T> {
+    let listener: (reason: unknown) => void = () => undefined;
+    const rejected = new Promise<never>((_, reject) => {
+        listener = (reason) => reject(reason instanceof Error ? reason : new Error(String(reason)));
+    });
+    process.on("unhandledRejection", listener);
+    try {
+        return await Promise.race([work, rejected]);
+    } finally {
+        process.off("unhandledRejection", listener);
+    }
+}
+
+/**
+ * Evaluates a stack's program under mocks. An apply that throws rejects a
+ * promise nothing awaits, and the runtime would wait for it for ever: such a
+ * rejection fails the evaluation instead.
+ */
+export function evaluateStack(stack: string, options: EvaluateOptions = {}): Promise<Recording> {
+    return failOnUnhandledRejection(evaluate(stack, options));
+}
+
+async function evaluate(stack: string, options: EvaluateOptions): Promise<Recording> {
     const config = options.config ?? stackConfig(stack);
     const stackName = options.stackName ?? stack;
     const region = config["aws:region"] ?? "ap-northeast-2";

@@ -130,6 +130,23 @@ function customOutputs(type: string, name: string, inputs: State, region: string
                 })),
             };
         }
+        case "aws:opensearch/domain:Domain": {
+            const domain = String(inputs.domainName ?? name);
+            const endpoint = `vpc-${domain}-mock.${region}.es.amazonaws.com`;
+            // The generic ARN: the log publishing policy computes the real-looking one itself, and
+            // the same string in both would read as a dependency on the domain.
+            return {
+                arn,
+                endpoint,
+                dashboardEndpoint: `${endpoint}/_dashboards`,
+            };
+        }
+        case "aws:dms/replicationInstance:ReplicationInstance":
+            return { replicationInstanceArn: `arn:aws:dms:${region}:${MOCK_ACCOUNT_ID}:rep:${name.toUpperCase()}` };
+        case "aws:dms/endpoint:Endpoint":
+            return { endpointArn: `arn:aws:dms:${region}:${MOCK_ACCOUNT_ID}:endpoint:${name.toUpperCase()}` };
+        case "aws:dms/replicationTask:ReplicationTask":
+            return { replicationTaskArn: `arn:aws:dms:${region}:${MOCK_ACCOUNT_ID}:task:${name.toUpperCase()}` };
         case "aws:route53/zone:Zone":
             return { arn, zoneId: `Z${digest(name).slice(0, 12).toUpperCase()}` };
         case "aws:secretsmanager/secret:Secret":

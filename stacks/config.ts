@@ -14,6 +14,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AWS_RESERVED_RANGE, PRIVATE_RANGES, contains, overlaps, parseCidr } from "../components/shared/cidr";
 import { instanceTypeProblem, memoryGiB } from "../components/shared/instance-types";
+import {
+    MIGRATION_PHASES,
+    MigrationPhase,
+    allowedNextPhases,
+    schemaProblems,
+    transitionProblem,
+} from "../components/migration";
 import { ConfigError, Json, ObjectReader, Problems } from "./schema";
 
 export const PROJECT = "scale-tiers";
@@ -343,6 +350,40 @@ export interface LoggingConfig {
     readonly logstash: LogstashConfig;
 }
 
+/**
+ * `migration`: the move of the self-managed MySQL data to RDS with AWS DMS,
+ * phase by phase (docs/migration.md).
+ */
+export interface MigrationConfig {
+    /** The phase to deploy: `none`, `replicating`, `cutover`, `rollback` or `decommissioned`. Default `none`. */
+    readonly phase: MigrationPhase;
+    /**
+     * The phase the stack is deployed in now; `phase` must be reachable from it
+     * in one step (the program cannot read its own state before it runs). Default `none`.
+     */
+    readonly from: MigrationPhase;
+    /** DMS replication instance class. Default `dms.r6i.large`. */
+    readonly replicationInstanceClass: string;
+    /** Replication instance storage (task logs, cached changes), GiB. Default 100. */
+    readonly allocatedStorageGiB: number;
+    /** A standby replication instance in another AZ. Default true. */
+    readonly multiAz: boolean;
+    /** DMS engine version, e.g. `3.5.4`; empty: the version DMS makes default. Default empty. */
+    readonly engineVersion: string;
+    /** Schemas (or `%` patterns) to copy. Default `["app"]`. */
+    readonly includeSchemas: readonly string[];
+    /** Schemas to leave out of those. Default none. */
+    readonly excludeSchemas: readonly string[];
+    /** CDC latency (source and target) the cutover gate requires, seconds. Default 5. */
+    readonly maxCdcLatencySeconds: number;
+    /** How long the gate keeps re-checking before it refuses, seconds. Default 300. */
+    readonly gateWaitSeconds: number;
+    /** CDC latency that raises an alarm while replicating, seconds. Default 300. */
+    readonly alarmCdcLatencySeconds: number;
+    /** Create the account-wide `dms-vpc-role` and `dms-cloudwatch-logs-role` (false: adopt existing ones). Default true. */
+    readonly manageServiceRoles: boolean;
+}
+
 export interface StackConfig {
     /** Pulumi project name. */
     readonly project: string;
@@ -360,6 +401,7 @@ export interface StackConfig {
     readonly sqs: SqsConfig;
     readonly monitoring: MonitoringConfig;
     readonly logging: LoggingConfig;
+    readonly migration: MigrationConfig;
     readonly jenkins: JenkinsConfig;
     readonly collaboration: CollaborationConfig;
 }
@@ -913,6 +955,48 @@ function checkReplacement(
     }
 }
 
+function readMigration(reader: ObjectReader, rds: RdsConfig): MigrationConfig {
+    const phase = reader.oneOf("phase", MIGRATION_PHASES, "none");
+    const from = reader.oneOf("from", MIGRATION_PHASES, "none");
+    const config: MigrationConfig = {
+        phase,
+        from,
+        replicationInstanceClass: managedClass(reader, "replicationInstanceClass", "dms.r6i.large", {
+            prefix: "dms.",
+            suffix: "",
+        }),
+        allocatedStorageGiB: reader.integer("allocatedStorageGiB", { default: 100, min: 5, max: 6144 }),
+        multiAz: reader.boolean("multiAz", true),
+        engineVersion: reader.string("engineVersion", {
+            default: "",
+            check: (v) => (v === "" || /^\d+\.\d+\.\d+$/.test(v) ? undefined : `"${v}" is not a version like 3.5.4`),
+            fix: "give a DMS engine version such as 3.5.4, or leave it out for DMS's default",
+        }),
+        includeSchemas: reader.stringArray("includeSchemas", 'list schema names, e.g. ["app"]', ["app"]),
+        excludeSchemas: reader.stringArray("excludeSchemas", "list schema names", []),
+        maxCdcLatencySeconds: reader.integer("maxCdcLatencySeconds", { default: 5, min: 1, max: 600 }),
+        gateWaitSeconds: reader.integer("gateWaitSeconds", { default: 300, min: 0, max: 3600 }),
+        alarmCdcLatencySeconds: reader.integer("alarmCdcLatencySeconds", { default: 300, min: 10, max: 86400 }),
+        manageServiceRoles: reader.boolean("manageServiceRoles", true),
+    };
+    const transition = transitionProblem(from, phase);
+    if (transition) {
+        reader.problem(
+            "phase",
+            transition,
+            `set migration.phase to one of ${allowedNextPhases(from).join(", ")}, or migration.from to the phase the stack is in`,
+        );
+    }
+    if (phase !== "none" && !rds.enabled) {
+        reader.problem("phase", `is ${phase}, but there is no RDS to migrate to`, "set database.rds.enabled: true");
+    }
+    schemaProblems(config.includeSchemas, config.excludeSchemas).forEach((p) =>
+        reader.problem(p.field, p.problem, p.fix),
+    );
+    reader.rejectUnknown();
+    return config;
+}
+
 const EMAIL = /^[^@\s]+@[^@\s]+\.[a-z]{2,}$/i;
 
 function readMonitoring(reader: ObjectReader): MonitoringConfig {
@@ -1032,6 +1116,7 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
     const top = new ObjectReader(problems, `${raw.project}:`, namespaceValues(raw));
     const network = readNetwork(top, region);
     const azCount = network.availabilityZones.length;
+    const database = readDatabase(top.object("database"), azCount);
     const config: StackConfig = {
         project: raw.project,
         stack: raw.stack,
@@ -1039,7 +1124,7 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
         network,
         loadBalancer: readLoadBalancer(top.object("loadBalancer"), region),
         web: readWeb(top.object("web"), azCount),
-        database: readDatabase(top.object("database"), azCount),
+        database,
         memcached: readMemcached(top.object("memcached")),
         rabbitmq: readRabbitmq(top.object("rabbitmq")),
         elasticache: readElastiCache(top.object("elasticache")),
@@ -1047,6 +1132,7 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
         monitoring: readMonitoring(top.object("monitoring")),
         logging: readLogging(top.object("logging"), azCount),
         jenkins: readJenkins(top.object("jenkins")),
+        migration: readMigration(top.object("migration"), database.rds),
         collaboration: readCollaboration(top.object("collaboration"), region),
     };
     checkReplacement(top, { key: "memcached", ...config.memcached }, { key: "elasticache", ...config.elasticache });

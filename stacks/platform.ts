@@ -10,7 +10,8 @@ import { Cache } from "../components/cache";
 import { Ci, JENKINS_PORT, webDeployGroup } from "../components/ci";
 import { Collaboration, TOOLS, ToolName, toolHostName } from "../components/collaboration";
 import { appParameterPath, WebTier } from "../components/compute";
-import { Database, rdsIdentifier } from "../components/data";
+import { Database, MYSQL_PORT, primaryHostName, rdsIdentifier } from "../components/data";
+import { Migration, databaseDnsRecord, phaseResources } from "../components/migration";
 import { Logging } from "../components/logging";
 import { Messaging } from "../components/messaging";
 import { Network } from "../components/network";
@@ -29,6 +30,7 @@ export interface Platform {
     readonly collaboration?: Collaboration;
     readonly observability?: Observability;
     readonly logging?: Logging;
+    readonly migration?: Migration;
 }
 
 export function buildPlatform(config: StackConfig): Platform {
@@ -66,6 +68,7 @@ export function buildPlatform(config: StackConfig): Platform {
         writer: config.database.writer,
         stackName: config.stack,
         cloudWatchAgentParameter: agentParameter("mysql"),
+        selfManaged: phaseResources(config.migration.phase).selfManagedServers,
         rds: config.database.rds.enabled
             ? {
                   ...config.database.rds,
@@ -300,7 +303,48 @@ export function buildPlatform(config: StackConfig): Platform {
           })
         : undefined;
 
-    return { network, database, cache, messaging, web, ci, collaboration, observability, logging };
+    const migration =
+        config.migration.phase !== "none" && database.rds
+            ? new Migration("migration", {
+                  region: config.region,
+                  phase: config.migration.phase,
+                  identifierPrefix: `${config.project}-${config.stack}`,
+                  vpcId: network.vpcId,
+                  privateSubnetIds: network.privateSubnetIds,
+                  replicationInstanceClass: config.migration.replicationInstanceClass,
+                  allocatedStorageGiB: config.migration.allocatedStorageGiB,
+                  multiAz: config.migration.multiAz,
+                  engineVersion: config.migration.engineVersion || undefined,
+                  includeSchemas: config.migration.includeSchemas,
+                  excludeSchemas: config.migration.excludeSchemas,
+                  maxCdcLatencySeconds: config.migration.maxCdcLatencySeconds,
+                  gateWaitSeconds: config.migration.gateWaitSeconds,
+                  alarmCdcLatencySeconds: config.migration.alarmCdcLatencySeconds,
+                  manageServiceRoles: config.migration.manageServiceRoles,
+                  logRetentionDays: config.network.logRetentionDays,
+                  source: database.primaryInstanceId
+                      ? {
+                            host: primaryHostName(network.zoneName),
+                            instanceId: database.primaryInstanceId,
+                            securityGroupId: network.securityGroups.database.id,
+                            rootSecretArn: database.rootSecretArn,
+                            roleName: database.roleName,
+                        }
+                      : undefined,
+                  target: {
+                      host: database.rds.hostName,
+                      port: MYSQL_PORT,
+                      masterSecretArn: database.rds.masterSecretArn,
+                      securityGroupId: database.rds.securityGroupId,
+                  },
+                  alarmTopicArn: observability?.alarmTopicArn,
+                  tags,
+              })
+            : undefined;
+    // Last: at the cutover the names wait for the migration's gate.
+    database.publishNames(databaseDnsRecord(config.migration.phase), migration?.gate);
+
+    return { network, database, cache, messaging, web, ci, collaboration, observability, logging, migration };
 }
 
 /** The servers whose loss loses data or a quorum: watched closely, and recovered by EC2 when their host fails. */
@@ -310,9 +354,15 @@ function statefulServers(
     ci?: Ci,
     collaboration?: Collaboration,
 ): WatchedServer[] {
-    const servers: WatchedServer[] = [
-        { label: "db-primary", instanceId: database.primaryInstanceId, dataPath: "/data/mysql", recover: true },
-    ];
+    const servers: WatchedServer[] = [];
+    if (database.primaryInstanceId) {
+        servers.push({
+            label: "db-primary",
+            instanceId: database.primaryInstanceId,
+            dataPath: "/data/mysql",
+            recover: true,
+        });
+    }
     if (database.replicaInstanceId) {
         servers.push({
             label: "db-replica",

@@ -54,6 +54,17 @@ export function configPatched(stack: string, key: string, patch: Record<string, 
     return { ...config, [key]: JSON.stringify(merge(current, patch)) };
 }
 
+/** The phase a migration step starts from (the one before it on the way to RDS). */
+const PREVIOUS_PHASE = { none: "none", replicating: "none", cutover: "replicating", rollback: "cutover" } as const;
+
+/**
+ * tier1m's config at an earlier migration phase than its stack file's
+ * (`decommissioned`): the estate on its way from tier150k.
+ */
+export function tier1mAt(phase: keyof typeof PREVIOUS_PHASE): ConfigMap {
+    return configPatched("tier1m", "scale-tiers:migration", { phase, from: PREVIOUS_PHASE[phase] });
+}
+
 export function ofType(recording: Recording, type: string): RecordedResource[] {
     return recording.resources.filter((r) => r.type === type);
 }

@@ -405,14 +405,23 @@ describe("DMS settings and mappings", () => {
     it("validates the schema lists with messages naming the key", () => {
         expect(schemaProblems(["app"], [])).to.deep.equal([]);
         expect(schemaProblems([], [])).to.deep.equal([
-            'migration.includeSchemas is empty; name the schemas to copy, e.g. ["app"]',
+            { field: "includeSchemas", problem: "is empty", fix: 'name the schemas to copy, e.g. ["app"]' },
         ]);
-        expect(schemaProblems(["app; drop"], [])[0]).to.match(/^migration.includeSchemas: "app; drop"/);
+        expect(schemaProblems(["app; drop"], [])[0]).to.include({
+            field: "includeSchemas",
+            problem: '"app; drop" is not a schema name or % pattern',
+        });
         expect(schemaProblems(["mysql"], [])).to.deep.equal([
-            'migration.includeSchemas: "mysql" is a system schema, never copied; remove it',
+            { field: "includeSchemas", problem: '"mysql" is a system schema, never copied', fix: "remove it" },
         ]);
-        expect(schemaProblems(["app", "app"], [])).to.deep.equal(["migration.includeSchemas lists a schema twice"]);
-        expect(schemaProblems(["app"], ["app"])).to.deep.equal(['migration: "app" is both included and excluded']);
+        expect(schemaProblems(["app", "app"], []).map((p) => p.problem)).to.deep.equal(["lists a schema twice"]);
+        expect(schemaProblems(["app"], ["app"])).to.deep.equal([
+            {
+                field: "excludeSchemas",
+                problem: '"app" is also in includeSchemas',
+                fix: "keep it in one of the two lists",
+            },
+        ]);
     });
 
     it("loads in full LOB mode, validates, logs, and truncates only RDS before a full load", () => {

@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import { RecordedResource, Recording } from "../plan/evaluate";
 import { replacementInputs, statefulLosses } from "../plan/replacement";
-import { evaluate, stackConfig } from "./harness";
+import { ConfigMap, evaluate, stackConfig, tier1mAt } from "./harness";
 
 function resource(
     urn: string,
@@ -69,19 +69,52 @@ describe("statefulLosses", () => {
     });
 });
 
-describe("promotion tier30k -> tier150k -> tier1m (mocks)", () => {
+describe("promotion tier30k -> tier150k -> tier1m through each migration phase (mocks)", () => {
+    const PATH: [string, () => ConfigMap][] = [
+        ["tier30k", () => stackConfig("tier30k")],
+        ["tier150k", () => stackConfig("tier150k")],
+        ["tier1m replicating", () => tier1mAt("replicating")],
+        ["tier1m cutover", () => tier1mAt("cutover")],
+        ["tier1m decommissioned", () => stackConfig("tier1m")],
+    ];
     let steps: Recording[];
     before(async () => {
         // The estate keeps its stack name; only its config changes.
         steps = [];
-        for (const tier of ["tier30k", "tier150k", "tier1m"]) {
-            steps.push(await evaluate("tier30k", { config: stackConfig(tier) }));
+        for (const [, config] of PATH) {
+            steps.push(await evaluate("tier30k", { config: config() }));
         }
     });
 
-    it("keeps every stateful resource's URN and replacement-forcing inputs", () => {
-        expect(statefulLosses(steps[0], steps[1]), "tier30k -> tier150k").to.deep.equal([]);
-        expect(statefulLosses(steps[1], steps[2]), "tier150k -> tier1m").to.deep.equal([]);
+    it("keeps every stateful resource's URN and replacement-forcing inputs, up to the cutover", () => {
+        for (let i = 1; i < 4; i++) {
+            expect(statefulLosses(steps[i - 1], steps[i]), `${PATH[i - 1][0]} -> ${PATH[i][0]}`).to.deep.equal([]);
+        }
+    });
+
+    it("decommissions only the self-managed MySQL servers, keeping their volumes with final snapshots", () => {
+        const [cutover, decommissioned] = [steps[3], steps[4]];
+        const urn = (name: string) => cutover.resources.find((r) => r.name === name)!.urn;
+        // DMS goes too: its account secrets, which held nothing but its own passwords.
+        const losses = statefulLosses(cutover, decommissioned);
+        const migrationOwn = (loss: { urn: string }) => loss.urn.includes("::scale-tiers:migration:Migration$");
+        expect(losses.filter((loss) => !migrationOwn(loss))).to.deep.equal([
+            { urn: urn("db-primary"), reason: "removed" },
+            { urn: urn("db-replica"), reason: "removed" },
+        ]);
+        expect(losses.filter(migrationOwn).map((loss) => loss.urn.split("::").pop())).to.have.members([
+            "migration-ec2-account-password",
+            "migration-ec2-account-secret",
+            "migration-rds-account-password",
+            "migration-rds-account-secret",
+        ]);
+        for (const role of ["primary", "replica"]) {
+            const volume = decommissioned.resources.find((r) => r.name === `db-${role}-data`)!;
+            expect(volume).to.include({ urn: urn(`db-${role}-data`), protect: true, retainOnDelete: true });
+            const snapshot = decommissioned.resources.find((r) => r.name === `db-${role}-data-final`)!;
+            expect(snapshot).to.include({ protect: true, retainOnDelete: true });
+            expect(snapshot.inputs.volumeId).to.equal(`db-${role}-data-id`);
+        }
     });
 
     it("covers the resources that hold the data", () => {
@@ -100,7 +133,7 @@ describe("promotion tier30k -> tier150k -> tier1m (mocks)", () => {
 
     it("changes what a bigger tier needs to change", () => {
         const volume = (r: Recording) => r.resources.find((x) => x.name === "db-primary-data")!;
-        expect(steps.map((r) => volume(r).inputs.size)).to.deep.equal([100, 500, 1000]);
+        expect(steps.map((r) => volume(r).inputs.size)).to.deep.equal([100, 500, 1000, 1000, 1000]);
     });
 
     it("carries the stateful resources of tier150k into tier1m too", () => {

@@ -267,6 +267,17 @@ for (const stack of STACKS) {
         });
 
         it("keeps MySQL data on a separate, protected, encrypted gp3 volume in the server's AZ", () => {
+            if (stack === "tier1m") {
+                // tier1m is past the migration to RDS: the server is retired, its volume kept.
+                expect(byRole(recording, "mysql-primary")).to.deep.equal([]);
+                const retired = named(recording, "aws:ebs/volume:Volume", "db-primary-data");
+                expect(retired).to.include({ protect: true, retainOnDelete: true });
+                expect(retired.inputs).to.include({ availabilityZone: "ap-northeast-2a", size: expected.volumeGiB });
+                const final = named(recording, "aws:ebs/snapshot:Snapshot", "db-primary-data-final");
+                expect(final).to.include({ protect: true, retainOnDelete: true });
+                expect(final.inputs.volumeId).to.equal("db-primary-data-id");
+                return;
+            }
             const [primary] = byRole(recording, "mysql-primary");
             expect(input(primary, "instanceType")).to.equal(expected.dbType);
             expect(primary.ignoreChanges).to.have.members(["ami", "userDataBase64"]);
@@ -296,7 +307,13 @@ for (const stack of STACKS) {
             expect(primary.dependsOn).to.have.length(3);
         });
 
-        it("snapshots the data volume on the configured schedule", () => {
+        it("snapshots the data volume on the configured schedule, while its server runs", () => {
+            if (stack === "tier1m") {
+                expect(ofType(recording, "aws:dlm/lifecyclePolicy:LifecyclePolicy").map((p) => p.name)).not.to.include(
+                    "db-snapshots",
+                );
+                return;
+            }
             const policy = named(recording, "aws:dlm/lifecyclePolicy:LifecyclePolicy", "db-snapshots");
             const details = input<{
                 targetTags: Record<string, string>;
@@ -394,11 +411,19 @@ for (const stack of STACKS) {
             }
         });
 
-        it("points db.<zone> at the primary's private address in the private zone", () => {
+        it("points db.<zone> at the primary's private address in the private zone (at RDS after the migration)", () => {
             const zone = named(recording, "aws:route53/zone:Zone", "network-zone");
             expect(input(zone, "name")).to.equal("scale-tiers.internal");
             expect(input<{ vpcId: string }[]>(zone, "vpcs")[0].vpcId).to.match(/^vpc-/);
             const record = named(recording, "aws:route53/record:Record", "db-dns");
+            expect(record.deleteBeforeReplace).to.equal(true);
+            if (stack === "tier1m") {
+                expect(record.inputs).to.include({ name: "db.scale-tiers.internal", type: "CNAME", ttl: 60 });
+                expect(input(record, "records")).to.deep.equal([
+                    "scale-tiers-tier1m-mysql.c0mock0rds0.ap-northeast-2.rds.amazonaws.com",
+                ]);
+                return;
+            }
             const [primary] = byRole(recording, "mysql-primary");
             expect(record.inputs).to.include({ name: "db.scale-tiers.internal", type: "A", ttl: 60 });
             expect(input<string>(record, "zoneId")).to.match(/^Z[0-9A-F]{12}$/);

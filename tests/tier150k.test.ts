@@ -20,6 +20,7 @@ import {
     ofType,
     recordStack,
     stackConfig,
+    tier1mAt,
     byRole,
     userDataOf,
 } from "./harness";
@@ -105,40 +106,47 @@ for (const stack of ["tier150k", "tier1m"] as const) {
             expect(egress.filter((r) => r.peer === "0.0.0.0/0").every((r) => r.ports === "443")).to.equal(true);
         });
 
-        it("runs the replica in the second AZ on its own protected volume, as a GTID replica of the primary", () => {
-            const [primary] = byRole(recording, "mysql-primary");
-            const [replica] = byRole(recording, "mysql-replica");
-            expect(input(replica, "availabilityZone")).to.equal("ap-northeast-2b");
-            expect(input(replica, "subnetId")).to.equal("subnet-private-1");
-            expect(input(primary, "availabilityZone")).to.equal("ap-northeast-2a");
-            expect(replica.ignoreChanges).to.have.members(["ami", "userDataBase64"]);
-            const volume = named(recording, "aws:ebs/volume:Volume", "db-replica-data");
-            expect(volume.protect).to.equal(true);
-            expect(volume.inputs).to.include({ availabilityZone: "ap-northeast-2b", encrypted: true, type: "gp3" });
-            const script = userDataOf(replica);
-            expect(script).to.contain("readonly MYSQL_ROLE='replica'");
-            expect(script).to.contain("readonly MYSQL_SERVER_ID='2'");
-            expect(script).to.contain("readonly PRIMARY_HOST='mysql-primary.scale-tiers.internal'");
-            expect(userDataOf(primary)).to.contain("readonly MYSQL_SERVER_ID='1'");
-            expect(userDataOf(primary)).to.contain("readonly MYSQL_ROLE='primary'");
-        });
+        // tier1m is past its migration to RDS: its self-managed servers are retired (tests/migration-phases.test.ts).
+        if (stack === "tier150k") {
+            it("runs the replica in the second AZ on its own protected volume, as a GTID replica of the primary", () => {
+                const [primary] = byRole(recording, "mysql-primary");
+                const [replica] = byRole(recording, "mysql-replica");
+                expect(input(replica, "availabilityZone")).to.equal("ap-northeast-2b");
+                expect(input(replica, "subnetId")).to.equal("subnet-private-1");
+                expect(input(primary, "availabilityZone")).to.equal("ap-northeast-2a");
+                expect(replica.ignoreChanges).to.have.members(["ami", "userDataBase64"]);
+                const volume = named(recording, "aws:ebs/volume:Volume", "db-replica-data");
+                expect(volume.protect).to.equal(true);
+                expect(volume.inputs).to.include({ availabilityZone: "ap-northeast-2b", encrypted: true, type: "gp3" });
+                const script = userDataOf(replica);
+                expect(script).to.contain("readonly MYSQL_ROLE='replica'");
+                expect(script).to.contain("readonly MYSQL_SERVER_ID='2'");
+                expect(script).to.contain("readonly PRIMARY_HOST='mysql-primary.scale-tiers.internal'");
+                expect(userDataOf(primary)).to.contain("readonly MYSQL_SERVER_ID='1'");
+                expect(userDataOf(primary)).to.contain("readonly MYSQL_ROLE='primary'");
+            });
 
-        it("names the primary, the write endpoint and the read endpoint in the private zone", () => {
-            const [primary] = byRole(recording, "mysql-primary");
-            const [replica] = byRole(recording, "mysql-replica");
-            expect(record(recording, "db-dns")).to.deep.equal({
-                name: "db.scale-tiers.internal",
-                records: [mockPrivateIp(primary.name)],
+            it("names the primary, the write endpoint and the read endpoint in the private zone", () => {
+                const [primary] = byRole(recording, "mysql-primary");
+                const [replica] = byRole(recording, "mysql-replica");
+                expect(record(recording, "db-dns")).to.deep.equal({
+                    name: "db.scale-tiers.internal",
+                    records: [mockPrivateIp(primary.name)],
+                });
+                expect(record(recording, "db-primary-dns")).to.deep.equal({
+                    name: "mysql-primary.scale-tiers.internal",
+                    records: [mockPrivateIp(primary.name)],
+                });
+                expect(record(recording, "db-read-dns")).to.deep.equal({
+                    name: "db-read.scale-tiers.internal",
+                    records: [mockPrivateIp(replica.name)],
+                });
+                expect(record(recording, "db-replica-dns")).to.deep.equal({
+                    name: "mysql-replica.scale-tiers.internal",
+                    records: [mockPrivateIp(replica.name)],
+                });
             });
-            expect(record(recording, "db-primary-dns")).to.deep.equal({
-                name: "mysql-primary.scale-tiers.internal",
-                records: [mockPrivateIp(primary.name)],
-            });
-            expect(record(recording, "db-read-dns")).to.deep.equal({
-                name: "db-read.scale-tiers.internal",
-                records: [mockPrivateIp(replica.name)],
-            });
-        });
+        }
 
         // tier1m has no memcached nodes: tests/elasticache.test.ts.
         if (stack === "tier150k") {
@@ -245,8 +253,9 @@ for (const stack of ["tier150k", "tier1m"] as const) {
                 input<string[]>(a, "alarmActions").some((x) => x.endsWith(":ec2:recover")),
             );
             expect(recovering.map((a) => a.name)).to.have.members([
-                "monitoring-db-primary-system-status",
-                "monitoring-db-replica-system-status",
+                ...(stack === "tier150k"
+                    ? ["monitoring-db-primary-system-status", "monitoring-db-replica-system-status"]
+                    : []),
                 "monitoring-mq-0-system-status",
                 "monitoring-mq-1-system-status",
                 "monitoring-mq-2-system-status",
@@ -260,13 +269,17 @@ for (const stack of ["tier150k", "tier1m"] as const) {
                 "monitoring-alb-5xx",
                 "monitoring-unhealthy-hosts",
                 "monitoring-response-time",
-                "monitoring-replication-stopped",
-                "monitoring-replication-lag",
                 "monitoring-queue-depth",
                 "monitoring-rabbitmq-node-down",
-                ...(stack === "tier150k" ? ["monitoring-cache-evictions"] : []),
-                "monitoring-db-primary-disk-data",
-                "monitoring-db-primary-memory",
+                ...(stack === "tier150k"
+                    ? [
+                          "monitoring-cache-evictions",
+                          "monitoring-replication-stopped",
+                          "monitoring-replication-lag",
+                          "monitoring-db-primary-disk-data",
+                          "monitoring-db-primary-memory",
+                      ]
+                    : ["monitoring-rds-cpu", "monitoring-rds-free-storage", "monitoring-rds-replica-0-lag"]),
             ]);
             const unhealthy = named(recording, "aws:cloudwatch/metricAlarm:MetricAlarm", "monitoring-unhealthy-hosts");
             expect(input(unhealthy, "dimensions")).to.deep.equal({
@@ -310,8 +323,9 @@ describe("manual failover to the replica (mocks)", () => {
 describe("tier150k promotion keeps the primary as it is (mocks)", () => {
     it("renders the primary's boot script identically in every tier, so nothing about it needs re-applying", async () => {
         const scripts: string[] = [];
-        for (const tier of ["tier30k", "tier150k", "tier1m"]) {
-            const recording = await evaluate("tier30k", { config: stackConfig(tier) });
+        // tier1m until its migration retires the primary.
+        for (const config of [stackConfig("tier30k"), stackConfig("tier150k"), tier1mAt("replicating")]) {
+            const recording = await evaluate("tier30k", { config });
             scripts.push(userDataOf(byRole(recording, "mysql-primary")[0]));
         }
         expect(scripts[1]).to.equal(scripts[0]);

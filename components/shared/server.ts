@@ -43,9 +43,9 @@ export interface StatefulServer {
     readonly volume: aws.ebs.Volume;
 }
 
-/** Creates `<name>` (instance), `<name>-data` (volume) and `<name>-data-attachment`. */
-export function statefulServer(name: string, args: StatefulServerArgs, parent: pulumi.Resource): StatefulServer {
-    const volume = new aws.ebs.Volume(
+/** The volume's inputs do not depend on whether its server runs, so retiring one changes nothing of it. */
+function dataVolume(name: string, args: StatefulServerArgs, parent: pulumi.Resource, retired: boolean) {
+    return new aws.ebs.Volume(
         `${name}-data`,
         {
             availabilityZone: args.availabilityZone,
@@ -61,9 +61,36 @@ export function statefulServer(name: string, args: StatefulServerArgs, parent: p
                 ...(args.snapshotSelector ? { [SNAPSHOT_TAG]: args.snapshotSelector } : {}),
             },
         },
-        // The data lives here: never deleted or replaced by a deployment.
-        { parent, protect: true },
+        // The data lives here: never deleted or replaced by a deployment; a retired server's
+        // volume is also left in AWS by a destroy.
+        { parent, protect: true, retainOnDelete: retired },
     );
+}
+
+/**
+ * A server that no longer runs (e.g. MySQL after the move to RDS): its data
+ * volume `<name>-data` stays, protected, and gets a final snapshot
+ * `<name>-data-final`; the instance and attachment go.
+ */
+export function retiredServer(name: string, args: StatefulServerArgs, parent: pulumi.Resource): aws.ebs.Volume {
+    const volume = dataVolume(name, args, parent, true);
+    // Taken while the old server may still be attached (deletions come last in an update):
+    // crash-consistent, which InnoDB recovers from as from a power loss.
+    new aws.ebs.Snapshot(
+        `${name}-data-final`,
+        {
+            volumeId: volume.id,
+            description: `Final snapshot of ${name}-data, taken when the server was retired`,
+            tags: { ...args.tags, Name: `${name}-data-final` },
+        },
+        { parent, protect: true, retainOnDelete: true },
+    );
+    return volume;
+}
+
+/** Creates `<name>` (instance), `<name>-data` (volume) and `<name>-data-attachment`. */
+export function statefulServer(name: string, args: StatefulServerArgs, parent: pulumi.Resource): StatefulServer {
+    const volume = dataVolume(name, args, parent, false);
     const instance = new aws.ec2.Instance(
         name,
         {
