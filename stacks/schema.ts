@@ -39,6 +39,9 @@ export class Problems {
     }
 }
 
+/** Setting names that hold credentials; none of the program's settings does. */
+const SECRET_LIKE = /pass(word|wd)?|secret|token|credential|private.?key|api.?key/i;
+
 function describe(value: unknown): string {
     if (value === undefined) {
         return "nothing";
@@ -208,11 +211,23 @@ export class ObjectReader {
         return this.value[field] !== undefined;
     }
 
-    /** Reports every field that no reader asked for: typos must not be silently ignored. */
+    /**
+     * Reports every field that no reader asked for: typos must not be silently
+     * ignored, and a secret must not sit in a stack file in plain text.
+     */
     rejectUnknown(): void {
         const knownList = [...this.known].sort();
         for (const field of Object.keys(this.value)) {
-            if (!this.known.has(field)) {
+            if (this.known.has(field)) {
+                continue;
+            }
+            if (SECRET_LIKE.test(field)) {
+                this.problems.add(
+                    this.key(field),
+                    "looks like a secret in plain text, and no setting takes one",
+                    "remove it: the program generates every password and keeps it in Secrets Manager",
+                );
+            } else {
                 this.problems.add(
                     this.key(field),
                     "is not a known setting",

@@ -482,6 +482,47 @@ describe("stack config", () => {
                 withObject("logging", { enabled: true, logstash: { instanceCount: 1 } }),
                 /scale-tiers:logging\.logstash\.instanceCount: 1 is out of range/,
             ],
+            [
+                "a migration phase that skips one",
+                {
+                    ...withObject("database", { rds: { enabled: true } }),
+                    "scale-tiers:migration": JSON.stringify({ phase: "cutover", from: "none" }),
+                },
+                /scale-tiers:migration\.phase: migration\.phase "cutover" cannot follow "none".*Fix: set migration\.phase to one of none, replicating/,
+            ],
+            [
+                "decommissioning before the cutover",
+                {
+                    ...withObject("database", { rds: { enabled: true } }),
+                    "scale-tiers:migration": JSON.stringify({ phase: "decommissioned", from: "replicating" }),
+                },
+                /scale-tiers:migration\.phase: .*"decommissioned" cannot follow "replicating".*one of replicating, cutover, none/,
+            ],
+            [
+                "a migration with no RDS to migrate to",
+                withObject("migration", { phase: "replicating" }),
+                /scale-tiers:migration\.phase: is replicating, but there is no RDS to migrate to\. Fix: set database\.rds\.enabled: true/,
+            ],
+            [
+                "an unknown migration phase",
+                withObject("migration", { phase: "done" }),
+                /scale-tiers:migration\.phase: string "done" is not allowed\. Fix: use one of "none", "replicating", "cutover", "rollback", "decommissioned"/,
+            ],
+            [
+                "a system schema in the migration",
+                withObject("migration", { includeSchemas: ["app", "mysql"] }),
+                /scale-tiers:migration\.includeSchemas: "mysql" is a system schema, never copied/,
+            ],
+            [
+                "a database password in plain text",
+                withObject("database", { rootPassword: "hunter2" }),
+                /scale-tiers:database\.rootPassword: looks like a secret in plain text.*Fix: remove it: the program generates every password/,
+            ],
+            [
+                "an API token at the top level",
+                { ...stackConfig("tier30k"), "scale-tiers:slackToken": "xoxb-123" },
+                /scale-tiers:slackToken: looks like a secret in plain text/,
+            ],
         ];
         for (const [what, values, message] of cases) {
             it(what, async () => {

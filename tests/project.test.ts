@@ -106,6 +106,7 @@ describe("docs/configuration.md", () => {
             ...Object.keys(tier1mQueue).map((field) => `sqs.queues[].${field}`),
             ...leaves("monitoring", config.monitoring),
             ...leaves("logging", config.logging),
+            ...leaves("migration", config.migration),
             ...leaves("jenkins", config.jenkins),
             ...leaves("collaboration", { ...config.collaboration, certificateArn: "set" }),
             "aws:region",
