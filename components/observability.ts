@@ -573,6 +573,11 @@ export interface ObservabilityArgs {
     thresholds: AlarmInputs["thresholds"];
     /** tier1m's managed services, watched when present. */
     managed?: ManagedServices;
+    /**
+     * AWS services besides CloudWatch that publish to the alarm topic, such as
+     * `dms.amazonaws.com` for migration events: the topic's key must let them. Default none.
+     */
+    publisherServices?: readonly string[];
     tags: Tags;
 }
 
@@ -695,7 +700,11 @@ export class Observability extends pulumi.ComponentResource {
                             {
                                 Sid: "CloudWatchPublishes",
                                 Effect: "Allow",
-                                Principal: { Service: "cloudwatch.amazonaws.com" },
+                                Principal: {
+                                    Service: args.publisherServices?.length
+                                        ? ["cloudwatch.amazonaws.com", ...args.publisherServices]
+                                        : "cloudwatch.amazonaws.com",
+                                },
                                 Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
                                 Resource: "*",
                                 Condition: { StringEquals: { "aws:SourceAccount": accountId } },

@@ -269,6 +269,8 @@ export function buildPlatform(config: StackConfig): Platform {
               rabbitmqNodes: messaging?.host ? messaging.instanceIds.length : undefined,
               memcached: cache?.roleName !== undefined,
               thresholds: config.monitoring.alarms,
+              // DMS sends the migration's task and instance events to the alarm topic.
+              publisherServices: phaseResources(config.migration.phase).dms ? ["dms.amazonaws.com"] : [],
               managed: {
                   autoScalingGroup:
                       web.autoScalingGroupName && config.web.autoScaling.enabled
