@@ -69,6 +69,7 @@ export const T = {
     awsxVpc: "awsx:ec2:Vpc",
     flowLog: "aws:ec2/flowLog:FlowLog",
     logGroup: "aws:cloudwatch/logGroup:LogGroup",
+    kmsKey: "aws:kms/key:Key",
 } as const;
 
 // ---------------------------------------------------------------- helpers
@@ -175,6 +176,35 @@ export const checkOpenSearchEncrypted: ResourceCheck = (type, inputs) => {
         problems.push(`domainEndpointOptions.tlsSecurityPolicy must be TLS 1.2 or later, is ${String(tls)}`);
     }
     return problems;
+};
+
+// ---------------------------------------------------------------- awsguard's rules for current types
+// @pulumi/awsguard targets @pulumi/aws 4 resource types; these are its rules
+// that apply to what this program creates, rewritten for @pulumi/aws 7.
+
+/** awsguard `elasticsearch-in-vpc-only`: a domain is reached through the VPC only. */
+export const checkOpenSearchInVpc: ResourceCheck = (type, inputs) =>
+    type === T.openSearchDomain && list(obj(inputs.vpcOptions)?.subnetIds).length === 0
+        ? ["vpcOptions.subnetIds must place the domain in the VPC"]
+        : [];
+
+/** awsguard `ec2-instance-detailed-monitoring-enabled`: one-minute metrics, which the alarms and scaling need. */
+export const checkDetailedMonitoring: ResourceCheck = (type, inputs) => {
+    if (type === T.instance && !isTrue(inputs.monitoring)) {
+        return ["monitoring (detailed, one-minute metrics) must be true"];
+    }
+    if (type === T.launchTemplate && !isTrue(obj(inputs.monitoring)?.enabled)) {
+        return ["monitoring.enabled (detailed, one-minute metrics) must be true"];
+    }
+    return [];
+};
+
+/** awsguard `cmk-backing-key-rotation-enabled`: symmetric customer keys rotate. */
+export const checkKeyRotation: ResourceCheck = (type, inputs) => {
+    const symmetric = (inputs.customerMasterKeySpec ?? inputs.keySpec ?? "SYMMETRIC_DEFAULT") === "SYMMETRIC_DEFAULT";
+    return type === T.kmsKey && symmetric && !isTrue(inputs.enableKeyRotation)
+        ? ["enableKeyRotation must be true for a symmetric key"]
+        : [];
 };
 
 /** Whether a bucket policy document denies requests where aws:SecureTransport is false. */
@@ -543,6 +573,22 @@ export const RESOURCE_RULES: readonly ResourceRule[] = [
         name: "opensearch-encrypted",
         description: "OpenSearch domains encrypt at rest and node to node, and enforce HTTPS with TLS 1.2+.",
         check: checkOpenSearchEncrypted,
+    },
+    {
+        name: "opensearch-in-vpc",
+        description: "OpenSearch domains live in the VPC (awsguard elasticsearch-in-vpc-only).",
+        check: checkOpenSearchInVpc,
+    },
+    {
+        name: "detailed-monitoring",
+        description:
+            "Instances and launch templates publish one-minute metrics (awsguard ec2-instance-detailed-monitoring-enabled).",
+        check: checkDetailedMonitoring,
+    },
+    {
+        name: "kms-key-rotation",
+        description: "Symmetric customer-managed KMS keys rotate (awsguard cmk-backing-key-rotation-enabled).",
+        check: checkKeyRotation,
     },
     {
         name: "no-public-ip",

@@ -330,6 +330,25 @@ describe("each policy catches a bad resource", () => {
         expect(bad("rds-hardened", T.rdsInstance, { ...replica, publiclyAccessible: true })).to.have.length(1);
     });
 
+    it("opensearch-in-vpc: a domain with a public endpoint", () => {
+        expect(bad("opensearch-in-vpc", T.openSearchDomain, {})).to.have.length(1);
+        expect(bad("opensearch-in-vpc", T.openSearchDomain, { vpcOptions: { subnetIds: [] } })).to.have.length(1);
+        expect(bad("opensearch-in-vpc", T.openSearchDomain, { vpcOptions: { subnetIds: ["s-1"] } })).to.deep.equal([]);
+    });
+
+    it("detailed-monitoring: instances and launch templates on five-minute metrics", () => {
+        expect(bad("detailed-monitoring", T.instance, {})).to.have.length(1);
+        expect(bad("detailed-monitoring", T.instance, { monitoring: true })).to.deep.equal([]);
+        expect(bad("detailed-monitoring", T.launchTemplate, { monitoring: { enabled: false } })).to.have.length(1);
+        expect(bad("detailed-monitoring", T.launchTemplate, { monitoring: { enabled: true } })).to.deep.equal([]);
+    });
+
+    it("kms-key-rotation: a symmetric key that never rotates; asymmetric keys cannot", () => {
+        expect(bad("kms-key-rotation", T.kmsKey, {})).to.have.length(1);
+        expect(bad("kms-key-rotation", T.kmsKey, { enableKeyRotation: true })).to.deep.equal([]);
+        expect(bad("kms-key-rotation", T.kmsKey, { customerMasterKeySpec: "RSA_2048" })).to.deep.equal([]);
+    });
+
     it("alb-hardened: application load balancers without header dropping or access logs", () => {
         expect(bad("alb-hardened", T.loadBalancer, {})).to.have.length(2);
         expect(
