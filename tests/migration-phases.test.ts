@@ -1,0 +1,646 @@
+/**
+ * The DMS migration as the real program builds it, phase by phase (mocks):
+ * tier1m walked none -> replicating -> cutover (or rollback) ->
+ * decommissioned, with each phase's resources and the inputs AWS receives,
+ * the refused transitions, and the policy pack over every phase.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { expect } from "chai";
+import * as fs from "fs";
+import { Migration, MigrationPhase } from "../components/migration";
+import { EvaluationError } from "../plan/evaluate";
+import { awsMocks, mockPrivateIp, mockSubnetIds } from "../plan/mocks";
+import { PackConfig, StackResource, evaluateRules } from "../policy/rules";
+import { isWaived } from "../policy/waivers";
+import {
+    ConfigMap,
+    RecordedResource,
+    Recording,
+    configPatched,
+    evaluate,
+    input,
+    named,
+    ofType,
+    recordStack,
+    tier1mAt,
+} from "./harness";
+
+const ZONE = "scale-tiers.internal";
+const PRIMARY_HOST = `mysql-primary.${ZONE}`;
+const REPLICA_HOST = `mysql-replica.${ZONE}`;
+const RDS_ADDRESS = "scale-tiers-tier1m-mysql.c0mock0rds0.ap-northeast-2.rds.amazonaws.com";
+const RDS_REPLICA_ADDRESS = "scale-tiers-tier1m-mysql-replica-1.c0mock0rds0.ap-northeast-2.rds.amazonaws.com";
+const ALARM_TOPIC = "arn:aws:sns:ap-northeast-2:123456789012:monitoring-alarms";
+const ACCOUNT_SECRET = (side: "ec2" | "rds") =>
+    `arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:migration-${side}-account-secret-AbCdEf`;
+const SECRETS_ROLE_ARN = "arn:aws:iam::123456789012:role/migration-secrets-role";
+
+const RECORD = "aws:route53/record:Record";
+const TASK = "aws:dms/replicationTask:ReplicationTask";
+const ENDPOINT = "aws:dms/endpoint:Endpoint";
+const GATE = "pulumi-nodejs:dynamic/migration:Gate";
+const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
+const EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
+
+type Phase = "none" | "replicating" | "cutover" | "rollback" | "decommissioned";
+const PHASES: Phase[] = ["none", "replicating", "cutover", "rollback", "decommissioned"];
+
+const dms = (recording: Recording) => recording.resources.filter((r) => r.type.startsWith("aws:dms/"));
+const names = (resources: readonly RecordedResource[]) => resources.map((r) => r.name);
+/** The id the mocks give a custom resource, which other resources' inputs reference. */
+const idOf = (r: RecordedResource) => `${r.name}-id`;
+const json = <T>(r: RecordedResource, key: string) => JSON.parse(input<string>(r, key)) as T;
+
+interface Statement {
+    Effect: string;
+    Action: string | string[];
+    Resource?: string | string[];
+    Principal?: { Service: string };
+}
+
+function expectRecord(recording: Recording, name: string, type: string, ttl: number, records: string[]): void {
+    const record = named(recording, RECORD, name);
+    expect(input(record, "type"), name).to.equal(type);
+    expect(input(record, "ttl"), name).to.equal(ttl);
+    expect(input(record, "records"), name).to.deep.equal(records);
+}
+
+function expectMysqlEndpoint(recording: Recording, name: string, endpointType: string, side: "ec2" | "rds"): void {
+    const endpoint = named(recording, ENDPOINT, name);
+    expect(endpoint.inputs, name).to.include({
+        endpointId: `scale-tiers-tier1m-${name.replace("migration-", "")}`,
+        endpointType,
+        engineName: "mysql",
+        secretsManagerArn: ACCOUNT_SECRET(side),
+        secretsManagerAccessRoleArn: SECRETS_ROLE_ARN,
+        sslMode: "require",
+    });
+    // Host, port and credentials come from the secret only: nothing of them is in state.
+    for (const key of ["password", "username", "serverName", "port", "databaseName"]) {
+        expect(endpoint.inputs, `${name}.${key}`).not.to.have.property(key);
+    }
+}
+
+describe("migration phases of tier1m, as the program builds them (mocks)", () => {
+    const recordings = {} as Record<Phase, Recording>;
+
+    before(async function () {
+        this.timeout(300_000);
+        for (const phase of ["none", "replicating", "cutover", "rollback"] as const) {
+            recordings[phase] = await evaluate("tier1m", { config: tier1mAt(phase) });
+        }
+        recordings.decommissioned = await recordStack("tier1m");
+    });
+
+    it("evaluates the phase each recording claims", () => {
+        for (const phase of PHASES) {
+            const migration = JSON.parse(recordings[phase].config["scale-tiers:migration"]) as { phase: string };
+            expect(migration.phase).to.equal(phase);
+        }
+    });
+
+    describe("none", () => {
+        it("has nothing of DMS and no Migration component", () => {
+            const none = recordings.none;
+            expect(names(dms(none))).to.deep.equal([]);
+            expect(ofType(none, "scale-tiers:migration:Migration")).to.deep.equal([]);
+            expect(ofType(none, GATE)).to.deep.equal([]);
+            expect(none.resources.filter((r) => r.name.startsWith("migration-"))).to.deep.equal([]);
+        });
+
+        it("points db.<zone> and db-read.<zone> at the servers' private addresses with A records", () => {
+            expectRecord(recordings.none, "db-dns", "A", 60, [mockPrivateIp("db-primary")]);
+            expectRecord(recordings.none, "db-read-dns", "A", 60, [mockPrivateIp("db-replica")]);
+            expect(input(named(recordings.none, RECORD, "db-dns"), "name")).to.equal(`db.${ZONE}`);
+            expect(input(named(recordings.none, RECORD, "db-read-dns"), "name")).to.equal(`db-read.${ZONE}`);
+        });
+    });
+
+    describe("replicating", () => {
+        let rec: Recording;
+        before(() => {
+            rec = recordings.replicating;
+        });
+
+        it("puts the replication subnet group on the private subnets of at least two AZs", () => {
+            const vpc = ofType(rec, "awsx:ec2:Vpc")[0];
+            const privateSubnets = mockSubnetIds(vpc.inputs, "Private");
+            const group = named(rec, "aws:dms/replicationSubnetGroup:ReplicationSubnetGroup", "migration-subnets");
+            expect(input<string[]>(group, "subnetIds")).to.deep.equal(privateSubnets);
+            expect(input<string[]>(vpc, "availabilityZoneNames").length).to.be.at.least(2);
+            expect(privateSubnets).to.have.length(input<string[]>(vpc, "availabilityZoneNames").length);
+            expect(input(group, "replicationSubnetGroupId")).to.equal("scale-tiers-tier1m-dms-subnets");
+        });
+
+        it("builds the replication instance from config: private, Multi-AZ, default engine and DMS key", () => {
+            const instance = named(rec, "aws:dms/replicationInstance:ReplicationInstance", "migration-instance");
+            expect(instance.inputs).to.include({
+                replicationInstanceId: "scale-tiers-tier1m-dms",
+                replicationInstanceClass: "dms.r6i.2xlarge",
+                allocatedStorage: 500,
+                multiAz: true,
+                publiclyAccessible: false,
+                replicationSubnetGroupId: "scale-tiers-tier1m-dms-subnets",
+                allowMajorVersionUpgrade: false,
+            });
+            expect(input(instance, "vpcSecurityGroupIds")).to.deep.equal(["migration-dms-sg-id"]);
+            // No engineVersion: DMS's default. No kmsKeyArn: storage encrypted with the account's DMS key.
+            expect(instance.inputs).not.to.have.property("engineVersion");
+            expect(instance.inputs).not.to.have.property("kmsKeyArn");
+            // DMS needs its account roles before it builds anything in the VPC.
+            const policies = ["dms-vpc-role", "dms-cloudwatch-logs-role"].map(
+                (role) =>
+                    named(rec, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", `migration-${role}-policy`).urn,
+            );
+            expect(instance.dependsOn).to.include.members(policies);
+        });
+
+        it("reads both endpoints' credentials from Secrets Manager through an access role, over TLS", () => {
+            expectMysqlEndpoint(rec, "migration-ec2-source", "source", "ec2");
+            expectMysqlEndpoint(rec, "migration-rds-target", "target", "rds");
+            expect(names(ofType(rec, ENDPOINT)).sort()).to.deep.equal(["migration-ec2-source", "migration-rds-target"]);
+        });
+
+        it("lets only DMS assume the access role, and only for the two account secrets", () => {
+            const role = named(rec, "aws:iam/role:Role", "migration-secrets-role");
+            const trust = json<{ Statement: Statement[] }>(role, "assumeRolePolicy").Statement;
+            expect(trust).to.deep.equal([
+                {
+                    Effect: "Allow",
+                    Principal: { Service: "dms.ap-northeast-2.amazonaws.com" },
+                    Action: "sts:AssumeRole",
+                },
+            ]);
+            const policy = named(rec, "aws:iam/rolePolicy:RolePolicy", "migration-secrets-policy");
+            expect(input(policy, "role")).to.equal("migration-secrets-role-mock");
+            const statements = json<{ Statement: Statement[] }>(policy, "policy").Statement;
+            expect(statements).to.have.length(1);
+            expect(statements[0].Effect).to.equal("Allow");
+            expect(statements[0].Action).to.equal("secretsmanager:GetSecretValue");
+            expect(statements[0].Resource).to.have.members([ACCOUNT_SECRET("ec2"), ACCOUNT_SECRET("rds")]);
+        });
+
+        it("runs a full-load-and-cdc forward task with the schema mappings and validated, logged settings", () => {
+            const forward = named(rec, TASK, "migration-forward");
+            expect(forward.inputs).to.include({
+                replicationTaskId: "scale-tiers-tier1m-forward",
+                migrationType: "full-load-and-cdc",
+                startReplicationTask: true,
+                replicationInstanceArn: "arn:aws:dms:ap-northeast-2:123456789012:rep:MIGRATION-INSTANCE",
+                sourceEndpointArn: "arn:aws:dms:ap-northeast-2:123456789012:endpoint:MIGRATION-EC2-SOURCE",
+                targetEndpointArn: "arn:aws:dms:ap-northeast-2:123456789012:endpoint:MIGRATION-RDS-TARGET",
+            });
+            expect(forward.inputs).not.to.have.property("cdcStartTime");
+
+            type Rule = {
+                "rule-type": string;
+                "rule-action": string;
+                "object-locator": { "schema-name": string; "table-name": string };
+            };
+            const rules = json<{ rules: Rule[] }>(forward, "tableMappings").rules;
+            expect(rules.map((r) => [r["rule-type"], r["object-locator"]["table-name"]])).to.deep.equal(
+                rules.map(() => ["selection", "%"]),
+            );
+            const schemas = (action: string) =>
+                rules.filter((r) => r["rule-action"] === action).map((r) => r["object-locator"]["schema-name"]);
+            expect(schemas("include")).to.deep.equal(["app"]);
+            expect(schemas("exclude")).to.include.members(["mysql", "sys", "information_schema", "awsdms_control"]);
+
+            const settings = json<{
+                ValidationSettings: { EnableValidation: boolean };
+                Logging: { EnableLogging: boolean; LogComponents: { Id: string }[] };
+                FullLoadSettings: { TargetTablePrepMode: string };
+            }>(forward, "replicationTaskSettings");
+            expect(settings.ValidationSettings.EnableValidation).to.equal(true);
+            expect(settings.Logging.EnableLogging).to.equal(true);
+            expect(settings.Logging.LogComponents.map((c) => c.Id)).to.include.members([
+                "SOURCE_CAPTURE",
+                "TARGET_APPLY",
+            ]);
+            expect(settings.FullLoadSettings.TargetTablePrepMode).to.equal("TRUNCATE_BEFORE_LOAD");
+        });
+
+        it("has no reverse task and no gate yet", () => {
+            expect(names(ofType(rec, TASK))).to.deep.equal(["migration-forward"]);
+            expect(ofType(rec, GATE)).to.deep.equal([]);
+        });
+
+        it("opens MySQL from the DMS group to the EC2 servers' and RDS's groups, both ways", () => {
+            const dmsGroup = idOf(named(rec, "aws:ec2/securityGroup:SecurityGroup", "migration-dms-sg"));
+            const ec2Group = idOf(named(rec, "aws:ec2/securityGroup:SecurityGroup", "network-db-sg"));
+            const rdsGroup = idOf(named(rec, "aws:ec2/securityGroup:SecurityGroup", "db-rds-sg"));
+            const rule = (type: string, name: string) => {
+                const r = named(rec, type, name);
+                expect(r.inputs, name).to.include({ ipProtocol: "tcp", fromPort: 3306, toPort: 3306 });
+                return [input<string>(r, "securityGroupId"), input<string>(r, "referencedSecurityGroupId")];
+            };
+            expect(rule(INGRESS, "migration-ec2-mysql-in-client-0")).to.deep.equal([ec2Group, dmsGroup]);
+            expect(rule(EGRESS, "migration-ec2-mysql-client-0-out")).to.deep.equal([dmsGroup, ec2Group]);
+            expect(rule(INGRESS, "migration-rds-mysql-in-client-0")).to.deep.equal([rdsGroup, dmsGroup]);
+            expect(rule(EGRESS, "migration-rds-mysql-client-0-out")).to.deep.equal([dmsGroup, rdsGroup]);
+            // The account setup runs on the EC2 primary and reaches RDS too.
+            expect(rule(INGRESS, "migration-rds-mysql-in-client-1")).to.deep.equal([rdsGroup, ec2Group]);
+            expect(rule(EGRESS, "migration-rds-mysql-client-1-out")).to.deep.equal([ec2Group, rdsGroup]);
+            const dmsRules = [...ofType(rec, INGRESS), ...ofType(rec, EGRESS)].filter(
+                (r) => input(r, "securityGroupId") === dmsGroup || input(r, "referencedSecurityGroupId") === dmsGroup,
+            );
+            expect(names(dmsRules).sort()).to.deep.equal(
+                [
+                    "migration-dms-out-https",
+                    "migration-ec2-mysql-client-0-out",
+                    "migration-ec2-mysql-in-client-0",
+                    "migration-rds-mysql-client-0-out",
+                    "migration-rds-mysql-in-client-0",
+                ].sort(),
+            );
+        });
+
+        it("turns db.<zone> into a 5-second CNAME to the EC2 primary's name, replaced delete-first", () => {
+            expectRecord(rec, "db-dns", "CNAME", 5, [PRIMARY_HOST]);
+            expectRecord(rec, "db-read-dns", "CNAME", 5, [REPLICA_HOST]);
+            const record = named(rec, RECORD, "db-dns");
+            expect(record.deleteBeforeReplace).to.equal(true);
+            expect(record.dependsOn).to.deep.equal([]);
+            // The CNAME's target still resolves to the primary.
+            expectRecord(rec, "db-primary-dns", "A", 60, [mockPrivateIp("db-primary")]);
+        });
+
+        it("sends instance and task events and CDC latency alarms to the alarm topic", () => {
+            const subscriptions = ofType(rec, "aws:dms/eventSubscription:EventSubscription");
+            const bySource = Object.fromEntries(subscriptions.map((s) => [input<string>(s, "sourceType"), s]));
+            expect(Object.keys(bySource).sort()).to.deep.equal(["replication-instance", "replication-task"]);
+            expect(bySource["replication-instance"].inputs).to.deep.include({
+                snsTopicArn: ALARM_TOPIC,
+                sourceIds: ["scale-tiers-tier1m-dms"],
+                enabled: true,
+            });
+            expect(input(bySource["replication-instance"], "eventCategories")).to.include("failure");
+            expect(bySource["replication-task"].inputs).to.deep.include({
+                snsTopicArn: ALARM_TOPIC,
+                sourceIds: ["scale-tiers-tier1m-forward"],
+                enabled: true,
+            });
+            expect(input(bySource["replication-task"], "eventCategories")).to.include("failure");
+
+            const alarms = ofType(rec, "aws:cloudwatch/metricAlarm:MetricAlarm").filter(
+                (a) => input(a, "namespace") === "AWS/DMS",
+            );
+            expect(alarms.map((a) => input(a, "metricName")).sort()).to.deep.equal([
+                "CDCLatencySource",
+                "CDCLatencyTarget",
+            ]);
+            for (const alarm of alarms) {
+                expect(alarm.inputs, alarm.name).to.deep.include({
+                    dimensions: {
+                        ReplicationInstanceIdentifier: "scale-tiers-tier1m-dms",
+                        ReplicationTaskIdentifier: "MIGRATION-FORWARD",
+                    },
+                    threshold: 300,
+                    comparisonOperator: "GreaterThanThreshold",
+                    alarmActions: [ALARM_TOPIC],
+                });
+            }
+        });
+
+        it("runs the account setup document on the EC2 primary, which may read the secrets it uses", () => {
+            const document = named(rec, "aws:ssm/document:Document", "migration-accounts");
+            expect(document.inputs).to.include({ documentType: "Command", documentFormat: "JSON" });
+            const script = json<{ mainSteps: { inputs: { runCommand: string[] } }[] }>(
+                document,
+                "content",
+            ).mainSteps[0].inputs.runCommand.join("\n");
+            expect(script).to.include(ACCOUNT_SECRET("ec2"));
+            expect(script).to.include(ACCOUNT_SECRET("rds"));
+            expect(script).to.include(`'mysql-rds.${ZONE}'`);
+
+            const association = named(rec, "aws:ssm/association:Association", "migration-accounts");
+            const primary = named(rec, "aws:ec2/instance:Instance", "db-primary");
+            expect(input(association, "targets")).to.deep.equal([{ key: "InstanceIds", values: [idOf(primary)] }]);
+            expect(input(association, "name")).to.equal("migration-accounts-mock");
+            expect(input(association, "maxErrors")).to.equal("0");
+
+            const read = named(rec, "aws:iam/rolePolicy:RolePolicy", "migration-setup-secrets");
+            expect(input(read, "role")).to.equal("db-role-mock");
+            const resources = json<{ Statement: Statement[] }>(read, "policy").Statement.flatMap((s) => s.Resource);
+            expect(resources).to.have.members([
+                "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:rds!db-scale-tiers-tier1m-mysql-AbCdEf",
+                ACCOUNT_SECRET("ec2"),
+                ACCOUNT_SECRET("rds"),
+            ]);
+        });
+    });
+
+    describe("cutover", () => {
+        let rec: Recording;
+        let gate: RecordedResource;
+        before(() => {
+            rec = recordings.cutover;
+            gate = named(rec, GATE, "migration-cutover-gate");
+        });
+
+        it("has a gate on the forward task, with the latency bound from config and a complete full load", () => {
+            expect(gate.custom).to.equal(true);
+            expect(ofType(rec, GATE)).to.have.length(1);
+            expect(gate.inputs).to.deep.include({
+                taskId: "scale-tiers-tier1m-forward",
+                replicationInstanceId: "scale-tiers-tier1m-dms",
+                region: "ap-northeast-2",
+                bounds: { maxCdcLatencySeconds: 5, requireFullLoad: true },
+                waitSeconds: 300,
+            });
+            const instance = named(rec, "aws:dms/replicationInstance:ReplicationInstance", "migration-instance");
+            expect(gate.dependsOn).to.deep.equal([instance.urn]);
+        });
+
+        it("takes maxCdcLatencySeconds from config", async () => {
+            const config = configPatched("tier1m", "scale-tiers:migration", {
+                phase: "cutover",
+                from: "replicating",
+                maxCdcLatencySeconds: 12,
+            });
+            const bounded = await evaluate("tier1m", { config });
+            expect(input(named(bounded, GATE, "migration-cutover-gate"), "bounds")).to.deep.equal({
+                maxCdcLatencySeconds: 12,
+                requireFullLoad: true,
+            });
+        });
+
+        it("points db.<zone> at RDS and db-read.<zone> at its replica, only after the gate", () => {
+            expectRecord(rec, "db-dns", "CNAME", 5, [RDS_ADDRESS]);
+            expectRecord(rec, "db-read-dns", "CNAME", 5, [RDS_REPLICA_ADDRESS]);
+            for (const name of ["db-dns", "db-read-dns"]) {
+                expect(named(rec, RECORD, name).dependsOn, name).to.include(gate.urn);
+            }
+        });
+
+        it("stops the forward task after the gate", () => {
+            const forward = named(rec, TASK, "migration-forward");
+            expect(forward.inputs).to.include({ migrationType: "full-load-and-cdc", startReplicationTask: false });
+            expect(forward.dependsOn).to.deep.equal([gate.urn]);
+        });
+
+        it("starts a CDC-only reverse task from RDS to the EC2 primary after the gate", () => {
+            const reverse = named(rec, TASK, "migration-reverse");
+            expect(reverse.inputs).to.include({
+                replicationTaskId: "scale-tiers-tier1m-reverse",
+                migrationType: "cdc",
+                startReplicationTask: true,
+                sourceEndpointArn: "arn:aws:dms:ap-northeast-2:123456789012:endpoint:MIGRATION-RDS-SOURCE",
+                targetEndpointArn: "arn:aws:dms:ap-northeast-2:123456789012:endpoint:MIGRATION-EC2-TARGET",
+            });
+            expect(reverse.dependsOn).to.deep.equal([gate.urn]);
+            // Set once, from the gate's passing time (which the program's mocks leave unset: see the last test).
+            expect(reverse.ignoreChanges).to.deep.equal(["cdcStartTime"]);
+            expectMysqlEndpoint(rec, "migration-rds-source", "source", "rds");
+            expectMysqlEndpoint(rec, "migration-ec2-target", "target", "ec2");
+            const settings = json<{ FullLoadSettings: { TargetTablePrepMode: string } }>(
+                reverse,
+                "replicationTaskSettings",
+            );
+            // Nothing may ever truncate the old primary.
+            expect(settings.FullLoadSettings.TargetTablePrepMode).to.equal("DO_NOTHING");
+        });
+
+        it("watches the running reverse task, not the stopped forward one", () => {
+            const taskEvents = ofType(rec, "aws:dms/eventSubscription:EventSubscription").find(
+                (s) => input(s, "sourceType") === "replication-task",
+            );
+            expect(input(taskEvents!, "sourceIds")).to.deep.equal(["scale-tiers-tier1m-reverse"]);
+            const dimensions = ofType(rec, "aws:cloudwatch/metricAlarm:MetricAlarm")
+                .filter((a) => input(a, "namespace") === "AWS/DMS")
+                .map((a) => input<Record<string, string>>(a, "dimensions").ReplicationTaskIdentifier);
+            expect(dimensions).to.deep.equal(["MIGRATION-REVERSE", "MIGRATION-REVERSE"]);
+        });
+    });
+
+    describe("rollback", () => {
+        let rec: Recording;
+        let gate: RecordedResource;
+        before(() => {
+            rec = recordings.rollback;
+            gate = named(rec, GATE, "migration-rollback-gate");
+        });
+
+        it("checks the CDC-only reverse task at the gate", () => {
+            expect(names(ofType(rec, GATE))).to.deep.equal(["migration-rollback-gate"]);
+            expect(gate.inputs).to.deep.include({
+                taskId: "scale-tiers-tier1m-reverse",
+                bounds: { maxCdcLatencySeconds: 5, requireFullLoad: false },
+            });
+        });
+
+        it("points db.<zone> back at the EC2 primary's name after the gate", () => {
+            expectRecord(rec, "db-dns", "CNAME", 5, [PRIMARY_HOST]);
+            expectRecord(rec, "db-read-dns", "CNAME", 5, [REPLICA_HOST]);
+            expect(named(rec, RECORD, "db-dns").dependsOn).to.include(gate.urn);
+        });
+
+        it("stops the reverse task after the gate, keeping its start time, and has no forward task", () => {
+            const reverse = named(rec, TASK, "migration-reverse");
+            expect(reverse.inputs).to.include({ migrationType: "cdc", startReplicationTask: false });
+            expect(reverse.dependsOn).to.deep.equal([gate.urn]);
+            expect(reverse.ignoreChanges).to.include("cdcStartTime");
+            expect(names(ofType(rec, TASK))).to.deep.equal(["migration-reverse"]);
+            expect(names(ofType(rec, ENDPOINT)).sort()).to.deep.equal(["migration-ec2-target", "migration-rds-source"]);
+        });
+
+        it("keeps the self-managed servers running", () => {
+            for (const server of ["db-primary", "db-replica"]) {
+                const instance = named(rec, "aws:ec2/instance:Instance", server);
+                expect(input(instance, "instanceType")).to.equal("r7i.2xlarge");
+                const attachment = named(rec, "aws:ec2/volumeAttachment:VolumeAttachment", `${server}-data-attachment`);
+                expect(attachment.inputs).to.include({ instanceId: idOf(instance), volumeId: `${server}-data-id` });
+            }
+        });
+    });
+
+    describe("decommissioned (the tier1m stack file)", () => {
+        let rec: Recording;
+        before(() => {
+            rec = recordings.decommissioned;
+        });
+
+        it("has nothing of DMS and no self-managed MySQL server", () => {
+            expect(names(dms(rec))).to.deep.equal([]);
+            expect(ofType(rec, GATE)).to.deep.equal([]);
+            const mysql = ofType(rec, "aws:ec2/instance:Instance").filter((i) =>
+                String(input<Record<string, string>>(i, "tags").role).startsWith("mysql-"),
+            );
+            expect(names(mysql)).to.deep.equal([]);
+            const attachments = ofType(rec, "aws:ec2/volumeAttachment:VolumeAttachment").filter((a) =>
+                a.name.startsWith("db-"),
+            );
+            expect(names(attachments)).to.deep.equal([]);
+            expect(names(ofType(rec, RECORD))).not.to.include.members(["db-primary-dns", "db-replica-dns"]);
+        });
+
+        it("keeps the data volumes, protected and retained, each with a protected final snapshot", () => {
+            for (const server of ["db-primary", "db-replica"]) {
+                const volume = named(rec, "aws:ebs/volume:Volume", `${server}-data`);
+                expect(volume.protect, volume.name).to.equal(true);
+                expect(volume.retainOnDelete, volume.name).to.equal(true);
+                expect(volume.inputs).to.include({ encrypted: true, size: 1000 });
+                const snapshot = named(rec, "aws:ebs/snapshot:Snapshot", `${server}-data-final`);
+                expect(input(snapshot, "volumeId")).to.equal(idOf(volume));
+                expect(snapshot.protect, snapshot.name).to.equal(true);
+                expect(snapshot.retainOnDelete, snapshot.name).to.equal(true);
+            }
+        });
+
+        it("points db.<zone> at RDS with a 60-second CNAME", () => {
+            expectRecord(rec, "db-dns", "CNAME", 60, [RDS_ADDRESS]);
+            expectRecord(rec, "db-read-dns", "CNAME", 60, [RDS_REPLICA_ADDRESS]);
+            expect(named(rec, RECORD, "db-dns").dependsOn).to.deep.equal([]);
+        });
+
+        it("keeps the application's secret, which the web tier reads, naming db.<zone>", () => {
+            named(rec, "aws:secretsmanager/secret:Secret", "db-app-secret");
+            const version = named(rec, "aws:secretsmanager/secretVersion:SecretVersion", "db-app-secret-version");
+            const secret = json<{ host: string; port: number; username: string }>(version, "secretString");
+            expect(secret).to.include({ host: `db.${ZONE}`, port: 3306, username: "app" });
+        });
+    });
+
+    describe("the policy pack", () => {
+        const pack = JSON.parse(fs.readFileSync("policy/config/tier1m.json", "utf8")) as PackConfig;
+        const asStackResource = (r: RecordedResource): StackResource => ({
+            type: r.type,
+            urn: r.urn,
+            name: r.name,
+            inputs: r.inputs,
+            id: r.custom ? `${r.name}-id` : undefined,
+        });
+        for (const phase of PHASES) {
+            it(`passes every rule in phase ${phase}, apart from waivers`, () => {
+                const violations = evaluateRules(recordings[phase].resources.map(asStackResource), pack);
+                const open = violations.filter((v) => !isWaived(v.policy, v.urn));
+                expect(open.map((v) => `${v.policy}: ${v.urn}: ${v.message}`)).to.deep.equal([]);
+            });
+        }
+    });
+});
+
+describe("forbidden migration transitions under the real program (mocks)", () => {
+    const migration = (phase: Phase, from: Phase, extra: Record<string, unknown> = {}) =>
+        configPatched("tier1m", "scale-tiers:migration", { phase, from, ...extra });
+    const cases: [string, () => ConfigMap, RegExp[]][] = [
+        [
+            "cutover straight from none",
+            () => migration("cutover", "none"),
+            [/scale-tiers:migration\.phase: migration\.phase "cutover" cannot follow "none"/, /"none", "replicating"/],
+        ],
+        [
+            "decommissioned from replicating",
+            () => migration("decommissioned", "replicating"),
+            [/scale-tiers:migration\.phase: .*"decommissioned" cannot follow "replicating"/, /"cutover", "none"/],
+        ],
+        [
+            "decommissioned from rollback",
+            () => migration("decommissioned", "rollback"),
+            [/scale-tiers:migration\.phase: .*"decommissioned" cannot follow "rollback"/, /"replicating", "none"/],
+        ],
+        [
+            "cutover again from rollback",
+            () => migration("cutover", "rollback"),
+            [/scale-tiers:migration\.phase: .*"cutover" cannot follow "rollback"/],
+        ],
+        [
+            "anything after decommissioned",
+            () => migration("replicating", "decommissioned"),
+            [/scale-tiers:migration\.phase: .*allowed phases are "decommissioned" /],
+        ],
+        [
+            "a migration with no RDS to migrate to",
+            () => {
+                const noRds = configPatched("tier1m", "scale-tiers:database", { rds: { enabled: false } });
+                const current = JSON.parse(noRds["scale-tiers:migration"]) as Record<string, unknown>;
+                return {
+                    ...noRds,
+                    "scale-tiers:migration": JSON.stringify({ ...current, phase: "replicating", from: "none" }),
+                };
+            },
+            [/scale-tiers:migration\.phase: is replicating, but there is no RDS to migrate to/, /rds\.enabled: true/],
+        ],
+    ];
+    for (const [what, config, messages] of cases) {
+        it(`refuses ${what} before registering anything`, async () => {
+            const failure = await evaluate("tier1m", { config: config() }).then(
+                () => undefined,
+                (error: unknown) => error,
+            );
+            expect(failure).to.be.instanceOf(EvaluationError);
+            for (const message of messages) {
+                expect((failure as EvaluationError).message).to.match(message);
+            }
+            expect((failure as EvaluationError).registered).to.deep.equal([]);
+        });
+    }
+});
+
+describe("the reverse task's CDC start (the component under mocks whose gate passes)", () => {
+    const PASSED_AT = "2026-11-27T08:00:00.000Z";
+
+    /** The inputs of every resource a Migration in `phase` registers, its gate having passed at PASSED_AT. */
+    async function build(phase: MigrationPhase): Promise<Map<string, Record<string, unknown>>> {
+        const registered = new Map<string, Record<string, unknown>>();
+        const mocks = awsMocks("ap-northeast-2");
+        await pulumi.runtime.setMocks(
+            {
+                newResource(args) {
+                    registered.set(args.name, args.inputs as Record<string, unknown>);
+                    const result = mocks.newResource(args) as { id: string; state: Record<string, unknown> };
+                    // What the gate's provider returns once the task passed.
+                    return args.type === GATE ? { ...result, state: { ...result.state, passedAt: PASSED_AT } } : result;
+                },
+                call: mocks.call,
+            },
+            "scale-tiers",
+            "migration-unit",
+            false,
+        );
+        const migration = new Migration("m", {
+            region: "ap-northeast-2",
+            phase,
+            identifierPrefix: "scale-tiers-unit",
+            vpcId: "vpc-1",
+            privateSubnetIds: ["subnet-a", "subnet-b"],
+            replicationInstanceClass: "dms.r6i.large",
+            allocatedStorageGiB: 100,
+            multiAz: true,
+            includeSchemas: ["app"],
+            excludeSchemas: [],
+            maxCdcLatencySeconds: 5,
+            manageServiceRoles: false,
+            logRetentionDays: 30,
+            source: {
+                host: PRIMARY_HOST,
+                instanceId: "i-primary",
+                securityGroupId: "sg-ec2",
+                rootSecretArn: "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:root-AbCdEf",
+                roleName: "db-role",
+            },
+            target: {
+                host: `mysql-rds.${ZONE}`,
+                port: 3306,
+                masterSecretArn: "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:rds-AbCdEf",
+                securityGroupId: "sg-rds",
+            },
+            tags: { project: "scale-tiers", stack: "migration-unit" },
+        });
+        // The reverse task's ARN exists once the task is registered, after its inputs resolved.
+        await new Promise((resolve) => migration.reverseTaskArn!.apply(resolve));
+        await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+        return registered;
+    }
+
+    it("starts the reverse task's CDC when the cutover gate passed", async () => {
+        const registered = await build("cutover");
+        expect(registered.get("m-reverse")).to.include({ migrationType: "cdc", cdcStartTime: PASSED_AT });
+    });
+
+    it("leaves the start time alone at rollback (the task ignores changes to it)", async () => {
+        const registered = await build("rollback");
+        expect(registered.get("m-reverse")).to.include({ migrationType: "cdc", startReplicationTask: false });
+        expect(registered.get("m-reverse")).not.to.have.property("cdcStartTime");
+    });
+});
