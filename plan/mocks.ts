@@ -37,6 +37,10 @@ interface SubnetSpecInput {
     cidrBlocks?: string[];
 }
 
+/** The type token of the migration's gate (a dynamic resource), and when the mocks say it passed. */
+export const MIGRATION_GATE_TYPE = "pulumi-nodejs:dynamic/migration:Gate";
+export const MOCK_GATE_PASSED_AT = "2026-11-27T08:00:00.000Z";
+
 /** The subnet ids the mocks give an awsx VPC's subnets of `type`, in AZ order. */
 export function mockSubnetIds(vpcInputs: State, type: "Public" | "Private" | "Isolated"): string[] {
     const specs = (vpcInputs.subnetSpecs as SubnetSpecInput[] | undefined) ?? [];
@@ -147,6 +151,9 @@ function customOutputs(type: string, name: string, inputs: State, region: string
             return { endpointArn: `arn:aws:dms:${region}:${MOCK_ACCOUNT_ID}:endpoint:${name.toUpperCase()}` };
         case "aws:dms/replicationTask:ReplicationTask":
             return { replicationTaskArn: `arn:aws:dms:${region}:${MOCK_ACCOUNT_ID}:task:${name.toUpperCase()}` };
+        case MIGRATION_GATE_TYPE:
+            // What the gate's provider returns once the task it watches has passed.
+            return { passedAt: MOCK_GATE_PASSED_AT };
         case "aws:route53/zone:Zone":
             return { arn, zoneId: `Z${digest(name).slice(0, 12).toUpperCase()}` };
         case "aws:secretsmanager/secret:Secret":

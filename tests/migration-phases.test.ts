@@ -4,12 +4,10 @@
  * decommissioned, with each phase's resources and the inputs AWS receives,
  * the refused transitions, and the policy pack over every phase.
  */
-import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import * as fs from "fs";
-import { Migration, MigrationPhase } from "../components/migration";
 import { EvaluationError } from "../plan/evaluate";
-import { awsMocks, mockPrivateIp, mockSubnetIds } from "../plan/mocks";
+import { MIGRATION_GATE_TYPE, MOCK_GATE_PASSED_AT, mockPrivateIp, mockSubnetIds } from "../plan/mocks";
 import { PackConfig, StackResource, evaluateRules } from "../policy/rules";
 import { isWaived } from "../policy/waivers";
 import {
@@ -38,7 +36,7 @@ const SECRETS_ROLE_ARN = "arn:aws:iam::123456789012:role/migration-secrets-role"
 const RECORD = "aws:route53/record:Record";
 const TASK = "aws:dms/replicationTask:ReplicationTask";
 const ENDPOINT = "aws:dms/endpoint:Endpoint";
-const GATE = "pulumi-nodejs:dynamic/migration:Gate";
+const GATE = MIGRATION_GATE_TYPE;
 const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
 const EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
 
@@ -389,7 +387,8 @@ describe("migration phases of tier1m, as the program builds them (mocks)", () =>
                 targetEndpointArn: "arn:aws:dms:ap-northeast-2:123456789012:endpoint:MIGRATION-EC2-TARGET",
             });
             expect(reverse.dependsOn).to.deep.equal([gate.urn]);
-            // Set once, from the gate's passing time (which the program's mocks leave unset: see the last test).
+            // Set once, from the gate's passing time.
+            expect(reverse.inputs.cdcStartTime).to.equal(MOCK_GATE_PASSED_AT);
             expect(reverse.ignoreChanges).to.deep.equal(["cdcStartTime"]);
             expectMysqlEndpoint(rec, "migration-rds-source", "source", "rds");
             expectMysqlEndpoint(rec, "migration-ec2-target", "target", "ec2");
@@ -575,72 +574,4 @@ describe("forbidden migration transitions under the real program (mocks)", () =>
             expect((failure as EvaluationError).registered).to.deep.equal([]);
         });
     }
-});
-
-describe("the reverse task's CDC start (the component under mocks whose gate passes)", () => {
-    const PASSED_AT = "2026-11-27T08:00:00.000Z";
-
-    /** The inputs of every resource a Migration in `phase` registers, its gate having passed at PASSED_AT. */
-    async function build(phase: MigrationPhase): Promise<Map<string, Record<string, unknown>>> {
-        const registered = new Map<string, Record<string, unknown>>();
-        const mocks = awsMocks("ap-northeast-2");
-        await pulumi.runtime.setMocks(
-            {
-                newResource(args) {
-                    registered.set(args.name, args.inputs as Record<string, unknown>);
-                    const result = mocks.newResource(args) as { id: string; state: Record<string, unknown> };
-                    // What the gate's provider returns once the task passed.
-                    return args.type === GATE ? { ...result, state: { ...result.state, passedAt: PASSED_AT } } : result;
-                },
-                call: mocks.call,
-            },
-            "scale-tiers",
-            "migration-unit",
-            false,
-        );
-        const migration = new Migration("m", {
-            region: "ap-northeast-2",
-            phase,
-            identifierPrefix: "scale-tiers-unit",
-            vpcId: "vpc-1",
-            privateSubnetIds: ["subnet-a", "subnet-b"],
-            replicationInstanceClass: "dms.r6i.large",
-            allocatedStorageGiB: 100,
-            multiAz: true,
-            includeSchemas: ["app"],
-            excludeSchemas: [],
-            maxCdcLatencySeconds: 5,
-            manageServiceRoles: false,
-            logRetentionDays: 30,
-            source: {
-                host: PRIMARY_HOST,
-                instanceId: "i-primary",
-                securityGroupId: "sg-ec2",
-                rootSecretArn: "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:root-AbCdEf",
-                roleName: "db-role",
-            },
-            target: {
-                host: `mysql-rds.${ZONE}`,
-                port: 3306,
-                masterSecretArn: "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:rds-AbCdEf",
-                securityGroupId: "sg-rds",
-            },
-            tags: { project: "scale-tiers", stack: "migration-unit" },
-        });
-        // The reverse task's ARN exists once the task is registered, after its inputs resolved.
-        await new Promise((resolve) => migration.reverseTaskArn!.apply(resolve));
-        await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-        return registered;
-    }
-
-    it("starts the reverse task's CDC when the cutover gate passed", async () => {
-        const registered = await build("cutover");
-        expect(registered.get("m-reverse")).to.include({ migrationType: "cdc", cdcStartTime: PASSED_AT });
-    });
-
-    it("leaves the start time alone at rollback (the task ignores changes to it)", async () => {
-        const registered = await build("rollback");
-        expect(registered.get("m-reverse")).to.include({ migrationType: "cdc", startReplicationTask: false });
-        expect(registered.get("m-reverse")).not.to.have.property("cdcStartTime");
-    });
 });
