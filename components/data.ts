@@ -135,10 +135,11 @@ export interface DatabaseArgs {
     /** Amazon RDS for MySQL; absent: none. */
     rds?: RdsArgs;
     /**
-     * Run the self-managed servers. False once the migration to RDS is
-     * decommissioned: the servers go, their data volumes stay (protected, with a final snapshot).
+     * The self-managed servers: `running`; `retired` once the migration to RDS
+     * is decommissioned (the servers go, their data volumes stay, protected,
+     * with a final snapshot); `none` for an estate that never had them.
      */
-    selfManaged: boolean;
+    servers: "running" | "retired" | "none";
     tags: Tags;
 }
 
@@ -284,7 +285,8 @@ export class Database extends pulumi.ComponentResource {
     public readonly replicationSecretArn: pulumi.Output<string>;
     /** The self-managed primary, while it runs (see `selfManaged`). */
     public readonly primaryInstanceId?: pulumi.Output<string>;
-    public readonly dataVolumeId: pulumi.Output<string>;
+    /** The primary's data volume, unless the estate never had self-managed servers. */
+    public readonly dataVolumeId?: pulumi.Output<string>;
     /** `db-read.<zone>` once published, when there is a replica (self-managed or RDS) or RDS. */
     public readHost?: string;
     public readonly replicaInstanceId?: pulumi.Output<string>;
@@ -349,12 +351,12 @@ export class Database extends pulumi.ComponentResource {
                 appSecret,
                 replicationSecret,
             });
-        const primary = server("primary", args.instanceType);
-        this.dataVolumeId = primary.volume.id;
-        const replica = args.replica ? server("replica", args.replica.instanceType) : undefined;
         this.componentName = name;
         this.zone = { id: args.zoneId, name: args.zoneName };
-        if (primary.instance) {
+        const primary = args.servers === "none" ? undefined : server("primary", args.instanceType);
+        this.dataVolumeId = primary?.volume.id;
+        const replica = primary && args.replica ? server("replica", args.replica.instanceType) : undefined;
+        if (primary?.instance) {
             this.primaryInstanceId = primary.instance.id;
             this.replicaInstanceId = replica?.instance?.id;
             const record = (recordName: string, host: string, instance: aws.ec2.Instance) => {
@@ -453,11 +455,12 @@ export class Database extends pulumi.ComponentResource {
         secrets: Record<"rootSecret" | "appSecret" | "replicationSecret", GeneratedSecret>,
     ): { instance?: aws.ec2.Instance; volume: aws.ebs.Volume } {
         const { azIndex, serverId } = MYSQL_SERVERS[mysqlRole];
-        const build = args.selfManaged
-            ? statefulServer
-            : (serverName: string, serverArgs: StatefulServerArgs, parent: pulumi.Resource) => ({
-                  volume: retiredServer(serverName, serverArgs, parent),
-              });
+        const build =
+            args.servers === "running"
+                ? statefulServer
+                : (serverName: string, serverArgs: StatefulServerArgs, parent: pulumi.Resource) => ({
+                      volume: retiredServer(serverName, serverArgs, parent),
+                  });
         return build(
             `${name}-${mysqlRole}`,
             {

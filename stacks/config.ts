@@ -185,6 +185,12 @@ export interface DatabaseConfig {
      * manual failover (docs/tier150k.md). Default `primary`.
      */
     readonly writer: MysqlRole;
+    /**
+     * The estate has (or had) self-managed MySQL servers. False only for an
+     * estate built with RDS from the start: no EC2 servers, no volumes,
+     * `db.<zone>` on RDS, nothing to migrate. Default true.
+     */
+    readonly selfManaged: boolean;
     readonly rds: RdsConfig;
 }
 
@@ -742,8 +748,16 @@ function readDatabase(reader: ObjectReader, azCount: number): DatabaseConfig {
         binlogRetentionHours: reader.integer("binlogRetentionHours", { default: 168, min: 24, max: 720 }),
         replica,
         writer: reader.oneOf("writer", MYSQL_ROLES, "primary"),
+        selfManaged: reader.boolean("selfManaged", true),
         rds: readRds(reader.object("rds"), mysqlVersion, azCount),
     };
+    if (!config.selfManaged && !config.rds.enabled) {
+        reader.problem(
+            "selfManaged",
+            "is false, and without RDS the estate has no database",
+            "set database.rds.enabled: true, or selfManaged: true",
+        );
+    }
     if (config.writer === "replica" && !replica.enabled) {
         reader.problem(
             "writer",
@@ -955,7 +969,7 @@ function checkReplacement(
     }
 }
 
-function readMigration(reader: ObjectReader, rds: RdsConfig): MigrationConfig {
+function readMigration(reader: ObjectReader, database: DatabaseConfig): MigrationConfig {
     const phase = reader.oneOf("phase", MIGRATION_PHASES, "none");
     const from = reader.oneOf("from", MIGRATION_PHASES, "none");
     const config: MigrationConfig = {
@@ -987,8 +1001,15 @@ function readMigration(reader: ObjectReader, rds: RdsConfig): MigrationConfig {
             `set migration.phase to one of ${allowedNextPhases(from).join(", ")}, or migration.from to the phase the stack is in`,
         );
     }
-    if (phase !== "none" && !rds.enabled) {
+    if (phase !== "none" && !database.rds.enabled) {
         reader.problem("phase", `is ${phase}, but there is no RDS to migrate to`, "set database.rds.enabled: true");
+    }
+    if (phase !== "none" && !database.selfManaged) {
+        reader.problem(
+            "phase",
+            `is ${phase}, but database.selfManaged is false: there is no self-managed MySQL to migrate from`,
+            "set migration.phase: none",
+        );
     }
     schemaProblems(config.includeSchemas, config.excludeSchemas).forEach((p) =>
         reader.problem(p.field, p.problem, p.fix),
@@ -1132,7 +1153,7 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
         monitoring: readMonitoring(top.object("monitoring")),
         logging: readLogging(top.object("logging"), azCount),
         jenkins: readJenkins(top.object("jenkins")),
-        migration: readMigration(top.object("migration"), database.rds),
+        migration: readMigration(top.object("migration"), database),
         collaboration: readCollaboration(top.object("collaboration"), region),
     };
     checkReplacement(top, { key: "memcached", ...config.memcached }, { key: "elasticache", ...config.elasticache });

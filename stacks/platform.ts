@@ -33,6 +33,9 @@ export interface Platform {
     readonly migration?: Migration;
 }
 
+/** `db.<zone>` of an estate built with RDS from the start: what it is once a migration is over. */
+const RDS_FROM_THE_START = databaseDnsRecord("decommissioned");
+
 export function buildPlatform(config: StackConfig): Platform {
     const tags = baseTags(config.project, config.stack);
     // Fixed names, whether monitoring is on or not: servers look for their agent config there.
@@ -68,7 +71,11 @@ export function buildPlatform(config: StackConfig): Platform {
         writer: config.database.writer,
         stackName: config.stack,
         cloudWatchAgentParameter: agentParameter("mysql"),
-        selfManaged: phaseResources(config.migration.phase).selfManagedServers,
+        servers: !config.database.selfManaged
+            ? "none"
+            : phaseResources(config.migration.phase).selfManagedServers
+              ? "running"
+              : "retired",
         rds: config.database.rds.enabled
             ? {
                   ...config.database.rds,
@@ -344,7 +351,10 @@ export function buildPlatform(config: StackConfig): Platform {
               })
             : undefined;
     // Last: at the cutover the names wait for the migration's gate.
-    database.publishNames(databaseDnsRecord(config.migration.phase), migration?.gate);
+    database.publishNames(
+        config.database.selfManaged ? databaseDnsRecord(config.migration.phase) : RDS_FROM_THE_START,
+        migration?.gate,
+    );
 
     return { network, database, cache, messaging, web, ci, collaboration, observability, logging, migration };
 }

@@ -63,6 +63,7 @@ describe("stack config", () => {
             binlogRetentionHours: 168,
             replica: { enabled: false, instanceType: "r7i.large" },
             writer: "primary",
+            selfManaged: true,
             rds: {
                 enabled: false,
                 instanceClass: "db.r7g.large",
@@ -512,6 +513,19 @@ describe("stack config", () => {
                 "a system schema in the migration",
                 withObject("migration", { includeSchemas: ["app", "mysql"] }),
                 /scale-tiers:migration\.includeSchemas: "mysql" is a system schema, never copied/,
+            ],
+            [
+                "an estate with neither self-managed MySQL nor RDS",
+                withObject("database", { selfManaged: false }),
+                /scale-tiers:database\.selfManaged: is false, and without RDS the estate has no database/,
+            ],
+            [
+                "a migration from self-managed MySQL the estate never had",
+                {
+                    ...withObject("database", { selfManaged: false, rds: { enabled: true } }),
+                    "scale-tiers:migration": JSON.stringify({ phase: "replicating" }),
+                },
+                /scale-tiers:migration\.phase: is replicating, but database\.selfManaged is false/,
             ],
             [
                 "a database password in plain text",

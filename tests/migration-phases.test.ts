@@ -575,3 +575,34 @@ describe("forbidden migration transitions under the real program (mocks)", () =>
         });
     }
 });
+
+describe("an estate built at 1M with RDS from the start (mocks)", () => {
+    let rec: Recording;
+    before(async () => {
+        const config = {
+            ...configPatched("tier1m", "scale-tiers:database", { selfManaged: false }),
+            "scale-tiers:migration": JSON.stringify({ phase: "none", from: "none" }),
+        };
+        rec = await evaluate("tier1m", { config });
+    });
+
+    it("has no self-managed MySQL at all: no servers, volumes, snapshots or schedule", () => {
+        const selfManaged = rec.resources.filter((r) => /^db-(primary|replica)(-|$)|^db-snapshots/.test(r.name));
+        expect(selfManaged.map((r) => r.name)).to.deep.equal([]);
+        expect(ofType(rec, "aws:ebs/snapshot:Snapshot")).to.deep.equal([]);
+        expect(rec.resources.filter((r) => r.type.startsWith("aws:dms/"))).to.deep.equal([]);
+    });
+
+    it("names RDS db.<zone> and its replica db-read.<zone>, and keeps the application's secret", () => {
+        expect(named(rec, RECORD, "db-dns").inputs).to.deep.include({
+            name: `db.${ZONE}`,
+            type: "CNAME",
+            ttl: 60,
+            records: ["scale-tiers-tier1m-mysql.c0mock0rds0.ap-northeast-2.rds.amazonaws.com"],
+        });
+        expect(input<string[]>(named(rec, RECORD, "db-read-dns"), "records")).to.deep.equal([
+            "scale-tiers-tier1m-mysql-replica-1.c0mock0rds0.ap-northeast-2.rds.amazonaws.com",
+        ]);
+        expect(named(rec, "aws:secretsmanager/secret:Secret", "db-app-secret")).to.be.an("object");
+    });
+});
