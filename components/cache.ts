@@ -123,8 +123,7 @@ export class Cache extends pulumi.ComponentResource {
         this.roleName = ec2?.roleName;
         this.clusterId = cluster?.clusterId;
         this.tls = cluster !== undefined;
-        // cacheNodes is set once the cluster exists; only test mocks leave it out.
-        this.nodeList = cluster ? cluster.cacheNodes.apply((nodes) => cacheNodeList(nodes ?? [])) : ec2!.nodeList;
+        this.nodeList = cluster ? cluster.cacheNodes.apply(cacheNodeList) : ec2!.nodeList;
 
         this.registerOutputs({
             nodeList: this.nodeList,
