@@ -263,7 +263,8 @@ export function buildPlatform(config: StackConfig): Platform {
               alarmEmails: config.monitoring.alarmEmails,
               roles: [
                   { role: "web", roleName: web.roleName },
-                  { role: "mysql", roleName: database.roleName },
+                  // A retired server's log group keeps its history; an estate without servers gets none.
+                  ...(config.database.selfManaged ? [{ role: "mysql" as const, roleName: database.roleName }] : []),
                   ...(cache?.roleName ? [{ role: "memcached" as const, roleName: cache.roleName }] : []),
                   ...(messaging?.roleName ? [{ role: "rabbitmq" as const, roleName: messaging.roleName }] : []),
                   ...(ci ? [{ role: "jenkins" as const, roleName: ci.roleName }] : []),
