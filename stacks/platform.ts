@@ -314,7 +314,7 @@ export function buildPlatform(config: StackConfig): Platform {
         : undefined;
 
     const migration =
-        config.migration.phase !== "none" && database.rds
+        phaseResources(config.migration.phase).dms && database.rds
             ? new Migration("migration", {
                   region: config.region,
                   phase: config.migration.phase,
