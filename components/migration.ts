@@ -29,7 +29,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
-import { MYSQL_PORT } from "./data";
+import { DatabaseNames, MYSQL_PORT } from "./data";
 import { MigrationGate, taskResourceId } from "./migration-gate";
 import { readSecretsPolicy } from "./shared/ec2";
 import { allowClients, allowHttpsOut, createSecurityGroup } from "./shared/rules";
@@ -145,11 +145,7 @@ export function phaseResources(phase: MigrationPhase): PhaseResources {
  * cutover, at low traffic), with a 5-second TTL; the cutover and a rollback
  * then only change the CNAME's value, which Route 53 does atomically.
  */
-export function databaseDnsRecord(phase: MigrationPhase): {
-    type: "A" | "CNAME";
-    ttlSeconds: number;
-    target: "ec2" | "rds";
-} {
+export function databaseDnsRecord(phase: MigrationPhase): DatabaseNames {
     const { databaseTarget } = phaseResources(phase);
     if (phase === "none") {
         return { type: "A", ttlSeconds: 60, target: databaseTarget };
