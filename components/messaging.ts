@@ -14,8 +14,9 @@
  * Moving from RabbitMQ to SQS (`rabbitmq.draining: true` with `sqs.enabled`):
  * producers publish to SQS only, while the RabbitMQ cluster keeps running and
  * `amqp-host` stays published, so consumers empty the queues that are still
- * there. Once they are empty, `rabbitmq.enabled: false` removes the cluster;
- * its data volumes are protected and must be released on purpose.
+ * there. Once they are empty, `rabbitmq.retired: true` (with `enabled: false`)
+ * removes the nodes and keeps their data volumes, protected and retained, each
+ * with a final snapshot: the program never deletes them.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -24,7 +25,7 @@ import { instanceRole, putMetricsStatement, readSecretsPolicy } from "./shared/e
 import { allowClients, allowHttpsOut, allowPeers, ingressRule, createSecurityGroup } from "./shared/rules";
 import { Tags, componentTags } from "./shared/tags";
 import { generatedSecret } from "./shared/secrets";
-import { DATA_DEVICE_NAME, snapshotPolicy, statefulServer } from "./shared/server";
+import { DATA_DEVICE_NAME, retiredServer, snapshotPolicy, statefulServer } from "./shared/server";
 import { METRIC_NAMESPACES } from "./shared/telemetry";
 import { renderUserData } from "./userdata/render";
 
@@ -154,6 +155,11 @@ export interface MessagingArgs {
     rabbitmq?: RabbitmqArgs;
     /** The SQS queues; none when unset. */
     sqs?: SqsArgs;
+    /**
+     * A RabbitMQ cluster that ran here and was removed: its nodes' data volumes
+     * stay, with final snapshots. Unset: there was none, or it still runs.
+     */
+    retiredRabbitmq?: { nodeCount: number; dataVolumeGiB: number; snapshotSelector: string };
     tags: Tags;
 }
 
@@ -186,10 +192,24 @@ export class Messaging extends pulumi.ComponentResource {
 
     constructor(name: string, args: MessagingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("scale-tiers:messaging:Messaging", name, {}, opts);
-        if (!args.rabbitmq && !args.sqs) {
+        if (!args.rabbitmq && !args.sqs && !args.retiredRabbitmq) {
             throw new Error(`messaging ${name}: give rabbitmq, sqs or both`);
         }
         const tags = componentTags(args.tags, "messaging");
+        const retired = args.retiredRabbitmq;
+        // The same names, zones and volume settings as the nodes had (createRabbitmq).
+        for (let index = 0; index < (retired?.nodeCount ?? 0); index++) {
+            retiredServer(
+                `${name}-${index}`,
+                {
+                    availabilityZone: args.availabilityZones[index % args.availabilityZones.length],
+                    dataVolume: { sizeGiB: retired!.dataVolumeGiB },
+                    snapshotSelector: retired!.snapshotSelector,
+                    tags,
+                },
+                this,
+            );
+        }
         const broker = args.rabbitmq ? this.createRabbitmq(name, args, args.rabbitmq, tags) : undefined;
         this.host = broker?.host;
         this.port = broker?.port;

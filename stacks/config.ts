@@ -247,6 +247,11 @@ export interface RabbitmqConfig {
      * to SQS; remove it by `enabled: false` once they are empty. Default false.
      */
     readonly draining: boolean;
+    /**
+     * The cluster ran and is removed (with `enabled: false`): its nodes go,
+     * their data volumes stay with final snapshots. Default false.
+     */
+    readonly retired: boolean;
 }
 
 /** One entry of `sqs.queues`. */
@@ -825,7 +830,15 @@ function readRabbitmq(reader: ObjectReader): RabbitmqConfig {
         managementCidrs,
         tls: reader.boolean("tls", false),
         draining: reader.boolean("draining", false),
+        retired: reader.boolean("retired", false),
     };
+    if (config.retired && config.enabled) {
+        reader.problem(
+            "retired",
+            "is true while the cluster is enabled",
+            "set enabled: false to retire it, or retired: false to keep it",
+        );
+    }
     // The nodes raise RabbitMQ's disk alarm (and stop publishers) when free disk falls below their RAM.
     const memory = memoryGiB(config.instanceType);
     if (memory !== undefined && config.dataVolumeGiB < 2 * memory) {

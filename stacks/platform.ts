@@ -113,8 +113,9 @@ export function buildPlatform(config: StackConfig): Platform {
               })
             : undefined;
 
+    const rabbitmqSnapshots = `${config.project}-${config.stack}-rabbitmq`;
     const messaging =
-        config.rabbitmq.enabled || config.sqs.enabled
+        config.rabbitmq.enabled || config.sqs.enabled || config.rabbitmq.retired
             ? new Messaging("mq", {
                   ...webBackend,
                   vpcCidr: network.vpcCidr,
@@ -127,13 +128,20 @@ export function buildPlatform(config: StackConfig): Platform {
                             tls: config.rabbitmq.tls,
                             zoneId: network.zoneId,
                             zoneName: network.zoneName,
-                            snapshotSelector: `${config.project}-${config.stack}-rabbitmq`,
+                            snapshotSelector: rabbitmqSnapshots,
                             stackName: config.stack,
                             cloudWatchAgentParameter: agentParameter("rabbitmq"),
                         }
                       : undefined,
                   sqs: config.sqs.enabled
                       ? { project: config.project, stack: config.stack, queues: config.sqs.queues }
+                      : undefined,
+                  retiredRabbitmq: config.rabbitmq.retired
+                      ? {
+                            nodeCount: config.rabbitmq.nodeCount,
+                            dataVolumeGiB: config.rabbitmq.dataVolumeGiB,
+                            snapshotSelector: rabbitmqSnapshots,
+                        }
                       : undefined,
                   tags,
               })

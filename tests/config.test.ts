@@ -114,6 +114,7 @@ describe("stack config", () => {
             managementCidrs: [],
             tls: false,
             draining: false,
+            retired: false,
         });
         expect(config.jenkins).to.deep.equal({
             enabled: false,
@@ -526,6 +527,11 @@ describe("stack config", () => {
                     "scale-tiers:migration": JSON.stringify({ phase: "replicating" }),
                 },
                 /scale-tiers:migration\.phase: is replicating, but database\.selfManaged is false/,
+            ],
+            [
+                "a RabbitMQ cluster both running and retired",
+                withObject("rabbitmq", { enabled: true, retired: true }),
+                /scale-tiers:rabbitmq\.retired: is true while the cluster is enabled/,
             ],
             [
                 "a database password in plain text",

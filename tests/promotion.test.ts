@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import { RecordedResource, Recording } from "../plan/evaluate";
 import { replacementInputs, statefulLosses } from "../plan/replacement";
-import { ConfigMap, evaluate, stackConfig, tier1mAt } from "./harness";
+import { ConfigMap, configPatched, evaluate, stackConfig, tier1mAt } from "./harness";
 
 function resource(
     urn: string,
@@ -189,5 +189,43 @@ describe("promotion tier30k -> tier150k -> tier1m through each migration phase (
                 expect(alb.inputs.enableDeletionProtection, alb.name).to.equal(true);
             }
         }
+    });
+});
+
+describe("retiring the drained RabbitMQ cluster of tier1m (mocks)", () => {
+    let draining: Recording;
+    let retired: Recording;
+    before(async () => {
+        draining = await evaluate("tier1m");
+        retired = await evaluate("tier1m", {
+            config: configPatched("tier1m", "scale-tiers:rabbitmq", { enabled: false, draining: false, retired: true }),
+        });
+    });
+
+    it("removes the nodes and their secrets, and keeps every data volume with a final snapshot", () => {
+        const losses = statefulLosses(draining, retired).map((loss) => loss.urn.split("::").pop());
+        expect(losses).to.have.members([
+            "mq-0",
+            "mq-1",
+            "mq-2",
+            "mq-cookie-password",
+            "mq-cookie-secret",
+            "mq-admin-password",
+            "mq-admin-secret",
+        ]);
+        for (const index of [0, 1, 2]) {
+            const before = draining.resources.find((r) => r.name === `mq-${index}-data`)!;
+            const after = retired.resources.find((r) => r.name === `mq-${index}-data`)!;
+            expect(after).to.include({ urn: before.urn, protect: true, retainOnDelete: true });
+            expect(after.inputs).to.deep.equal(before.inputs);
+            const snapshot = retired.resources.find((r) => r.name === `mq-${index}-data-final`)!;
+            expect(snapshot).to.include({ protect: true, retainOnDelete: true });
+            expect(snapshot.inputs.volumeId).to.equal(`mq-${index}-data-id`);
+        }
+        const nodes = retired.resources.filter(
+            (r) => r.type === "aws:ec2/instance:Instance" && r.name.startsWith("mq-"),
+        );
+        expect(nodes).to.deep.equal([]);
+        expect(retired.outputs).not.to.have.property("brokerDnsName");
     });
 });

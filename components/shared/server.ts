@@ -43,8 +43,14 @@ export interface StatefulServer {
     readonly volume: aws.ebs.Volume;
 }
 
+/** What a retired server still needs: where its volume is, and what it is like. */
+export type RetiredServerArgs = Pick<
+    StatefulServerArgs,
+    "availabilityZone" | "dataVolume" | "snapshotSelector" | "tags"
+>;
+
 /** The volume's inputs do not depend on whether its server runs, so retiring one changes nothing of it. */
-function dataVolume(name: string, args: StatefulServerArgs, parent: pulumi.Resource, retired: boolean) {
+function dataVolume(name: string, args: RetiredServerArgs, parent: pulumi.Resource, retired: boolean) {
     return new aws.ebs.Volume(
         `${name}-data`,
         {
@@ -72,7 +78,7 @@ function dataVolume(name: string, args: StatefulServerArgs, parent: pulumi.Resou
  * volume `<name>-data` stays, protected, and gets a final snapshot
  * `<name>-data-final`; the instance and attachment go.
  */
-export function retiredServer(name: string, args: StatefulServerArgs, parent: pulumi.Resource): aws.ebs.Volume {
+export function retiredServer(name: string, args: RetiredServerArgs, parent: pulumi.Resource): aws.ebs.Volume {
     const volume = dataVolume(name, args, parent, true);
     // Taken while the old server may still be attached (deletions come last in an update):
     // crash-consistent, which InnoDB recovers from as from a power loss.
