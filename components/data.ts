@@ -279,10 +279,10 @@ export class Database extends pulumi.ComponentResource {
     public readonly port = MYSQL_PORT;
     /** Secret with the application user's credentials (JSON: username, password, dbname, host, port). */
     public readonly appSecretArn: pulumi.Output<string>;
-    /** Secret with root's credentials, for operators only. */
-    public readonly rootSecretArn: pulumi.Output<string>;
-    /** Secret of the replication user, which the primary creates from its first boot. */
-    public readonly replicationSecretArn: pulumi.Output<string>;
+    /** Secret with root's credentials, for operators only; unset without self-managed servers. */
+    public readonly rootSecretArn?: pulumi.Output<string>;
+    /** Secret of the replication user, which the primary creates from its first boot; as root's. */
+    public readonly replicationSecretArn?: pulumi.Output<string>;
     /** The self-managed primary, while it runs (see `selfManaged`). */
     public readonly primaryInstanceId?: pulumi.Output<string>;
     /** The primary's data volume, unless the estate never had self-managed servers. */
@@ -290,8 +290,8 @@ export class Database extends pulumi.ComponentResource {
     /** `db-read.<zone>` once published, when there is a replica (self-managed or RDS) or RDS. */
     public readHost?: string;
     public readonly replicaInstanceId?: pulumi.Output<string>;
-    /** Name of the servers' instance role, for monitoring to extend. */
-    public readonly roleName: pulumi.Output<string>;
+    /** Name of the servers' instance role, for monitoring to extend; as root's secret. */
+    public readonly roleName?: pulumi.Output<string>;
     /** Amazon RDS for MySQL, when configured. */
     public readonly rds?: RdsDatabase;
     private readonly componentName: string;
@@ -308,54 +308,35 @@ export class Database extends pulumi.ComponentResource {
         const parent = { parent: this };
         this.host = databaseHostName(args.zoneName);
 
-        const password = MIXED_PASSWORD;
-        const secret = (
-            secretName: string,
-            description: string,
-            content: (password: string) => Record<string, string | number>,
-        ) => generatedSecret(secretName, { description, password, content, tags }, this);
-        const rootSecret = secret(`${name}-root`, "MySQL root on the self-managed servers", (password) => ({
-            username: "root",
-            password,
-        }));
-        const appSecret = secret(`${name}-app`, "MySQL application user", (password) => ({
-            engine: "mysql",
-            username: "app",
-            password,
-            dbname: APP_DATABASE,
-            host: this.host,
-            port: MYSQL_PORT,
-        }));
-        const replicationSecret = secret(`${name}-replication`, "MySQL replication user", (password) => ({
-            username: "repl",
-            password,
-        }));
-        this.rootSecretArn = rootSecret.arn;
-        this.appSecretArn = appSecret.arn;
-        this.replicationSecretArn = replicationSecret.arn;
-
-        const { role, profile } = instanceRole(
-            name,
-            readSecretsPolicy(
-                [rootSecret.arn, appSecret.arn, replicationSecret.arn],
-                [putMetricsStatement(METRIC_NAMESPACES.mysql)],
-            ),
-            tags,
+        const appSecret = generatedSecret(
+            `${name}-app`,
+            {
+                description: "MySQL application user",
+                password: MIXED_PASSWORD,
+                content: (password) => ({
+                    engine: "mysql",
+                    username: "app",
+                    password,
+                    dbname: APP_DATABASE,
+                    host: this.host,
+                    port: MYSQL_PORT,
+                }),
+                tags,
+            },
             this,
         );
-        this.roleName = role.name;
-
-        const server = (mysqlRole: MysqlRole, instanceType: string) =>
-            this.createServer(name, mysqlRole, instanceType, args, tags, profile, {
-                rootSecret,
-                appSecret,
-                replicationSecret,
-            });
+        this.appSecretArn = appSecret.arn;
         this.componentName = name;
         this.zone = { id: args.zoneId, name: args.zoneName };
-        const primary = args.servers === "none" ? undefined : server("primary", args.instanceType);
+
+        // An estate built with RDS from the start has no servers, and none of what they need.
+        const servers = args.servers === "none" ? undefined : this.createServers(name, args, tags, appSecret);
+        const primary = servers?.primary;
+        const replica = servers?.replica;
+        this.rootSecretArn = servers?.rootSecretArn;
+        this.replicationSecretArn = servers?.replicationSecretArn;
+        this.roleName = servers?.roleName;
         this.dataVolumeId = primary?.volume.id;
-        const replica = primary && args.replica ? server("replica", args.replica.instanceType) : undefined;
         if (primary?.instance) {
             this.primaryInstanceId = primary.instance.id;
             this.replicaInstanceId = replica?.instance?.id;
@@ -400,6 +381,46 @@ export class Database extends pulumi.ComponentResource {
             dataVolumeId: this.dataVolumeId,
             rds: this.rds,
         });
+    }
+
+    /** The self-managed servers (running or retired), their secrets and their instance role. */
+    private createServers(name: string, args: DatabaseArgs, tags: Tags, appSecret: GeneratedSecret) {
+        const secret = (
+            secretName: string,
+            description: string,
+            content: (password: string) => Record<string, string | number>,
+        ) => generatedSecret(secretName, { description, password: MIXED_PASSWORD, content, tags }, this);
+        const rootSecret = secret(`${name}-root`, "MySQL root on the self-managed servers", (password) => ({
+            username: "root",
+            password,
+        }));
+        const replicationSecret = secret(`${name}-replication`, "MySQL replication user", (password) => ({
+            username: "repl",
+            password,
+        }));
+        const { role, profile } = instanceRole(
+            name,
+            readSecretsPolicy(
+                [rootSecret.arn, appSecret.arn, replicationSecret.arn],
+                [putMetricsStatement(METRIC_NAMESPACES.mysql)],
+            ),
+            tags,
+            this,
+        );
+        const server = (mysqlRole: MysqlRole, instanceType: string) =>
+            this.createServer(name, mysqlRole, instanceType, args, tags, profile, {
+                rootSecret,
+                appSecret,
+                replicationSecret,
+            });
+        const primary = server("primary", args.instanceType);
+        return {
+            primary,
+            replica: args.replica ? server("replica", args.replica.instanceType) : undefined,
+            rootSecretArn: rootSecret.arn,
+            replicationSecretArn: replicationSecret.arn,
+            roleName: role.name,
+        };
     }
 
     /**

@@ -272,7 +272,7 @@ export function buildPlatform(config: StackConfig): Platform {
               roles: [
                   { role: "web", roleName: web.roleName },
                   // A retired server's log group keeps its history; an estate without servers gets none.
-                  ...(config.database.selfManaged ? [{ role: "mysql" as const, roleName: database.roleName }] : []),
+                  ...(database.roleName ? [{ role: "mysql" as const, roleName: database.roleName }] : []),
                   ...(cache?.roleName ? [{ role: "memcached" as const, roleName: cache.roleName }] : []),
                   ...(messaging?.roleName ? [{ role: "rabbitmq" as const, roleName: messaging.roleName }] : []),
                   ...(ci ? [{ role: "jenkins" as const, roleName: ci.roleName }] : []),
@@ -340,15 +340,16 @@ export function buildPlatform(config: StackConfig): Platform {
                   alarmCdcLatencySeconds: config.migration.alarmCdcLatencySeconds,
                   manageServiceRoles: config.migration.manageServiceRoles,
                   logRetentionDays: config.network.logRetentionDays,
-                  source: database.primaryInstanceId
-                      ? {
-                            host: primaryHostName(network.zoneName),
-                            instanceId: database.primaryInstanceId,
-                            securityGroupId: network.securityGroups.database.id,
-                            rootSecretArn: database.rootSecretArn,
-                            roleName: database.roleName,
-                        }
-                      : undefined,
+                  source:
+                      database.primaryInstanceId && database.rootSecretArn && database.roleName
+                          ? {
+                                host: primaryHostName(network.zoneName),
+                                instanceId: database.primaryInstanceId,
+                                securityGroupId: network.securityGroups.database.id,
+                                rootSecretArn: database.rootSecretArn,
+                                roleName: database.roleName,
+                            }
+                          : undefined,
                   target: {
                       host: database.rds.hostName,
                       port: MYSQL_PORT,
