@@ -431,12 +431,12 @@ export class Database extends pulumi.ComponentResource {
      * happens once, in `replicating`, long before the cutover).
      */
     public publishNames(names: DatabaseNames, gate?: pulumi.Resource): void {
-        const parent = { parent: this, deleteBeforeReplace: true, dependsOn: gate ? [gate] : [] };
+        const options = { parent: this, deleteBeforeReplace: true, dependsOn: gate ? [gate] : [] };
         const publish = (suffix: string, host: string, records: pulumi.Input<string>[]) =>
             new aws.route53.Record(
                 `${this.componentName}-${suffix}`,
                 { zoneId: this.zone.id, name: host, type: names.type, ttl: names.ttlSeconds, records },
-                parent,
+                options,
             );
         const readHost = readHostName(this.zone.name);
         if (names.target === "rds") {
