@@ -8,7 +8,15 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { METADATA_OPTIONS, al2023AmiId, instanceRole, rootVolume } from "./shared/ec2";
+import {
+    AL2023_ROOT_DEVICE,
+    METADATA_OPTIONS,
+    al2023AmiId,
+    autoScalingGroupTags,
+    instanceRole,
+    launchTemplateVolume,
+    rootVolume,
+} from "./shared/ec2";
 import { DEPLOY_GROUP_TAG, RELEASES_PREFIX } from "./ci";
 import { privateBucket } from "./shared/bucket";
 import { allowClients, allowHttpsOut, ingressRule } from "./shared/rules";
@@ -318,7 +326,7 @@ export class WebTier extends pulumi.ComponentResource {
                 instanceType: args.instanceType,
                 iamInstanceProfile: { arn: server.instanceProfileArn },
                 metadataOptions: METADATA_OPTIONS,
-                blockDeviceMappings: [launchTemplateRootDevice(args.rootVolumeGiB)],
+                blockDeviceMappings: [launchTemplateVolume(AL2023_ROOT_DEVICE, args.rootVolumeGiB)],
                 networkInterfaces: [
                     {
                         deviceIndex: 0,
@@ -526,23 +534,6 @@ export function webServerTags(tags: Tags, name: string, deployGroup: string): Ta
     return { ...tags, Name: name, role: "web", [DEPLOY_GROUP_TAG]: deployGroup };
 }
 
-/** Root device of the Amazon Linux 2023 AMIs; a mapping under another name would add a volume instead. */
-export const AL2023_ROOT_DEVICE = "/dev/xvda";
-
-/** The shared root volume (gp3, encrypted) as a launch template block device, which takes strings for booleans. */
-export function launchTemplateRootDevice(sizeGiB: number): aws.types.input.ec2.LaunchTemplateBlockDeviceMapping {
-    const root = rootVolume(sizeGiB, {});
-    return {
-        deviceName: AL2023_ROOT_DEVICE,
-        ebs: {
-            volumeType: root.volumeType,
-            volumeSize: root.volumeSize,
-            encrypted: String(root.encrypted),
-            deleteOnTermination: String(root.deleteOnTermination),
-        },
-    };
-}
-
 /**
  * How far above the desired capacity an instance refresh may go: as far as it
  * may go below (so replacements launch before the servers they replace go),
@@ -591,15 +582,6 @@ export const GROUP_METRICS = [
     "GroupTerminatingInstances",
     "GroupTotalInstances",
 ] as const;
-
-/**
- * The group's own tags. Not propagated: the launch template's tag
- * specifications tag the instances and volumes, and a propagated tag with the
- * same key would override those.
- */
-export function autoScalingGroupTags(tags: Tags): aws.types.input.autoscaling.GroupTag[] {
-    return Object.entries(tags).map(([key, value]) => ({ key, value, propagateAtLaunch: false }));
-}
 
 /**
  * The `resourceLabel` of an ALBRequestCountPerTarget policy:

@@ -10,7 +10,15 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { LogstashConfig, OpenSearchConfig } from "../stacks/config";
-import { METADATA_OPTIONS, al2023AmiId, instanceRole, readSecretsPolicy } from "./shared/ec2";
+import {
+    AL2023_ROOT_DEVICE,
+    METADATA_OPTIONS,
+    al2023AmiId,
+    autoScalingGroupTags,
+    instanceRole,
+    launchTemplateVolume,
+    readSecretsPolicy,
+} from "./shared/ec2";
 import { allowClients, allowHttpsOut, createSecurityGroup, ingressRule } from "./shared/rules";
 import { MIXED_PASSWORD, generatedSecret } from "./shared/secrets";
 import { Tags, componentTags } from "./shared/tags";
@@ -287,15 +295,10 @@ export class Logging extends pulumi.ComponentResource {
                 metadataOptions: METADATA_OPTIONS,
                 monitoring: { enabled: true },
                 // The root, and each instance's own queue: events it accepted but has not indexed yet.
-                blockDeviceMappings: (
-                    [
-                        ["/dev/xvda", LOGSTASH_ROOT_GIB],
-                        [QUEUE_DEVICE_NAME, args.logstash.queueVolumeGiB],
-                    ] as const
-                ).map(([deviceName, volumeSize]) => ({
-                    deviceName,
-                    ebs: { volumeType: "gp3", volumeSize, encrypted: "true", deleteOnTermination: "true" },
-                })),
+                blockDeviceMappings: [
+                    launchTemplateVolume(AL2023_ROOT_DEVICE, LOGSTASH_ROOT_GIB),
+                    launchTemplateVolume(QUEUE_DEVICE_NAME, args.logstash.queueVolumeGiB),
+                ],
                 userData,
                 tagSpecifications: ["instance", "volume", "network-interface"].map((resourceType) => ({
                     resourceType,
@@ -324,11 +327,7 @@ export class Logging extends pulumi.ComponentResource {
                     preferences: { minHealthyPercentage: 50, instanceWarmup: "600" },
                 },
                 enabledMetrics: ["GroupInServiceInstances", "GroupDesiredCapacity", "GroupTerminatingInstances"],
-                tags: Object.entries({ ...tags, Name: `${name}-logstash` }).map(([key, value]) => ({
-                    key,
-                    value,
-                    propagateAtLaunch: false,
-                })),
+                tags: autoScalingGroupTags({ ...tags, Name: `${name}-logstash` }),
             },
             // The instances wait for the domain and read both secrets while they boot.
             { parent: this, dependsOn: [domain, master.version, logstashUser.version] },

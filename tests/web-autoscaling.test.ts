@@ -6,15 +6,12 @@
  */
 import { expect } from "chai";
 import {
-    AL2023_ROOT_DEVICE,
     GROUP_METRICS,
     QUEUE_ACTIONS,
     TERMINATION_POLICIES,
     WebAutoScaling,
     appParameterValues,
-    autoScalingGroupTags,
     instanceRefreshPreferences,
-    launchTemplateRootDevice,
     refreshMaxHealthyPercent,
     requestCountResourceLabel,
     targetTracking,
@@ -22,7 +19,13 @@ import {
     webServerTags,
 } from "../components/compute";
 import { DEPLOY_GROUP_TAG } from "../components/ci";
-import { METADATA_OPTIONS, rootVolume } from "../components/shared/ec2";
+import {
+    AL2023_ROOT_DEVICE,
+    METADATA_OPTIONS,
+    autoScalingGroupTags,
+    launchTemplateVolume,
+    rootVolume,
+} from "../components/shared/ec2";
 import { agentParameterName } from "../components/shared/telemetry";
 import { decodeUserData, renderUserData } from "../components/userdata/render";
 import {
@@ -148,7 +151,7 @@ describe("web Auto Scaling decisions (pure)", () => {
 
     it("gives the launch template the shared encrypted gp3 root volume on the AL2023 root device", () => {
         const shared = rootVolume(30, {});
-        expect(launchTemplateRootDevice(30)).to.deep.equal({
+        expect(launchTemplateVolume(AL2023_ROOT_DEVICE, 30)).to.deep.equal({
             deviceName: "/dev/xvda",
             ebs: { volumeType: "gp3", volumeSize: 30, encrypted: "true", deleteOnTermination: "true" },
         });

@@ -29,6 +29,38 @@ export function rootVolume(sizeGiB: number, tags: Tags): aws.types.input.ec2.Ins
     return { volumeType: "gp3", volumeSize: sizeGiB, encrypted: true, deleteOnTermination: true, tags: { ...tags } };
 }
 
+/** Root device of the Amazon Linux 2023 AMIs; a mapping under another name would add a volume instead. */
+export const AL2023_ROOT_DEVICE = "/dev/xvda";
+
+/**
+ * A volume like `rootVolume` (gp3, encrypted, gone with its instance) as a
+ * launch template block device, which takes strings for booleans.
+ */
+export function launchTemplateVolume(
+    deviceName: string,
+    sizeGiB: number,
+): aws.types.input.ec2.LaunchTemplateBlockDeviceMapping {
+    const volume = rootVolume(sizeGiB, {});
+    return {
+        deviceName,
+        ebs: {
+            volumeType: volume.volumeType,
+            volumeSize: volume.volumeSize,
+            encrypted: String(volume.encrypted),
+            deleteOnTermination: String(volume.deleteOnTermination),
+        },
+    };
+}
+
+/**
+ * An Auto Scaling group's own tags. Not propagated: the launch template's tag
+ * specifications tag the instances and volumes, and a propagated tag with the
+ * same key would override those.
+ */
+export function autoScalingGroupTags(tags: Tags): aws.types.input.autoscaling.GroupTag[] {
+    return Object.entries(tags).map(([key, value]) => ({ key, value, propagateAtLaunch: false }));
+}
+
 export const EC2_ASSUME_ROLE_POLICY = JSON.stringify({
     Version: "2012-10-17",
     Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
