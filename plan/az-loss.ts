@@ -7,6 +7,7 @@
  * until someone acts (or the AZ returns). Findings on the clients' path are
  * kept apart from internal ones (CI, team tools), which clients never notice.
  */
+import { withRole } from "./capabilities";
 import { RecordedResource, Recording } from "./evaluate";
 import { mockSubnetIds } from "./mocks";
 
@@ -24,7 +25,6 @@ export interface AzLossFinding {
 const TYPES = {
     vpc: "awsx:ec2:Vpc",
     loadBalancer: "aws:lb/loadBalancer:LoadBalancer",
-    instance: "aws:ec2/instance:Instance",
     group: "aws:autoscaling/group:Group",
     record: "aws:route53/record:Record",
     rds: "aws:rds/instance:Instance",
@@ -35,14 +35,6 @@ const TYPES = {
 
 const WEB_COMPONENT = "scale-tiers:compute:WebTier";
 const INTERNAL_ROLES = ["jenkins", "jira", "wiki", "cms"];
-
-function role(resource: RecordedResource): string {
-    return (resource.inputs.tags as Record<string, string> | undefined)?.role ?? "";
-}
-
-function instancesWithRole(resources: readonly RecordedResource[], wanted: string): RecordedResource[] {
-    return resources.filter((r) => r.type === TYPES.instance && role(r) === wanted);
-}
 
 /** The AZ index of a subnet id; the subnet lists are in AZ order. */
 function azOfSubnet(subnetId: unknown, subnetIds: readonly string[]): number {
@@ -84,7 +76,7 @@ function webFinding(resources: readonly RecordedResource[], privateSubnets: read
             detail: `spans ${zones.length} AZs; the group replaces lost instances in the others`,
         };
     }
-    const placements = instancesWithRole(resources, "web").map((i) => azOfSubnet(i.inputs.subnetId, privateSubnets));
+    const placements = withRole("web")(resources).map((i) => azOfSubnet(i.inputs.subnetId, privateSubnets));
     const left = leftAfterWorstAz(placements);
     return {
         what: "web tier (fixed instances)",
@@ -108,7 +100,7 @@ function databaseFinding(resources: readonly RecordedResource[]): AzLossFinding 
                 : "single-AZ RDS: restored from backup in another AZ",
         };
     }
-    const replica = instancesWithRole(resources, "mysql-replica").length > 0;
+    const replica = withRole("mysql-replica")(resources).length > 0;
     return {
         what: "database (db.<zone> on self-managed MySQL)",
         serving: true,
@@ -132,9 +124,7 @@ function cacheFinding(resources: readonly RecordedResource[], privateSubnets: re
             },
         ];
     }
-    const placements = instancesWithRole(resources, "memcached").map((i) =>
-        azOfSubnet(i.inputs.subnetId, privateSubnets),
-    );
+    const placements = withRole("memcached")(resources).map((i) => azOfSubnet(i.inputs.subnetId, privateSubnets));
     if (placements.length === 0) {
         return [];
     }
@@ -150,9 +140,7 @@ function cacheFinding(resources: readonly RecordedResource[], privateSubnets: re
 
 function messagingFindings(resources: readonly RecordedResource[], privateSubnets: readonly string[]): AzLossFinding[] {
     const findings: AzLossFinding[] = [];
-    const placements = instancesWithRole(resources, "rabbitmq").map((i) =>
-        azOfSubnet(i.inputs.subnetId, privateSubnets),
-    );
+    const placements = withRole("rabbitmq")(resources).map((i) => azOfSubnet(i.inputs.subnetId, privateSubnets));
     if (placements.length > 0) {
         const quorum = Math.floor(placements.length / 2) + 1;
         const left = leftAfterWorstAz(placements);
@@ -204,7 +192,7 @@ function loggingFindings(resources: readonly RecordedResource[]): AzLossFinding[
 
 function internalFindings(resources: readonly RecordedResource[]): AzLossFinding[] {
     return INTERNAL_ROLES.flatMap((tool) =>
-        instancesWithRole(resources, tool).map(() => ({
+        withRole(tool)(resources).map(() => ({
             what: `${tool} (one server)`,
             serving: false,
             singlePoint: true,

@@ -6,7 +6,7 @@
  * Each row names its detection rule; later issues extend a row's detector
  * when they add a way to provide the capability.
  */
-import { RecordedResource, Recording } from "./evaluate";
+import { RecordedResource, Recording, roleOf } from "./evaluate";
 
 export interface CapabilityRow {
     readonly capability: string;
@@ -31,14 +31,10 @@ const ofType =
         resources.filter((r) => types.includes(r.type));
 
 /** Instances (EC2) whose `role` tag matches. */
-const withRole =
+export const withRole =
     (...roles: string[]) =>
     (resources: readonly RecordedResource[]) =>
-        resources.filter(
-            (r) =>
-                r.type === "aws:ec2/instance:Instance" &&
-                roles.includes((r.inputs.tags as Record<string, string> | undefined)?.role ?? ""),
-        );
+        resources.filter((r) => r.type === "aws:ec2/instance:Instance" && roles.includes(roleOf(r)));
 
 const either =
     (...finders: ((resources: readonly RecordedResource[]) => RecordedResource[])[]) =>

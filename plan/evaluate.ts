@@ -36,6 +36,11 @@ export interface RecordedResource {
     readonly dependsOn: readonly string[];
 }
 
+/** The `role` tag the program gives its servers (`web`, `mysql-primary`...), or "" when there is none. */
+export function roleOf(resource: RecordedResource): string {
+    return (resource.inputs.tags as Record<string, string> | undefined)?.role ?? "";
+}
+
 export interface Recording {
     readonly stack: string;
     readonly config: ConfigMap;

@@ -2,7 +2,7 @@
  * Which resources hold state, which of their inputs force a replacement, and
  * what a change from one recording to another would destroy. Pure functions.
  */
-import { RecordedResource, Recording } from "./evaluate";
+import { RecordedResource, Recording, roleOf } from "./evaluate";
 
 /**
  * Stateful resource types and the inputs whose change makes the provider
@@ -64,8 +64,7 @@ const STATEFUL_INSTANCE_ROLE = /^(mysql-.*|rabbitmq|jenkins|jira|wiki|cms)$/;
 /** The replacement-forcing inputs of a resource, or undefined when it holds no state. */
 export function replacementInputs(resource: RecordedResource): readonly string[] | undefined {
     if (resource.type === "aws:ec2/instance:Instance") {
-        const role = (resource.inputs.tags as Record<string, string> | undefined)?.role ?? "";
-        if (!STATEFUL_INSTANCE_ROLE.test(role)) {
+        if (!STATEFUL_INSTANCE_ROLE.test(roleOf(resource))) {
             return undefined;
         }
         return INSTANCE_REPLACEMENT_INPUTS.filter((key) => !resource.ignoreChanges.includes(key));

@@ -4,7 +4,15 @@
  * is process-global.
  */
 import { decodeUserData } from "../components/userdata/render";
-import { ConfigMap, EvaluateOptions, RecordedResource, Recording, evaluateStack, stackConfig } from "../plan/evaluate";
+import {
+    ConfigMap,
+    EvaluateOptions,
+    RecordedResource,
+    Recording,
+    evaluateStack,
+    roleOf,
+    stackConfig,
+} from "../plan/evaluate";
 
 export { STACKS, stackConfig, projectDefaults } from "../plan/evaluate";
 export type { ConfigMap, RecordedResource, Recording } from "../plan/evaluate";
@@ -84,9 +92,7 @@ export function input<T>(resource: RecordedResource, key: string): T {
 
 /** The EC2 instances whose `role` tag is `role`. */
 export function byRole(recording: Recording, role: string): RecordedResource[] {
-    return ofType(recording, "aws:ec2/instance:Instance").filter(
-        (i) => input<Record<string, string>>(i, "tags").role === role,
-    );
+    return ofType(recording, "aws:ec2/instance:Instance").filter((i) => roleOf(i) === role);
 }
 
 /** The boot script of an instance, unpacked. */
