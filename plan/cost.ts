@@ -113,20 +113,45 @@ function gp3(p: RegionPrices, sizeGb: number, iops = 3000, throughput = 125): { 
     return { usd, basis: `gp3 ${sizeGb} GB${extras.join("")}` };
 }
 
-interface EbsDevice {
-    ebs?: { volumeSize?: number; volumeType?: string; iops?: number; throughput?: number };
+/** A server's EBS volume as the instance's root device or a launch template's mapping gives it. */
+interface VolumeSpec {
+    volumeSize?: number;
+    volumeType?: string;
+    iops?: number;
+    throughput?: number;
+}
+
+/** One server for a month: its instance hours and its gp3 volumes; a volume of another kind is reported. */
+function priceServer(
+    instanceType: string,
+    volumes: readonly VolumeSpec[],
+    p: RegionPrices,
+    region: string,
+    h: number,
+): Priced {
+    const compute = hourly(p.ec2Hourly, instanceType, "ec2Hourly", region);
+    const lines = compute.lines.map((l) => ({ usd: l.usd * h, basis: `${l.basis} x ${h} h` }));
+    const missing = [...compute.missing];
+    for (const volume of volumes) {
+        if (volume.volumeSize === undefined || (volume.volumeType ?? "gp3") !== "gp3") {
+            missing.push(`volume ${volume.volumeType ?? "?"} ${volume.volumeSize ?? "?"} GB`);
+        } else {
+            lines.push(gp3(p, volume.volumeSize, volume.iops, volume.throughput));
+        }
+    }
+    return { lines, missing };
 }
 
 /**
- * An Auto Scaling group costs its launch template's instance and volumes,
- * priced at the group's minimum: what runs all month. Scaling above it is load,
- * not a fixed cost. The template is found by the id the mocks give it.
+ * An Auto Scaling group costs its launch template's server, priced at the
+ * group's minimum: what runs all month. Scaling above it is load, not a fixed
+ * cost. The template is found by the id the mocks give it.
  */
 function priceGroup(
     group: RecordedResource,
     resources: readonly RecordedResource[],
-    priceInstance: (instanceType: string) => Priced,
     p: RegionPrices,
+    region: string,
     h: number,
 ): Priced {
     const templateId = (group.inputs.launchTemplate as { id?: string } | undefined)?.id;
@@ -137,17 +162,17 @@ function priceGroup(
         return { lines: [], missing: [`launch template ${String(templateId)} of the group`] };
     }
     const size = Number(group.inputs.minSize ?? 0);
-    const compute = priceInstance(String(template.inputs.instanceType));
-    const volumes = ((template.inputs.blockDeviceMappings as EbsDevice[] | undefined) ?? []).map((d) => d.ebs ?? {});
-    const storage = volumes
-        .filter((v) => (v.volumeType ?? "gp3") === "gp3" && v.volumeSize !== undefined)
-        .map((v) => gp3(p, v.volumeSize!, v.iops, v.throughput));
+    const mappings = (template.inputs.blockDeviceMappings as { ebs?: VolumeSpec }[] | undefined) ?? [];
+    const server = priceServer(
+        String(template.inputs.instanceType),
+        mappings.map((mapping) => mapping.ebs ?? {}),
+        p,
+        region,
+        h,
+    );
     return {
-        lines: [
-            ...compute.lines.map((l) => ({ usd: l.usd * h * size, basis: `${size} x ${l.basis} x ${h} h (minSize)` })),
-            ...storage.map((l) => ({ usd: l.usd * size, basis: `${size} x ${l.basis}` })),
-        ],
-        missing: compute.missing,
+        lines: server.lines.map((l) => ({ usd: l.usd * size, basis: `${size} x ${l.basis} (minSize)` })),
+        missing: server.missing,
     };
 }
 
@@ -168,33 +193,10 @@ function priceResource(
         missing: priced.missing,
     });
     switch (resource.type) {
-        case "aws:ec2/instance:Instance": {
-            const compute = monthly(hourly(p.ec2Hourly, String(i.instanceType), "ec2Hourly", region));
-            const root = (i.rootBlockDevice ?? {}) as {
-                volumeSize?: number;
-                volumeType?: string;
-                iops?: number;
-                throughput?: number;
-            };
-            if (root.volumeSize === undefined || (root.volumeType ?? "gp3") !== "gp3") {
-                return {
-                    ...compute,
-                    missing: [...compute.missing, `root volume ${root.volumeType ?? "?"} ${root.volumeSize ?? "?"} GB`],
-                };
-            }
-            return {
-                lines: [...compute.lines, gp3(p, root.volumeSize, root.iops, root.throughput)],
-                missing: compute.missing,
-            };
-        }
+        case "aws:ec2/instance:Instance":
+            return priceServer(String(i.instanceType), [(i.rootBlockDevice ?? {}) as VolumeSpec], p, region, h);
         case "aws:autoscaling/group:Group":
-            return priceGroup(
-                resource,
-                resources,
-                (instanceType) => hourly(p.ec2Hourly, instanceType, "ec2Hourly", region),
-                p,
-                h,
-            );
+            return priceGroup(resource, resources, p, region, h);
         case "aws:ebs/volume:Volume":
             return i.type === "gp3"
                 ? { lines: [gp3(p, Number(i.size), i.iops as number, i.throughput as number)], missing: [] }
