@@ -35,6 +35,11 @@ export const MANAGEMENT_PORT = 15672;
 /** Erlang port mapper, inter-node distribution, and the CLI tools' range. */
 export const CLUSTER_PORTS = [{ from: 4369 }, { from: 25672 }, { from: 35672, to: 35682 }] as const;
 
+/** The AZ (index) of node `index`: round-robin, so that a quorum survives the loss of one AZ. */
+export function nodeAzIndex(index: number, azCount: number): number {
+    return index % azCount;
+}
+
 /** Stable DNS name of node `index`. */
 export function nodeHostName(index: number, zoneName: string): string {
     return `rabbitmq-${index}.${zoneName}`;
@@ -197,12 +202,13 @@ export class Messaging extends pulumi.ComponentResource {
         }
         const tags = componentTags(args.tags, "messaging");
         const retired = args.retiredRabbitmq;
-        // The same names, zones and volume settings as the nodes had (createRabbitmq).
+        // The same names, AZs and volume settings as the nodes had (createRabbitmq): any other AZ would
+        // replace the volume.
         for (let index = 0; index < (retired?.nodeCount ?? 0); index++) {
             retiredServer(
                 `${name}-${index}`,
                 {
-                    availabilityZone: args.availabilityZones[index % args.availabilityZones.length],
+                    availabilityZone: args.availabilityZones[nodeAzIndex(index, args.availabilityZones.length)],
                     dataVolume: { sizeGiB: retired!.dataVolumeGiB },
                     snapshotSelector: retired!.snapshotSelector,
                     tags,
@@ -295,7 +301,7 @@ export class Messaging extends pulumi.ComponentResource {
         const nodeNames = clusterNodeNames(rabbitmq.nodeCount, rabbitmq.zoneName);
         const subnetIds = pulumi.output(args.privateSubnetIds);
         const nodes = nodeNames.map((nodeName, index) => {
-            const azIndex = index % args.availabilityZones.length;
+            const azIndex = nodeAzIndex(index, args.availabilityZones.length);
             const availabilityZone = args.availabilityZones[azIndex];
             const logicalName = `${name}-${index}`;
             const { instance } = statefulServer(
