@@ -12,4 +12,13 @@ export default tseslint.config(
             "no-new": "off",
         },
     },
+    {
+        // The build step and the entry point around it run before anything is compiled: plain CommonJS on Node.
+        files: ["**/*.js"],
+        languageOptions: {
+            sourceType: "commonjs",
+            globals: { require: "readonly", module: "writable", process: "readonly", __dirname: "readonly" },
+        },
+        rules: { "@typescript-eslint/no-require-imports": "off" },
+    },
 );

@@ -4,7 +4,8 @@
  * base security groups that the other components attach their rules to.
  */
 import * as aws from "@pulumi/aws";
-import * as awsx from "@pulumi/awsx";
+// The ec2 module alone: the package root also loads awsx classic (ECS, ECR, the AWS SDK), a quarter-second per run.
+import * as awsxEc2 from "@pulumi/awsx/ec2";
 import * as pulumi from "@pulumi/pulumi";
 import { Cidr, blockSize, formatCidr, mustParseCidr, overlaps, subBlock } from "./shared/cidr";
 import { serviceTrustPolicy } from "./shared/iam";
@@ -113,7 +114,7 @@ export class Network extends pulumi.ComponentResource {
         this.vpcCidr = args.vpcCidr;
         this.availabilityZones = args.availabilityZones;
         this.subnetPlan = planSubnets(args.vpcCidr, args.availabilityZones);
-        const vpc = new awsx.ec2.Vpc(
+        const vpc = new awsxEc2.Vpc(
             `${name}-vpc`,
             {
                 cidrBlock: args.vpcCidr,

@@ -12,7 +12,22 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { awsMocks } from "./mocks";
 
-export const PROJECT_ROOT = path.resolve(__dirname, "..");
+/** The program's own tree: the repository under ts-node, `bin/` once compiled. */
+const PROGRAM_ROOT = path.resolve(__dirname, "..");
+
+/** The repository: where Pulumi.yaml and the stack files are, above the compiled tree if that is what runs. */
+export const PROJECT_ROOT = projectRoot(PROGRAM_ROOT);
+
+function projectRoot(from: string): string {
+    for (let dir = from; ; dir = path.dirname(dir)) {
+        if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) {
+            return dir;
+        }
+        if (path.dirname(dir) === dir) {
+            throw new Error(`no Pulumi.yaml in ${from} or above it`);
+        }
+    }
+}
 export const STACKS = ["tier30k", "tier150k", "tier1m"] as const;
 export type StackName = (typeof STACKS)[number];
 
@@ -96,7 +111,7 @@ function awaitOutput<T>(output: pulumi.Output<T>): Promise<T> {
 function forgetProgramModules(): void {
     for (const file of Object.keys(require.cache)) {
         if (
-            file.startsWith(PROJECT_ROOT) &&
+            file.startsWith(PROGRAM_ROOT) &&
             !file.includes(`${path.sep}node_modules${path.sep}`) &&
             !file.includes(`${path.sep}plan${path.sep}`)
         ) {
@@ -198,7 +213,7 @@ async function evaluate(stack: string, options: EvaluateOptions): Promise<Record
                 return undefined;
             });
             // eslint-disable-next-line @typescript-eslint/no-require-imports
-            return require(path.join(PROJECT_ROOT, "index.ts")) as Record<string, unknown>;
+            return require(path.join(PROGRAM_ROOT, "index")) as Record<string, unknown>;
         })) as Record<string, unknown> | undefined;
     } catch (error) {
         // Constructors run the transformation synchronously, so this sees every resource the

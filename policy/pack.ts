@@ -19,43 +19,39 @@ function asStackResource(r: {
 }
 
 export function packPolicies(waivers: readonly Waiver[] = WAIVERS): Policies {
-    const resourcePolicies = RESOURCE_RULES.map(
-        (rule): ResourceValidationPolicy => ({
-            name: rule.name,
-            description: rule.description,
-            enforcementLevel: "mandatory",
-            ...(rule.name === "rds-hardened"
-                ? {
-                      configSchema: {
-                          properties: { requireMultiAz: { type: "boolean", default: false } },
-                      },
-                  }
-                : {}),
-            validateResource: (args, reportViolation: ReportViolation) => {
-                if (isWaived(rule.name, args.urn, waivers)) {
-                    return;
+    const resourcePolicies = RESOURCE_RULES.map((rule): ResourceValidationPolicy => ({
+        name: rule.name,
+        description: rule.description,
+        enforcementLevel: "mandatory",
+        ...(rule.name === "rds-hardened"
+            ? {
+                  configSchema: {
+                      properties: { requireMultiAz: { type: "boolean", default: false } },
+                  },
+              }
+            : {}),
+        validateResource: (args, reportViolation: ReportViolation) => {
+            if (isWaived(rule.name, args.urn, waivers)) {
+                return;
+            }
+            const messages =
+                rule.name === "rds-hardened"
+                    ? checkRdsHardening(args.type, args.props, args.getConfig<{ requireMultiAz?: boolean }>())
+                    : rule.check(args.type, args.props);
+            messages.forEach((message) => reportViolation(message));
+        },
+    }));
+    const stackPolicies = STACK_RULES.map((rule): StackValidationPolicy => ({
+        name: rule.name,
+        description: rule.description,
+        enforcementLevel: "mandatory",
+        validateStack: (args, reportViolation: ReportViolation) => {
+            for (const v of rule.check(args.resources.map(asStackResource))) {
+                if (!isWaived(rule.name, v.urn, waivers)) {
+                    reportViolation(v.message, v.urn);
                 }
-                const messages =
-                    rule.name === "rds-hardened"
-                        ? checkRdsHardening(args.type, args.props, args.getConfig<{ requireMultiAz?: boolean }>())
-                        : rule.check(args.type, args.props);
-                messages.forEach((message) => reportViolation(message));
-            },
-        }),
-    );
-    const stackPolicies = STACK_RULES.map(
-        (rule): StackValidationPolicy => ({
-            name: rule.name,
-            description: rule.description,
-            enforcementLevel: "mandatory",
-            validateStack: (args, reportViolation: ReportViolation) => {
-                for (const v of rule.check(args.resources.map(asStackResource))) {
-                    if (!isWaived(rule.name, v.urn, waivers)) {
-                        reportViolation(v.message, v.urn);
-                    }
-                }
-            },
-        }),
-    );
+            }
+        },
+    }));
     return [...resourcePolicies, ...stackPolicies];
 }

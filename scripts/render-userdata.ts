@@ -3,7 +3,7 @@
  * helpers inlined, comments stripped) into a folder, so that .ci/run can
  * shellcheck what actually runs, not only the sources.
  *
- *   ts-node --transpile-only scripts/render-userdata.ts <folder>
+ *   node bin/scripts/render-userdata.js <folder>   (after npm run build)
  */
 import * as fs from "fs";
 import * as path from "path";

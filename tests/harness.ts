@@ -14,7 +14,7 @@ import {
     stackConfig,
 } from "../plan/evaluate";
 
-export { STACKS, stackConfig, projectDefaults } from "../plan/evaluate";
+export { PROJECT_ROOT, STACKS, stackConfig, projectDefaults } from "../plan/evaluate";
 export type { ConfigMap, RecordedResource, Recording } from "../plan/evaluate";
 
 let queue: Promise<unknown> = Promise.resolve();

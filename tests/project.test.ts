@@ -8,10 +8,9 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { parseStackConfig } from "../stacks/config";
 import { ConfigError } from "../stacks/schema";
-import { STACKS, projectDefaults, stackConfig } from "./harness";
+import { PROJECT_ROOT, STACKS, projectDefaults, stackConfig } from "./harness";
 
-const ROOT = path.resolve(__dirname, "..");
-const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");
+const read = (file: string) => fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8");
 const project = yaml.load(read("Pulumi.yaml")) as {
     name: string;
     runtime: { name: string };

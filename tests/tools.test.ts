@@ -6,7 +6,18 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import { DEPLOY_GROUP_TAG, VERSION_PATTERN, deployDocument, jenkinsPolicy } from "../components/ci";
-import { Recording, configPatched, evaluate, input, named, ofType, recordStack, byRole, userDataOf } from "./harness";
+import {
+    PROJECT_ROOT,
+    Recording,
+    byRole,
+    configPatched,
+    evaluate,
+    input,
+    named,
+    ofType,
+    recordStack,
+    userDataOf,
+} from "./harness";
 
 const ZONE = "scale-tiers.internal";
 
@@ -68,7 +79,7 @@ describe("the Jenkins role", () => {
 });
 
 describe("the sample Jenkinsfile", () => {
-    const jenkinsfile = fs.readFileSync(path.join(__dirname, "..", "Jenkinsfile"), "utf8");
+    const jenkinsfile = fs.readFileSync(path.join(PROJECT_ROOT, "Jenkinsfile"), "utf8");
 
     it("uploads, deploys a few servers at a time stopping at the first failure, and records the version", () => {
         expect(jenkinsfile).to.contain("aws s3 cp");
