@@ -545,9 +545,23 @@ describe("stack config", () => {
             ],
         ];
         for (const [what, values, message] of cases) {
-            it(what, async () => {
+            it(what, () => {
                 expect(problemsOf(values).message).to.match(message);
-                // The real program, under mocks, fails the same way before constructing anything.
+            });
+        }
+
+        // The program loads its config before it constructs anything, so one case of each kind of check
+        // (the schema's, the secret scan, a cross-field rule) proves that every refusal above stops it
+        // there; tests/stacks.test.ts adds one with several problems at once.
+        const programCases = cases.filter(([what]) =>
+            [
+                "an unknown top-level key",
+                "an API token at the top level",
+                "a migration from self-managed MySQL the estate never had",
+            ].includes(what),
+        );
+        for (const [what, values, message] of programCases) {
+            it(`${what}: the program under mocks, before registering anything`, async () => {
                 const failure = await evaluate("tier30k", { config: values }).then(
                     () => undefined,
                     (error: unknown) => error,
@@ -557,6 +571,9 @@ describe("stack config", () => {
                 expect((failure as EvaluationError).registered).to.deep.equal([]);
             });
         }
+        it("reaches the program with one case of each kind of check", () => {
+            expect(programCases).to.have.length(3);
+        });
     });
 
     it("lists every problem at once", () => {

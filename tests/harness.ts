@@ -4,6 +4,8 @@
  * is process-global.
  */
 import { decodeUserData } from "../components/userdata/render";
+import { parseStackConfig } from "../stacks/config";
+import { ConfigError } from "../stacks/schema";
 import {
     ConfigMap,
     EvaluateOptions,
@@ -18,23 +20,48 @@ export { PROJECT_ROOT, STACKS, stackConfig, projectDefaults } from "../plan/eval
 export type { ConfigMap, RecordedResource, Recording } from "../plan/evaluate";
 
 let queue: Promise<unknown> = Promise.resolve();
-const cache = new Map<string, Promise<Recording>>();
+const evaluations = new Map<string, Promise<Recording>>();
 
-/** Runs evaluations one after another, whatever the callers' order. */
+/**
+ * The program's recording for `stack` (or `options.config` under the stack name
+ * `options.stackName ?? stack`). Each distinct stack name and config is evaluated
+ * once per process, whichever file asks first, and evaluations run one after
+ * another because the Pulumi runtime is process-global. Callers share the
+ * recording: read it, never change it.
+ */
 export function evaluate(stack: string, options: EvaluateOptions = {}): Promise<Recording> {
-    const run = queue.then(() => evaluateStack(stack, options));
-    queue = run.catch(() => undefined);
-    return run;
-}
-
-/** The recording of a stack's real config, evaluated once. */
-export function recordStack(stack: string): Promise<Recording> {
-    let recording = cache.get(stack);
+    const config = options.config ?? stackConfig(stack);
+    const key = JSON.stringify([options.stackName ?? stack, Object.entries(config).sort()]);
+    let recording = evaluations.get(key);
     if (!recording) {
-        recording = evaluate(stack);
-        cache.set(stack, recording);
+        recording = queue.then(() => evaluateStack(stack, { ...options, config }));
+        queue = recording.catch(() => undefined);
+        evaluations.set(key, recording);
     }
     return recording;
+}
+
+/** The recording of a stack's own config. */
+export function recordStack(stack: string): Promise<Recording> {
+    return evaluate(stack);
+}
+
+/**
+ * The message with which the config loader refuses `values` for `stack`, without
+ * running the program; fails the test when they are accepted. That the program
+ * refuses the same way before registering anything is proven once per kind of
+ * check (tests/config.test.ts), not per rule.
+ */
+export function refusal(values: ConfigMap, stack = "tier30k"): string {
+    try {
+        parseStackConfig({ project: "scale-tiers", stack, values });
+    } catch (error) {
+        if (error instanceof ConfigError) {
+            return error.message;
+        }
+        throw error;
+    }
+    throw new Error("config was accepted");
 }
 
 /** A stack's real config with some keys replaced (values given as the CLI would: strings). */
