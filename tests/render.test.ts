@@ -206,4 +206,44 @@ describe("user data rendering", () => {
             expect(check.status, `${script}: ${check.stderr}`).to.equal(0);
         }
     });
+
+    it("never declares a local variable with the name of a readonly one (bash stops: readonly variable)", () => {
+        // jenkins.sh's `readonly dropin` against common.sh's `local -r dropin` stopped every Jenkins first boot.
+        for (const script of USER_DATA_SCRIPTS) {
+            const source = readScript(script);
+            const variables = Object.fromEntries(requiredVariables(source).map((name) => [name, "x"]));
+            const rendered = renderScript(source, variables);
+            const locals = new Set(localNames(rendered));
+            expect(
+                readonlyNames(rendered).filter((name) => locals.has(name)),
+                script,
+            ).to.deep.equal([]);
+        }
+    });
+
+    it("finds readonly and local names the way bash declares them", () => {
+        const sample = [
+            "readonly REGION='x'",
+            "declare -r limit=3",
+            "f() {",
+            '  local -r dropin="/etc/a b"',
+            "  local staged count=0 path",
+            "  local -a items=()",
+            "}",
+        ].join("\n");
+        expect(readonlyNames(sample)).to.deep.equal(["REGION", "limit"]);
+        expect(localNames(sample)).to.deep.equal(["dropin", "staged", "count", "path", "items"]);
+    });
 });
+
+/** Names a script makes readonly: `readonly NAME=...` and `declare -r NAME=...`. */
+function readonlyNames(script: string): string[] {
+    return [...script.matchAll(/^\s*(?:readonly|declare\s+-r)\s+([A-Za-z_][A-Za-z0-9_]*)/gm)].map((m) => m[1]);
+}
+
+/** Names a script declares `local` (with any options), several per line, values skipped. */
+function localNames(script: string): string[] {
+    return [...script.matchAll(/^\s*local((?:\s+-[a-zA-Z]+)*)\s+(.*)$/gm)].flatMap((m) =>
+        [...m[2].matchAll(/([A-Za-z_][A-Za-z0-9_]*)(?:=(?:"[^"]*"|'[^']*'|\([^)]*\)|\S*))?\s*/gy)].map((n) => n[1]),
+    );
+}

@@ -81,7 +81,7 @@ readonly jenkins_home=/data/jenkins/home
 readonly fs_label=jenkins-home
 readonly casc_file=/data/jenkins/home/casc.yaml
 readonly credentials_dir=/etc/scale-tiers/jenkins
-readonly dropin=/etc/systemd/system/jenkins.service.d/casc.conf
+readonly casc_dropin=/etc/systemd/system/jenkins.service.d/casc.conf
 readonly jenkins_war=/usr/share/java/jenkins.war
 readonly plugin_manager_version=2.13.2
 readonly plugin_manager_jar=/opt/scale-tiers/jenkins-plugin-manager-2.13.2.jar
@@ -165,9 +165,9 @@ LoadCredential=JENKINS_ADMIN_USERNAME:${credentials_dir}/admin-username
 LoadCredential=JENKINS_ADMIN_PASSWORD:${credentials_dir}/admin-password
 TimeoutStartSec=${start_timeout_seconds}
 UNIT
-  install -d -m 0755 "${dropin%/*}"
-  if files_differ "$staged" "$dropin"; then
-    install_file "$staged" "$dropin" 0644 root root
+  install -d -m 0755 "${casc_dropin%/*}"
+  if files_differ "$staged" "$casc_dropin"; then
+    install_file "$staged" "$casc_dropin" 0644 root root
     file_changed=true
     systemctl daemon-reload
   fi

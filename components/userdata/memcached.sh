@@ -37,7 +37,7 @@ set -o errtrace
 # Lower-case names are this script's own, so they can never collide with a
 # rendered readonly variable.
 readonly sysconfig=/etc/sysconfig/memcached
-readonly dropin=/etc/systemd/system/memcached.service.d/scale-tiers.conf
+readonly memcached_dropin=/etc/systemd/system/memcached.service.d/scale-tiers.conf
 readonly port=11211
 readonly metrics_script=/usr/local/sbin/scale-tiers-memcached-metrics
 
@@ -103,9 +103,9 @@ After=network-online.target
 Restart=on-failure
 RestartSec=5
 UNIT
-  install -d -m 0755 "${dropin%/*}"
-  if files_differ "$staged" "$dropin"; then
-    install_file "$staged" "$dropin" 0644 root root
+  install -d -m 0755 "${memcached_dropin%/*}"
+  if files_differ "$staged" "$memcached_dropin"; then
+    install_file "$staged" "$memcached_dropin" 0644 root root
     systemctl daemon-reload
   fi
 }
