@@ -38,7 +38,9 @@ export const TOOLS: Readonly<
 > = {
     jira: { port: 8080, healthPath: "/status", priority: 10, script: "jira" },
     wiki: { port: 80, healthPath: "/scale-tiers-health", priority: 20, script: "wiki" },
-    cms: { port: 80, healthPath: "/scale-tiers-health", priority: 30, script: "cms" },
+    // A WordPress page (PHP, its files and database), as cms.sh's own readiness check: nginx's
+    // /scale-tiers-health answered while every WordPress page failed.
+    cms: { port: 80, healthPath: "/wp-login.php", priority: 30, script: "cms" },
 };
 
 /** Versions installed; pinned so that a rebuilt server runs what its data was written by. */
@@ -327,6 +329,7 @@ export class Collaboration extends pulumi.ComponentResource {
                                     ? { JIRA_VERSION: TOOL_VERSIONS.jira }
                                     : { ADMIN_SECRET_ARN: adminArn }),
                                 ...(tool === "wiki" ? { MEDIAWIKI_VERSION: TOOL_VERSIONS.mediawiki } : {}),
+                                ...(tool === "cms" ? { HEALTH_PATH: TOOLS.cms.healthPath } : {}),
                             }),
                         ),
                 role: tool,

@@ -135,6 +135,7 @@ describe("user data rendering", () => {
                 "ADMIN_SECRET_ARN",
                 "BASE_URL",
                 "CLOUDWATCH_AGENT_PARAMETER",
+                "HEALTH_PATH",
             ],
             logstash: [
                 "AWS_REGION_NAME",

@@ -253,6 +253,21 @@ for (const stack of ["tier150k", "tier1m"] as const) {
             });
         });
 
+        it("checks the CMS through a WordPress page, at the load balancer and in its boot script alike", () => {
+            // nginx's own /scale-tiers-health answered while nginx could not read WordPress' files.
+            const group = named(recording, "aws:lb/targetGroup:TargetGroup", "tools-cms-tg");
+            const path = input<{ path: string }>(group, "healthCheck").path;
+            expect(path).to.equal("/wp-login.php");
+            expect(userDataOf(byRole(recording, "cms")[0])).to.contain(`readonly HEALTH_PATH='${path}'`);
+        });
+
+        it("lets nginx into the WordPress root, which php-fpm's user owns", () => {
+            expect(userDataOf(byRole(recording, "cms")[0])).to.match(
+                /install -d -m 0750 -o "\$fpm_user" -g "\$web_server_group" "\$wp_root"/,
+            );
+            expect(userDataOf(byRole(recording, "cms")[0])).to.contain("readonly web_server_group=nginx");
+        });
+
         it("gives each tool its generated database credentials, and Jira its pinned version", () => {
             expect(userDataOf(byRole(recording, "jira")[0])).to.match(/readonly JIRA_VERSION='\d+\.\d+\.\d+'/);
             expect(userDataOf(byRole(recording, "wiki")[0])).to.match(/readonly MEDIAWIKI_VERSION='\d+\.\d+\.\d+'/);

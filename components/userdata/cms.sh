@@ -29,6 +29,9 @@
 #   BASE_URL          the address users reach, e.g. http://cms.scale-tiers.internal/
 #   CLOUDWATCH_AGENT_PARAMETER  SSM parameter holding the CloudWatch agent's
 #                     configuration; need not exist (monitoring off)
+#   HEALTH_PATH       the load balancer's health check, a WordPress page (not
+#                     nginx's /scale-tiers-health), e.g. /wp-login.php: a site
+#                     whose PHP, files or database fail must fail it
 #
 # Safe to run again, by hand or through SSM Run Command, and on a new instance
 # attached to an existing data volume.
@@ -46,6 +49,7 @@ set -o errtrace
 : "${ADMIN_SECRET_ARN:?rendered by scale-tiers}"
 : "${BASE_URL:?rendered by scale-tiers}"
 : "${CLOUDWATCH_AGENT_PARAMETER:?rendered by scale-tiers}"
+: "${HEALTH_PATH:?rendered by scale-tiers}"
 
 # scale-tiers:include common.sh
 # scale-tiers:include tools.sh
@@ -58,6 +62,9 @@ readonly wp_root=/data/cms/wordpress
 readonly wp_cli_version=2.12.0
 readonly wp_cli=/usr/local/bin/wp
 readonly wp_cli_cache=/var/cache/wp-cli
+# nginx serves the static files and must reach index.php for try_files; what
+# WordPress writes below the root is world-readable (its 0644/0755 defaults).
+readonly web_server_group=nginx
 
 validate_inputs() {
   require_region
@@ -95,7 +102,8 @@ wp_as() {
 
 install_wordpress() {
   local -r fpm_user=$1 db_user=$2 db_password=$3 db_name=$4 admin_secret=$5
-  install -d -m 0750 -o "$fpm_user" -g "$fpm_user" "$wp_root" "$wp_cli_cache"
+  install -d -m 0750 -o "$fpm_user" -g "$web_server_group" "$wp_root"
+  install -d -m 0750 -o "$fpm_user" -g "$fpm_user" "$wp_cli_cache"
   label_like_for_selinux /var/www/html "$wp_root"
   if [[ -f "${wp_root}/wp-includes/version.php" ]]; then
     log "WordPress core is already in ${wp_root}"
@@ -163,7 +171,8 @@ main() {
     location = /wp-config.php {
         return 403;
     }'
-  wait_for_http http://127.0.0.1/scale-tiers-health 60
+  # Through nginx, PHP and the database: the page the load balancer checks too.
+  wait_for_http "http://127.0.0.1${HEALTH_PATH}" 60
   install_cloudwatch_agent_sync
   log "done"
 }
