@@ -11,7 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { TLS_POLICY } from "./compute";
 import { instanceRole, readSecretsPolicy } from "./shared/ec2";
 import { generatedSecret } from "./shared/secrets";
-import { allowClients, allowHttpsOut, ingressRule, createSecurityGroup } from "./shared/rules";
+import { allowClients, allowHttpsOut, createSecurityGroup, ingressRule, vpcAndAdminPeers } from "./shared/rules";
 import { DATA_DEVICE_NAME, snapshotPolicy, statefulServer } from "./shared/server";
 import { Tags, componentTags } from "./shared/tags";
 import { ServerRole } from "./shared/telemetry";
@@ -136,19 +136,17 @@ export class Collaboration extends pulumi.ComponentResource {
             this,
         );
         const listenerPorts = https ? [80, 443] : [80];
-        [args.vpcCidr, ...args.adminCidrs].forEach((cidr, index) =>
+        const peers = vpcAndAdminPeers(args.vpcCidr, args.adminCidrs, {
+            vpc: "Team tools from inside the VPC",
+            admin: "Team tools from an admin network",
+        });
+        peers.forEach(({ cidr, ruleName, description, formerPosition }) =>
             listenerPorts.forEach((port) =>
                 ingressRule(
-                    `${name}-alb-in-${port}-${index}`,
-                    {
-                        securityGroupId: lbSecurityGroup.id,
-                        ports: { from: port },
-                        peer: { cidr },
-                        description:
-                            index === 0 ? "Team tools from inside the VPC" : "Team tools from an admin network",
-                        tags,
-                    },
+                    `${name}-alb-in-${port}-${ruleName}`,
+                    { securityGroupId: lbSecurityGroup.id, ports: { from: port }, peer: { cidr }, description, tags },
                     this,
+                    [{ name: `${name}-alb-in-${port}-${formerPosition}` }],
                 ),
             ),
         );

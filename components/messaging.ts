@@ -22,7 +22,14 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { instanceRole, putMetricsStatement, readSecretsPolicy } from "./shared/ec2";
-import { allowClients, allowHttpsOut, allowPeers, ingressRule, createSecurityGroup } from "./shared/rules";
+import {
+    allowClients,
+    allowHttpsOut,
+    allowPeers,
+    createSecurityGroup,
+    ingressRule,
+    vpcAndAdminPeers,
+} from "./shared/rules";
 import { Tags, componentTags } from "./shared/tags";
 import { generatedSecret } from "./shared/secrets";
 import { DATA_DEVICE_NAME, retiredServer, snapshotPolicy, statefulServer } from "./shared/server";
@@ -255,17 +262,22 @@ export class Messaging extends pulumi.ComponentResource {
 
         const securityGroup = createSecurityGroup(`${name}-sg`, args.vpcId, "RabbitMQ nodes", tags, this);
         allowClients(name, securityGroup.id, args.clientSecurityGroupIds, { from: port }, "AMQP", tags, this);
-        [args.vpcCidr, ...rabbitmq.managementCidrs].forEach((cidr, index) =>
+        const managementPeers = vpcAndAdminPeers(args.vpcCidr, rabbitmq.managementCidrs, {
+            vpc: "Management UI from the VPC",
+            admin: "Management UI from an admin network",
+        });
+        managementPeers.forEach(({ cidr, ruleName, description, formerPosition }) =>
             ingressRule(
-                `${name}-in-management-${index}`,
+                `${name}-in-management-${ruleName}`,
                 {
                     securityGroupId: securityGroup.id,
                     ports: { from: MANAGEMENT_PORT },
                     peer: { cidr },
-                    description: index === 0 ? "Management UI from the VPC" : "Management UI from an admin network",
+                    description,
                     tags,
                 },
                 this,
+                [{ name: `${name}-in-management-${formerPosition}` }],
             ),
         );
         CLUSTER_PORTS.forEach((ports, index) =>

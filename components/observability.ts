@@ -717,12 +717,14 @@ export class Observability extends pulumi.ComponentResource {
             parent,
         );
         const topic = new aws.sns.Topic(`${name}-alarms`, { kmsMasterKeyId: key.arn, tags }, parent);
+        // Named by address, not list position: removing one address must not make the others
+        // subscribe (and confirm by e-mail) again. Named by position until 2026-11, hence the alias.
         args.alarmEmails.forEach(
-            (email, index) =>
+            (email, position) =>
                 new aws.sns.TopicSubscription(
-                    `${name}-alarms-email-${index}`,
+                    `${name}-alarms-email-${email.toLowerCase()}`,
                     { topic: topic.arn, protocol: "email", endpoint: email },
-                    parent,
+                    { ...parent, aliases: [{ name: `${name}-alarms-email-${position}` }] },
                 ),
         );
         return topic;

@@ -49,6 +49,8 @@ export interface RecordedResource {
     readonly deleteBeforeReplace: boolean;
     readonly ignoreChanges: readonly string[];
     readonly dependsOn: readonly string[];
+    /** Earlier names the resource answers to (its aliases' names, or their URNs when given as URNs). */
+    readonly aliases: readonly string[];
 }
 
 /** The `role` tag the program gives its servers (`web`, `mysql-primary`...), or "" when there is none. */
@@ -254,6 +256,9 @@ async function evaluate(stack: string, options: EvaluateOptions): Promise<Record
                 retainOnDelete: c.opts.retainOnDelete === true,
                 deleteBeforeReplace: c.opts.deleteBeforeReplace === true,
                 ignoreChanges: c.opts.ignoreChanges ?? [],
+                aliases: (c.opts.aliases ?? []).map((alias) =>
+                    typeof alias === "string" ? alias : String((alias as pulumi.Alias).name ?? ""),
+                ),
                 dependsOn: await Promise.all(dependsOn.map((r) => awaitOutput(r.urn))),
             };
         }),

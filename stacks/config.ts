@@ -812,6 +812,7 @@ function readRabbitmq(reader: ObjectReader): RabbitmqConfig {
         "list admin or VPN CIDR blocks, e.g. [10.8.0.0/16]",
         [],
     );
+    rejectRepeats(reader, "managementCidrs", managementCidrs);
     managementCidrs.forEach((cidr) => {
         const problem = adminCidrProblem(cidr);
         if (problem) {
@@ -1035,6 +1036,7 @@ const EMAIL = /^[^@\s]+@[^@\s]+\.[a-z]{2,}$/i;
 
 function readMonitoring(reader: ObjectReader): MonitoringConfig {
     const alarmEmails = reader.stringArray("alarmEmails", "list e-mail addresses", []);
+    rejectRepeats(reader, "alarmEmails", alarmEmails, (email) => email.toLowerCase());
     alarmEmails
         .filter((email) => !EMAIL.test(email))
         .forEach((email) =>
@@ -1085,6 +1087,27 @@ function readJenkins(reader: ObjectReader): JenkinsConfig {
     return config;
 }
 
+/**
+ * Reports an entry listed twice (compared as `normalize` gives it): each entry
+ * names its own resources (a security-group rule per block, a subscription per
+ * address), so a repeated one would be a second resource with the same name.
+ */
+function rejectRepeats(
+    reader: ObjectReader,
+    field: string,
+    values: readonly string[],
+    normalize: (value: string) => string = (value) => value,
+): void {
+    const seen = new Set<string>();
+    for (const value of values) {
+        const key = normalize(value);
+        if (seen.has(key)) {
+            reader.problem(field, `lists "${value}" twice`, "list each entry once");
+        }
+        seen.add(key);
+    }
+}
+
 function adminCidrProblem(cidr: string): string | undefined {
     const parsed = parseCidr(cidr);
     if (typeof parsed === "string") {
@@ -1095,6 +1118,7 @@ function adminCidrProblem(cidr: string): string | undefined {
 
 function readCollaboration(reader: ObjectReader, region: string): CollaborationConfig {
     const adminCidrs = reader.stringArray("adminCidrs", "list admin or VPN CIDR blocks, e.g. [10.8.0.0/16]", []);
+    rejectRepeats(reader, "adminCidrs", adminCidrs);
     adminCidrs.forEach((cidr) => {
         const problem = adminCidrProblem(cidr);
         if (problem) {

@@ -529,6 +529,21 @@ describe("stack config", () => {
                 /scale-tiers:migration\.phase: is replicating, but database\.selfManaged is false/,
             ],
             [
+                "an admin network listed twice (its rules are named by their block)",
+                withObject("collaboration", { adminCidrs: ["10.8.0.0/16", "10.8.0.0/16"] }),
+                /scale-tiers:collaboration\.adminCidrs: lists "10\.8\.0\.0\/16" twice\. Fix: list each entry once/,
+            ],
+            [
+                "a management network listed twice",
+                withObject("rabbitmq", { managementCidrs: ["10.8.0.0/16", "10.8.0.0/16"] }),
+                /scale-tiers:rabbitmq\.managementCidrs: lists "10\.8\.0\.0\/16" twice/,
+            ],
+            [
+                "an alarm address listed twice, in any case",
+                withObject("monitoring", { alarmEmails: ["ops@example.com", "Ops@Example.com"] }),
+                /scale-tiers:monitoring\.alarmEmails: lists "Ops@Example\.com" twice/,
+            ],
+            [
                 "a RabbitMQ cluster both running and retired",
                 withObject("rabbitmq", { enabled: true, retired: true }),
                 /scale-tiers:rabbitmq\.retired: is true while the cluster is enabled/,

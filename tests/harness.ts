@@ -89,6 +89,30 @@ export function configPatched(stack: string, key: string, patch: Record<string, 
     return { ...config, [key]: JSON.stringify(merge(current, patch)) };
 }
 
+/** The tools' certificate in tier150kOperated. */
+export const TOOLS_CERTIFICATE_ARN =
+    "arn:aws:acm:ap-northeast-2:123456789012:certificate/12345678-1234-1234-1234-123456789012";
+
+/**
+ * tier150k as a team runs it: two admin networks for the tools and the RabbitMQ
+ * management UI, a certificate for the tools, two alarm subscribers. One
+ * evaluation, shared by the files that check those settings.
+ */
+export function tier150kOperated(): ConfigMap {
+    const adminCidrs = ["10.8.0.0/16", "172.20.0.0/16"];
+    let config = configPatched("tier150k", "scale-tiers:collaboration", {
+        certificateArn: TOOLS_CERTIFICATE_ARN,
+        adminCidrs,
+    });
+    const patch = (key: string, value: Record<string, unknown>) => {
+        const current = config[key] ? (JSON.parse(config[key]) as Record<string, unknown>) : {};
+        config = { ...config, [key]: JSON.stringify({ ...current, ...value }) };
+    };
+    patch("scale-tiers:rabbitmq", { managementCidrs: adminCidrs });
+    patch("scale-tiers:monitoring", { alarmEmails: ["ops@example.com", "oncall@example.com"] });
+    return config;
+}
+
 /** The phase a migration step starts from (the one before it on the way to RDS). */
 const PREVIOUS_PHASE = { none: "none", replicating: "none", cutover: "replicating", rollback: "cutover" } as const;
 

@@ -24,6 +24,7 @@ function instance(name: string, role: string, subnetId: string): RecordedResourc
         deleteBeforeReplace: false,
         ignoreChanges: [],
         dependsOn: [],
+        aliases: [],
     };
 }
 

@@ -21,6 +21,7 @@ function resource(name: string, type: string, inputs: Record<string, unknown>, c
         deleteBeforeReplace: false,
         ignoreChanges: [],
         dependsOn: [],
+        aliases: [],
     };
 }
 

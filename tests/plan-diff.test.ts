@@ -24,6 +24,7 @@ function resource(
         deleteBeforeReplace: false,
         ignoreChanges: [],
         dependsOn: [],
+        aliases: [],
         ...extra,
     };
 }

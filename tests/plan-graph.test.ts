@@ -23,6 +23,7 @@ function resource(
         deleteBeforeReplace: false,
         ignoreChanges: [],
         dependsOn: [],
+        aliases: [],
         ...extra,
     };
 }

@@ -31,6 +31,7 @@ function resource(name: string, type: string, inputs: Record<string, unknown> = 
         deleteBeforeReplace: false,
         ignoreChanges: [],
         dependsOn: [],
+        aliases: [],
     };
 }
 

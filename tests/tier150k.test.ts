@@ -20,6 +20,7 @@ import {
     ofType,
     recordStack,
     stackConfig,
+    tier150kOperated,
     tier1mAt,
     byRole,
     userDataOf,
@@ -395,5 +396,36 @@ describe("RabbitMQ over TLS (mocks)", () => {
             );
             expect(userDataOf(node)).not.to.contain("mock-key-");
         }
+    });
+});
+
+describe("tier150k as a team runs it: admin networks and alarm subscribers (mocks)", () => {
+    let recording: Recording;
+    before(async () => {
+        recording = await evaluate("tier150k", { config: tier150kOperated() });
+    });
+
+    it("opens the RabbitMQ management UI to each admin network, one rule named by its block", () => {
+        const rule = named(
+            recording,
+            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+            "mq-in-management-172.20.0.0-16",
+        );
+        expect(rule.inputs).to.include({
+            cidrIpv4: "172.20.0.0/16",
+            fromPort: MANAGEMENT_PORT,
+            toPort: MANAGEMENT_PORT,
+        });
+        // The list-position name a stack deployed before 2026-11 has for it.
+        expect(rule.aliases).to.deep.equal(["mq-in-management-2"]);
+    });
+
+    it("subscribes each alarm address once, named by the address", () => {
+        const subscriptions = ofType(recording, "aws:sns/topicSubscription:TopicSubscription");
+        expect(subscriptions.map((s) => [s.name, input(s, "endpoint"), s.aliases[0]])).to.have.deep.members([
+            ["monitoring-alarms-email-ops@example.com", "ops@example.com", "monitoring-alarms-email-0"],
+            ["monitoring-alarms-email-oncall@example.com", "oncall@example.com", "monitoring-alarms-email-1"],
+        ]);
+        expect(subscriptions.every((s) => input(s, "protocol") === "email")).to.equal(true);
     });
 });

@@ -9,13 +9,14 @@ import { DEPLOY_GROUP_TAG, VERSION_PATTERN, deployDocument, jenkinsPolicy } from
 import {
     PROJECT_ROOT,
     Recording,
+    TOOLS_CERTIFICATE_ARN,
     byRole,
-    configPatched,
     evaluate,
     input,
     named,
     ofType,
     recordStack,
+    tier150kOperated,
     userDataOf,
 } from "./harness";
 
@@ -294,16 +295,12 @@ for (const stack of ["tier150k", "tier1m"] as const) {
     });
 }
 
+const INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
+
 describe("the tools' load balancer with a certificate and an admin range (mocks)", () => {
     it("serves HTTPS, redirects HTTP, and admits the admin range", async () => {
-        const certificateArn =
-            "arn:aws:acm:ap-northeast-2:123456789012:certificate/12345678-1234-1234-1234-123456789012";
-        const recording = await evaluate("tier150k", {
-            config: configPatched("tier150k", "scale-tiers:collaboration", {
-                certificateArn,
-                adminCidrs: ["10.8.0.0/16"],
-            }),
-        });
+        const certificateArn = TOOLS_CERTIFICATE_ARN;
+        const recording = await evaluate("tier150k", { config: tier150kOperated() });
         const https = named(recording, "aws:lb/listener:Listener", "tools-https");
         expect(https.inputs).to.include({ port: 443, protocol: "HTTPS", certificateArn });
         expect(input(named(recording, "aws:lb/listener:Listener", "tools-http"), "defaultActions")).to.deep.equal([
@@ -312,7 +309,14 @@ describe("the tools' load balancer with a certificate and an admin range (mocks)
         const lbRules = ofType(recording, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
             .filter((r) => input(r, "securityGroupId") === "tools-alb-sg-id")
             .map((r) => `${input(r, "fromPort")} ${input(r, "cidrIpv4")}`);
-        expect(lbRules).to.have.members(["80 10.40.0.0/16", "443 10.40.0.0/16", "80 10.8.0.0/16", "443 10.8.0.0/16"]);
+        expect(lbRules).to.have.members(
+            ["10.40.0.0/16", "10.8.0.0/16", "172.20.0.0/16"].flatMap((cidr) => [`80 ${cidr}`, `443 ${cidr}`]),
+        );
+        // Named by block, answering to the list-position names a stack deployed before 2026-11 has.
+        const rule = named(recording, INGRESS_RULE, "tools-alb-in-443-172.20.0.0-16");
+        expect(rule.inputs).to.include({ cidrIpv4: "172.20.0.0/16", fromPort: 443 });
+        expect(rule.aliases).to.deep.equal(["tools-alb-in-443-2"]);
+        expect(named(recording, INGRESS_RULE, "tools-alb-in-80-vpc").aliases).to.deep.equal(["tools-alb-in-80-0"]);
         expect(userDataOf(byRole(recording, "jenkins")[0])).to.contain(
             `readonly JENKINS_URL='https://jenkins.${ZONE}/'`,
         );

@@ -15,6 +15,39 @@ export interface PortRange {
     to?: number;
 }
 
+/** A CIDR block a rule admits, with the part of the rule's name that says which. */
+export interface CidrPeer {
+    readonly cidr: string;
+    /** `vpc` for the VPC's own block, else the block with `-` for `/` (`10.8.0.0-16`). */
+    readonly ruleName: string;
+    readonly description: string;
+    /**
+     * Its place in the list [VPC, ...admin blocks], by which rules were named until
+     * 2026-11; their aliases, so that a deployed stack keeps its rules.
+     */
+    readonly formerPosition: number;
+}
+
+/**
+ * The VPC's block and the admin blocks, for rules named by their peer, never by
+ * list position: removing one admin block leaves the other blocks' rules alone.
+ */
+export function vpcAndAdminPeers(
+    vpcCidr: string,
+    adminCidrs: readonly string[],
+    descriptions: { vpc: string; admin: string },
+): CidrPeer[] {
+    return [
+        { cidr: vpcCidr, ruleName: "vpc", description: descriptions.vpc, formerPosition: 0 },
+        ...adminCidrs.map((cidr, index) => ({
+            cidr,
+            ruleName: cidr.replace("/", "-"),
+            description: descriptions.admin,
+            formerPosition: index + 1,
+        })),
+    ];
+}
+
 function peerArgs(peer: Peer) {
     return "cidr" in peer ? { cidrIpv4: peer.cidr } : { referencedSecurityGroupId: peer.securityGroupId };
 }
@@ -39,8 +72,14 @@ function ruleArgs(args: RuleArgs) {
     };
 }
 
-export function ingressRule(name: string, args: RuleArgs, parent: pulumi.Resource): aws.vpc.SecurityGroupIngressRule {
-    return new aws.vpc.SecurityGroupIngressRule(name, ruleArgs(args), { parent });
+/** `aliases`: the rule's earlier names, so that a renamed rule is not replaced. */
+export function ingressRule(
+    name: string,
+    args: RuleArgs,
+    parent: pulumi.Resource,
+    aliases?: pulumi.Alias[],
+): aws.vpc.SecurityGroupIngressRule {
+    return new aws.vpc.SecurityGroupIngressRule(name, ruleArgs(args), { parent, aliases });
 }
 
 export function egressRule(name: string, args: RuleArgs, parent: pulumi.Resource): aws.vpc.SecurityGroupEgressRule {
