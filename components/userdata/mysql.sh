@@ -625,7 +625,8 @@ configure_replica() {
 mysql_replica_metrics() {
   local -r region=$1 stack=$2 socket=$3
   local status="" io_running="" sql_running="" lag="" running=0 readable=true
-  if ! status=$(mysql --no-defaults --protocol=socket --socket="$socket"     --user=scale_tiers_monitor --connect-timeout=10 --batch --vertical     -e 'SHOW REPLICA STATUS'); then
+  if ! status=$(mysql --no-defaults --protocol=socket --socket="$socket" \
+    --user=scale_tiers_monitor --connect-timeout=10 --batch --vertical -e 'SHOW REPLICA STATUS'); then
     readable=false
   fi
   io_running=$(sed -n 's/^ *Replica_IO_Running: //p' <<<"$status")
@@ -647,7 +648,6 @@ install_replica_metrics() {
   write_tool_script "$metrics_script" mysql_replica_metrics "$AWS_REGION_NAME" "$STACK_NAME" "$socket_path"
   install_timer scale-tiers-mysql-metrics 1min "$metrics_script"
 }
-
 
 self_check() {
   local -r root_file=$1
