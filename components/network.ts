@@ -27,8 +27,8 @@ export interface AzSubnets {
 export const MAX_AZS = 4;
 
 /**
- * The fixed subnet layout: the VPC is split into four equal AZ slots (room for
- * a fourth AZ later without renumbering); in each slot the private subnet takes
+ * The fixed subnet layout: the VPC is split into four equal AZ slots (so a
+ * stack's blocks never depend on how many AZs it has); in each slot the private subnet takes
  * the first half, then a public and an isolated block of 1/16 of the slot each;
  * the rest of the slot stays free for later subnet types.
  * For a /16: AZ slots /18, private /19, public /22, isolated /22.
