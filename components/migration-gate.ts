@@ -216,16 +216,77 @@ export async function observeTask(
     };
 }
 
+/** An SDK v3 client as the gate uses it: `send` a command, get its output. */
+interface SdkClient<Out> {
+    send(command: object): Promise<Out>;
+}
+
+/** A command class of the SDK: constructed from its input. */
+type SdkCommand<In> = new (input: In) => object;
+
+/** One task of DescribeReplicationTasks, the fields the gate reads (AWS always returns the ARN and status). */
+interface SdkReplicationTask {
+    ReplicationTaskArn: string;
+    Status: string;
+    ReplicationTaskStats?: { FullLoadProgressPercent?: number };
+    LastFailureMessage?: string;
+    StopReason?: string;
+}
+
+/** One table of DescribeTableStatistics, the fields the gate reads (AWS always names the table). */
+interface SdkTableStatistics {
+    SchemaName: string;
+    TableName: string;
+    TableState?: string;
+    ValidationState?: string;
+    ValidationFailedRecords?: number;
+    ValidationSuspendedRecords?: number;
+    ValidationPendingRecords?: number;
+}
+
+/** The outputs of the DMS calls the gate makes, the fields it reads. */
+interface SdkDmsOutput {
+    ReplicationTasks?: SdkReplicationTask[];
+    TableStatistics?: SdkTableStatistics[];
+    Marker?: string;
+}
+
+/** What the gate uses of `@aws-sdk/client-database-migration-service`. */
+interface DmsSdk {
+    DatabaseMigrationServiceClient: new (config: { region: string }) => SdkClient<SdkDmsOutput>;
+    DescribeReplicationTasksCommand: SdkCommand<{
+        Filters: { Name: string; Values: string[] }[];
+        WithoutSettings: boolean;
+    }>;
+    DescribeTableStatisticsCommand: SdkCommand<{ ReplicationTaskArn: string; MaxRecords: number; Marker?: string }>;
+}
+
+/** What the gate uses of `@aws-sdk/client-cloudwatch` (GetMetricStatistics always dates its datapoints). */
+interface CloudWatchSdk {
+    CloudWatchClient: new (config: { region: string }) => SdkClient<{
+        Datapoints?: { Timestamp: Date; Maximum?: number }[];
+    }>;
+    GetMetricStatisticsCommand: SdkCommand<{
+        Namespace: string;
+        MetricName: string;
+        Dimensions: { Name: string; Value: string }[];
+        StartTime: Date;
+        EndTime: Date;
+        Period: number;
+        Statistics: string[];
+    }>;
+}
+
 /**
  * GateClients over the AWS SDK v3. The packages are loaded here, at run time
  * in the provider, by a name TypeScript does not resolve: the program itself
- * never needs them.
+ * never needs them. DmsSdk and CloudWatchSdk declare the part of them it uses.
  */
 export async function awsGateClients(region: string): Promise<GateClients> {
     const dmsPackage = "@aws-sdk/client-database-migration-service";
     const cloudWatchPackage = "@aws-sdk/client-cloudwatch";
-    const dmsSdk = await import(dmsPackage);
-    const cwSdk = await import(cloudWatchPackage);
+    const dmsSdk = (await import(dmsPackage)) as DmsSdk;
+    const cwSdk = (await import(cloudWatchPackage)) as CloudWatchSdk;
     const dms = new dmsSdk.DatabaseMigrationServiceClient({ region });
     const cloudWatch = new cwSdk.CloudWatchClient({ region });
     const num = (value: unknown) => (typeof value === "number" ? value : 0);
@@ -296,9 +357,7 @@ export async function awsGateClients(region: string): Promise<GateClients> {
                     Statistics: ["Maximum"],
                 }),
             );
-            const points = [...(out.Datapoints ?? [])].sort(
-                (a: { Timestamp: Date }, b: { Timestamp: Date }) => b.Timestamp.getTime() - a.Timestamp.getTime(),
-            );
+            const points = [...(out.Datapoints ?? [])].sort((a, b) => b.Timestamp.getTime() - a.Timestamp.getTime());
             return points[0]?.Maximum;
         },
     };

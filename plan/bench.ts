@@ -37,7 +37,7 @@ async function trivialProgram(): Promise<void> {
     const aws = await import("@pulumi/aws");
     await pulumi.runtime.setMocks(awsMocks("ap-northeast-2"), "scale-tiers", FLOOR, false);
     pulumi.runtime.setAllConfig({ "aws:region": "ap-northeast-2" });
-    await pulumi.runtime.runInPulumiStack(async () => ({ urn: new aws.s3.Bucket(FLOOR).urn }));
+    await pulumi.runtime.runInPulumiStack(() => Promise.resolve({ urn: new aws.s3.Bucket(FLOOR).urn }));
 }
 
 /** One measured run, in this process: `floor`, or a stack's whole report. */

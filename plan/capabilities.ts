@@ -41,12 +41,20 @@ const either =
     (resources: readonly RecordedResource[]) =>
         finders.flatMap((find) => find(resources));
 
+/** The inputs that size an instance, a database, a cache node or a DMS instance: strings in the providers' schemas. */
+interface SizeInputs {
+    instanceType?: string;
+    instanceClass?: string;
+    nodeType?: string;
+    replicationInstanceClass?: string;
+}
+
 /** `2 x t3.medium` style summary of instances, by instance type (or class, node type). */
 function sizes(found: RecordedResource[]): string {
     const counts = new Map<string, number>();
     for (const r of found) {
-        const i = r.inputs;
-        const size = String(i.instanceType ?? i.instanceClass ?? i.nodeType ?? i.replicationInstanceClass ?? r.type);
+        const i = r.inputs as SizeInputs;
+        const size = i.instanceType ?? i.instanceClass ?? i.nodeType ?? i.replicationInstanceClass ?? r.type;
         counts.set(size, (counts.get(size) ?? 0) + 1);
     }
     return [...counts.entries()].map(([size, n]) => `${n} x ${size}`).join(", ");
@@ -78,7 +86,8 @@ export const DETECTORS: readonly Detector[] = [
         rule: "an aws:lb/loadBalancer:LoadBalancer with internal not true",
         find: (resources) =>
             ofType("aws:lb/loadBalancer:LoadBalancer")(resources).filter((r) => r.inputs.internal !== true),
-        describe: (found) => found.map((r) => `${r.inputs.loadBalancerType ?? "application"}`).join(", "),
+        describe: (found) =>
+            found.map((r) => `${(r.inputs.loadBalancerType as string | undefined) ?? "application"}`).join(", "),
     },
     {
         capability: "web tier",
@@ -88,7 +97,7 @@ export const DETECTORS: readonly Detector[] = [
         ),
         describe: (found) =>
             found[0].type === GROUP
-                ? `Auto Scaling group, ${found[0].inputs.minSize} to ${found[0].inputs.maxSize} instances`
+                ? `Auto Scaling group, ${found[0].inputs.minSize as number} to ${found[0].inputs.maxSize as number} instances`
                 : `fixed EC2, ${sizes(found)}`,
     },
     {
@@ -96,14 +105,16 @@ export const DETECTORS: readonly Detector[] = [
         rule: "an EC2 instance with role tag `mysql-primary` (self-managed), or an RDS instance with a mysql engine",
         find: (resources) => [
             ...withRole("mysql-primary")(resources),
-            ...ofType(EC2_RDS)(resources).filter((r) => String(r.inputs.engine ?? "").includes("mysql")),
+            ...ofType(EC2_RDS)(resources).filter((r) =>
+                ((r.inputs.engine as string | undefined) ?? "").includes("mysql"),
+            ),
         ],
         describe: (found) =>
             found
                 .map((r) =>
                     r.type === EC2_RDS
-                        ? `RDS ${r.inputs.instanceClass}`
-                        : `self-managed on EC2 ${r.inputs.instanceType}`,
+                        ? `RDS ${(r.inputs as SizeInputs).instanceClass}`
+                        : `self-managed on EC2 ${(r.inputs as SizeInputs).instanceType}`,
                 )
                 .join(", "),
     },

@@ -194,7 +194,13 @@ function priceResource(
     });
     switch (resource.type) {
         case "aws:ec2/instance:Instance":
-            return priceServer(String(i.instanceType), [(i.rootBlockDevice ?? {}) as VolumeSpec], p, region, h);
+            return priceServer(
+                String(i.instanceType),
+                [(i.rootBlockDevice as VolumeSpec | undefined) ?? {}],
+                p,
+                region,
+                h,
+            );
         case "aws:autoscaling/group:Group":
             return priceGroup(resource, resources, p, region, h);
         case "aws:ebs/volume:Volume":

@@ -189,10 +189,13 @@ async function evaluate(stack: string, options: EvaluateOptions): Promise<Record
     await pulumi.runtime.setMocks(
         {
             newResource(args) {
-                mockInputs.set(`${args.type}::${args.name}`, { inputs: args.inputs, custom: args.custom ?? false });
+                mockInputs.set(`${args.type}::${args.name}`, {
+                    inputs: args.inputs as Record<string, unknown>,
+                    custom: args.custom ?? false,
+                });
                 return mocks.newResource(args);
             },
-            call: mocks.call,
+            call: (args) => mocks.call(args),
         },
         "scale-tiers",
         stackName,
@@ -209,14 +212,15 @@ async function evaluate(stack: string, options: EvaluateOptions): Promise<Record
     const stackTraceLimit = Error.stackTraceLimit;
     Error.stackTraceLimit = Number(process.env.SCALE_TIERS_STACK_TRACE_LIMIT ?? 0);
     try {
-        outputs = (await pulumi.runtime.runInPulumiStack(async () => {
+        outputs = await pulumi.runtime.runInPulumiStack(() => {
             pulumi.runtime.registerStackTransformation((args) => {
                 captured.push({ type: args.type, name: args.name, resource: args.resource, opts: args.opts });
                 return undefined;
             });
+            // The Stack awaits this callback, so what the program throws while loading still rejects the run.
             // eslint-disable-next-line @typescript-eslint/no-require-imports
-            return require(path.join(PROGRAM_ROOT, "index")) as Record<string, unknown>;
-        })) as Record<string, unknown> | undefined;
+            return Promise.resolve(require(path.join(PROGRAM_ROOT, "index")) as Record<string, unknown>);
+        });
     } catch (error) {
         // Constructors run the transformation synchronously, so this sees every resource the
         // program created before failing, registered with the engine yet or not.
@@ -256,14 +260,21 @@ async function evaluate(stack: string, options: EvaluateOptions): Promise<Record
                 retainOnDelete: c.opts.retainOnDelete === true,
                 deleteBeforeReplace: c.opts.deleteBeforeReplace === true,
                 ignoreChanges: c.opts.ignoreChanges ?? [],
-                aliases: (c.opts.aliases ?? []).map((alias) =>
-                    typeof alias === "string" ? alias : String((alias as pulumi.Alias).name ?? ""),
-                ),
+                aliases: (c.opts.aliases ?? []).map((alias) => (typeof alias === "string" ? alias : aliasName(alias))),
                 dependsOn: await Promise.all(dependsOn.map((r) => awaitOutput(r.urn))),
             };
         }),
     );
     return { stack: stackName, config, resources: withComponents(resources), outputs: outputs ?? {} };
+}
+
+/**
+ * The name an alias (not given as a URN) gives. The program names its aliases
+ * with plain strings; a name that is an Output or a promise has no text yet.
+ */
+function aliasName(alias: pulumi.Input<pulumi.URN | pulumi.Alias>): string {
+    const name = (alias as pulumi.Alias).name;
+    return typeof name === "string" ? name : "";
 }
 
 /** Signature key and value with which Pulumi marks a secret value on the wire. */

@@ -28,30 +28,34 @@ export interface StackInventory {
 
 /** The size or setting of one resource that a reader of the plan wants to see. */
 export function describeResource(resource: RecordedResource): string | undefined {
-    const inputs = resource.inputs as Record<string, unknown>;
+    const inputs = resource.inputs;
     switch (resource.type) {
         case "awsx:ec2:Vpc": {
             const nat = (inputs.natGateways as { strategy?: string } | undefined)?.strategy;
             const azs = (inputs.availabilityZoneNames as string[] | undefined)?.length;
-            return `${inputs.cidrBlock}, ${azs} AZs, NAT ${nat}`;
+            return `${inputs.cidrBlock as string | undefined}, ${azs} AZs, NAT ${nat}`;
         }
         case "aws:ec2/instance:Instance":
             return String(inputs.instanceType);
-        case "aws:ebs/volume:Volume":
-            return `${inputs.type} ${inputs.size} GiB${resource.protect ? ", protected" : ""}`;
+        case "aws:ebs/volume:Volume": {
+            const volume = inputs as { type?: string; size?: number };
+            return `${volume.type} ${volume.size} GiB${resource.protect ? ", protected" : ""}`;
+        }
         case "aws:lb/loadBalancer:LoadBalancer":
             return inputs.internal ? "internal" : "internet-facing";
-        case "aws:lb/listener:Listener":
-            return `${inputs.protocol}:${inputs.port}`;
+        case "aws:lb/listener:Listener": {
+            const listener = inputs as { protocol?: string; port?: number };
+            return `${listener.protocol}:${listener.port}`;
+        }
         case "aws:cloudwatch/logGroup:LogGroup":
-            return `${inputs.retentionInDays} days`;
+            return `${inputs.retentionInDays as number | undefined} days`;
         case "aws:dlm/lifecyclePolicy:LifecyclePolicy": {
             const schedules = (inputs.policyDetails as { schedules?: { name: string }[] } | undefined)?.schedules ?? [];
             return schedules.map((s) => s.name).join(", ");
         }
         case "aws:lb/targetGroup:TargetGroup": {
             const check = (inputs.healthCheck ?? {}) as { path?: string; protocol?: string };
-            return `health ${check.path ?? check.protocol ?? inputs.protocol}`;
+            return `health ${check.path ?? check.protocol ?? (inputs.protocol as string | undefined)}`;
         }
         case "aws:ec2/vpcEndpoint:VpcEndpoint":
             return String(inputs.serviceName).split(".").pop();

@@ -93,7 +93,7 @@ function customOutputs(type: string, name: string, inputs: State, region: string
             // Autonamed by the provider, which mocks stand in for.
             return { arn, name: inputs.name ?? `${name}-mock` };
         case "aws:rds/instance:Instance": {
-            const identifier = String(inputs.identifier ?? name);
+            const identifier = (inputs.identifier as string | undefined) ?? name;
             const address = `${identifier}.c0mock0rds0.${region}.rds.amazonaws.com`;
             const port = (inputs.port as number | undefined) ?? 3306;
             return {
@@ -120,7 +120,7 @@ function customOutputs(type: string, name: string, inputs: State, region: string
             // Autonamed by the provider, which mocks stand in for.
             return { arn, name: inputs.name ?? `${name}-mock` };
         case "aws:elasticache/cluster:Cluster": {
-            const clusterId = String(inputs.clusterId ?? `${name}-mock`);
+            const clusterId = (inputs.clusterId as string | undefined) ?? `${name}-mock`;
             const nodes = Number(inputs.numCacheNodes ?? 1);
             const port = (inputs.port as number | undefined) ?? 11211;
             return {
@@ -135,7 +135,7 @@ function customOutputs(type: string, name: string, inputs: State, region: string
             };
         }
         case "aws:opensearch/domain:Domain": {
-            const domain = String(inputs.domainName ?? name);
+            const domain = (inputs.domainName as string | undefined) ?? name;
             const endpoint = `vpc-${domain}-mock.${region}.es.amazonaws.com`;
             // The generic ARN: the log publishing policy computes the real-looking one itself, and
             // the same string in both would read as a dependency on the domain.

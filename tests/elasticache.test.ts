@@ -69,7 +69,10 @@ describe("tier1m: ElastiCache for Memcached (mocks)", () => {
     });
 
     it("runs memcached over three AZs, TLS only, sized from config", () => {
-        const config = JSON.parse(stackConfig("tier1m")["scale-tiers:elasticache"]);
+        const config = JSON.parse(stackConfig("tier1m")["scale-tiers:elasticache"]) as {
+            nodeType: string;
+            nodeCount: number;
+        };
         const cluster = named(recording, CLUSTER, "cache-cluster");
         expect(cluster.inputs).to.deep.include({
             engine: "memcached",
@@ -166,7 +169,9 @@ describe("moving from the memcached nodes to ElastiCache (mocks)", () => {
         // Both groups admit the web tier, so switching back is a config change only.
         const ingress = ofType(recording, INGRESS).filter((r) => input(r, "fromPort") === MEMCACHED_PORT);
         expect(
-            ingress.map((r) => `${input(r, "securityGroupId")}<${input(r, "referencedSecurityGroupId")}`),
+            ingress.map(
+                (r) => `${input<string>(r, "securityGroupId")}<${input<string>(r, "referencedSecurityGroupId")}`,
+            ),
         ).to.have.members(["cache-sg-id<network-web-sg-id", "cache-cluster-sg-id<network-web-sg-id"]);
         // The web tier uses the cluster; the draining nodes are only kept.
         const published = input<string>(cacheNodesParameter(recording)!, "value");

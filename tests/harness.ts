@@ -164,3 +164,31 @@ export function allStrings(value: unknown): string[] {
     }
     return [];
 }
+
+/** One statement of an IAM policy document (a role's, a bucket's, a key's...), the fields the tests read. */
+export interface PolicyStatement {
+    Sid?: string;
+    Effect: string;
+    Principal?: unknown;
+    Action?: string | string[];
+    Resource?: string | string[];
+    Condition?: Record<string, Record<string, unknown>>;
+}
+
+/** An IAM policy document. */
+export interface PolicyDocument {
+    Version?: string;
+    Statement: PolicyStatement[];
+}
+
+/** A policy document from its JSON text. */
+export function parsePolicy(text: string): PolicyDocument {
+    return JSON.parse(text) as PolicyDocument;
+}
+
+/** An SSM Command document (schema 2.2), the fields the tests read. */
+export interface CommandDocument {
+    schemaVersion: string;
+    parameters?: Record<string, { type?: string; allowedPattern?: string }>;
+    mainSteps: { action: string; name?: string; inputs: { runCommand: string[] } }[];
+}

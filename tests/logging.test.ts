@@ -21,7 +21,11 @@ import { decodeUserData, readScript } from "../components/userdata/render";
 import { MOCK_ACCOUNT_ID } from "../plan/mocks";
 import { findCredentials } from "../policy/rules";
 import { OpenSearchConfig } from "../stacks/config";
-import { Recording, RecordedResource, allStrings, input, named, ofType, recordStack } from "./harness";
+import { Recording, RecordedResource, allStrings, input, named, ofType, parsePolicy, recordStack } from "./harness";
+
+/** The password in a secret version's JSON. */
+const passwordOf = (version: RecordedResource) =>
+    (JSON.parse(input<string>(version, "secretString")) as { password: string }).password;
 
 const REGION = "ap-northeast-2";
 const DOMAIN = "scale-tiers-tier1m-logs";
@@ -91,7 +95,7 @@ describe("logging decisions", () => {
     });
 
     it("lets OpenSearch write only this domain's log groups, and FGAC decide HTTP access", () => {
-        const policy = JSON.parse(logPublishingPolicy(["arn:group-a", "arn:group-b"], MOCK_ACCOUNT_ID, DOMAIN_ARN));
+        const policy = parsePolicy(logPublishingPolicy(["arn:group-a", "arn:group-b"], MOCK_ACCOUNT_ID, DOMAIN_ARN));
         expect(policy.Statement).to.deep.equal([
             {
                 Sid: "OpenSearchPublishesDomainLogs",
@@ -105,7 +109,7 @@ describe("logging decisions", () => {
                 },
             },
         ]);
-        expect(JSON.parse(domainAccessPolicy(DOMAIN_ARN)).Statement).to.deep.equal([
+        expect(parsePolicy(domainAccessPolicy(DOMAIN_ARN)).Statement).to.deep.equal([
             { Effect: "Allow", Principal: { AWS: "*" }, Action: "es:ESHttp*", Resource: `${DOMAIN_ARN}/*` },
         ]);
     });
@@ -121,12 +125,7 @@ describe("tier1m: ELK (mocks)", () => {
 
     const logging = () => recording.resources.filter((r) => r.component === "scale-tiers:observability:Logging");
     const masterPassword = () =>
-        JSON.parse(
-            input<string>(
-                named(recording, "aws:secretsmanager/secretVersion:SecretVersion", "logs-master-secret-version"),
-                "secretString",
-            ),
-        ).password as string;
+        passwordOf(named(recording, "aws:secretsmanager/secretVersion:SecretVersion", "logs-master-secret-version"));
 
     it("runs a protected, encrypted OpenSearch domain in three private subnets", () => {
         expect(domain.protect).to.equal(true);
@@ -172,7 +171,7 @@ describe("tier1m: ELK (mocks)", () => {
     it("keeps the passwords out of every input but their secrets' and the domain's, and out of the outputs", () => {
         const passwords = ofType(recording, "aws:secretsmanager/secretVersion:SecretVersion")
             .filter((v) => v.name.startsWith("logs-"))
-            .map((v) => JSON.parse(input<string>(v, "secretString")).password as string);
+            .map(passwordOf);
         expect(passwords).to.have.length(2);
         for (const resource of recording.resources) {
             const inputs = { ...resource.inputs };
@@ -343,7 +342,7 @@ describe("tier1m: ELK (mocks)", () => {
     });
 
     it("lets Logstash read its two secrets and find the domain, nothing more", () => {
-        const policy = JSON.parse(
+        const policy = parsePolicy(
             input<string>(named(recording, "aws:iam/rolePolicy:RolePolicy", "logs-logstash-policy"), "policy"),
         );
         const secret = (name: string) => `arn:aws:secretsmanager:${REGION}:${MOCK_ACCOUNT_ID}:secret:${name}-AbCdEf`;
@@ -377,7 +376,7 @@ describe("tier1m: ELK (mocks)", () => {
         expect(script).to.include('hosts => ["https://${OPENSEARCH_HOST}:443"]');
         expect(findCredentials(script)).to.deep.equal([]);
         for (const version of ofType(recording, "aws:secretsmanager/secretVersion:SecretVersion")) {
-            const password = JSON.parse(input<string>(version, "secretString")).password as string;
+            const password = passwordOf(version);
             expect(script).not.to.include(password);
         }
     });
@@ -417,8 +416,11 @@ describe("the scripts", () => {
         return new RegExp(`^${name}\\(\\) \\{\\n[\\s\\S]*?\\n\\}\\n`, "m").exec(source)![0];
     }
 
-    /** Runs web.sh's log_shipper_sync with stand-ins for SSM, systemd and dnf; prints what they were asked. */
-    function shipperSync(parameter: "absent" | string, filebeatEnabled: boolean) {
+    /**
+     * Runs web.sh's log_shipper_sync with stand-ins for SSM, systemd and dnf; prints what they were asked.
+     * `parameter`: the SSM parameter's value, or "absent" when there is none.
+     */
+    function shipperSync(parameter: string, filebeatEnabled: boolean) {
         const source = readScript("web");
         const fn = functionSource(source, "log_shipper_sync");
         const stubs = [

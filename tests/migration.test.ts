@@ -36,6 +36,7 @@ import {
     taskResourceId,
 } from "../components/migration-gate";
 import { readScript } from "../components/userdata/render";
+import type { CommandDocument, PolicyDocument } from "./harness";
 
 const ALLOWED: Record<MigrationPhase, MigrationPhase[]> = {
     none: ["none", "replicating"],
@@ -287,29 +288,33 @@ function fakeClients(observed: GateObservation[], calls: string[] = []): GateCli
     let round = 0;
     const current = () => observed[Math.min(round, observed.length - 1)];
     return {
-        async describeTask(taskId) {
+        describeTask(taskId) {
             calls.push(`describe ${taskId}`);
             const o = current();
-            return o.status === undefined
-                ? undefined
-                : {
-                      arn: "arn:aws:dms:ap-northeast-2:123456789012:task:ABCDEF123",
-                      status: o.status,
-                      fullLoadProgressPercent: o.fullLoadProgressPercent,
-                      lastMessage: o.lastMessage,
-                  };
+            return Promise.resolve(
+                o.status === undefined
+                    ? undefined
+                    : {
+                          arn: "arn:aws:dms:ap-northeast-2:123456789012:task:ABCDEF123",
+                          status: o.status,
+                          fullLoadProgressPercent: o.fullLoadProgressPercent,
+                          lastMessage: o.lastMessage,
+                      },
+            );
         },
-        async tableStatistics(arn) {
+        tableStatistics(arn) {
             calls.push(`tables ${arn}`);
-            return current().tables;
+            return Promise.resolve(current().tables);
         },
-        async latestTaskMetric(metric, instanceId, resourceId) {
+        latestTaskMetric(metric, instanceId, resourceId) {
             calls.push(`${metric} ${instanceId} ${resourceId}`);
             const o = current();
             if (metric === "CDCLatencyTarget") {
                 round += 1;
             }
-            return metric === "CDCLatencySource" ? o.cdcLatencySourceSeconds : o.cdcLatencyTargetSeconds;
+            return Promise.resolve(
+                metric === "CDCLatencySource" ? o.cdcLatencySourceSeconds : o.cdcLatencyTargetSeconds,
+            );
         },
     };
 }
@@ -339,9 +344,10 @@ describe("migration gate run", () => {
         const passedAt = await awaitGate(
             inputs,
             fakeClients([lagging, lagging, HEALTHY]),
-            async (ms) => {
+            (ms) => {
                 slept.push(ms);
                 clock += ms;
+                return Promise.resolve();
             },
             () => clock,
         );
@@ -357,8 +363,9 @@ describe("migration gate run", () => {
             await awaitGate(
                 inputs,
                 fakeClients([lagging]),
-                async (ms) => {
+                (ms) => {
                     clock += ms;
+                    return Promise.resolve();
                 },
                 () => clock,
             );
@@ -370,10 +377,22 @@ describe("migration gate run", () => {
     });
 });
 
+/** One rule of DMS table mappings. */
+interface MappingRule {
+    "rule-type": string;
+    "rule-id": string;
+    "rule-name": string;
+    "object-locator": { "schema-name": string; "table-name": string };
+    "rule-action": string;
+}
+
+/** DMS table mappings from their JSON text. */
+const parseMappings = (text: string) => JSON.parse(text) as { rules: MappingRule[] };
+
 describe("DMS settings and mappings", () => {
     it("selects the included schemas and excludes the listed and the system ones", () => {
-        const { rules } = JSON.parse(tableMappings(["app", "shop%"], ["shop_archive"]));
-        const byName = Object.fromEntries(rules.map((r: { "rule-name": string }) => [r["rule-name"], r]));
+        const { rules } = parseMappings(tableMappings(["app", "shop%"], ["shop_archive"]));
+        const byName = Object.fromEntries(rules.map((r) => [r["rule-name"], r]));
         expect(byName["include-app"]).to.deep.equal({
             "rule-type": "selection",
             "rule-id": ruleId("include", "app"),
@@ -386,14 +405,14 @@ describe("DMS settings and mappings", () => {
         for (const schema of SYSTEM_SCHEMAS) {
             expect(byName[`exclude-${schema}`]["object-locator"]["schema-name"], schema).to.equal(schema);
         }
-        const ids = rules.map((r: { "rule-id": string }) => r["rule-id"]);
+        const ids = rules.map((r) => r["rule-id"]);
         expect(new Set(ids).size).to.equal(ids.length);
-        ids.forEach((id: string) => expect(id).to.match(/^[1-9][0-9]*$/));
+        ids.forEach((id) => expect(id).to.match(/^[1-9][0-9]*$/));
     });
 
     it("keeps rule ids when schemas are added or reordered", () => {
-        const before = JSON.parse(tableMappings(["app"], []));
-        const after = JSON.parse(tableMappings(["billing", "app"], ["old"]));
+        const before = parseMappings(tableMappings(["app"], []));
+        const after = parseMappings(tableMappings(["billing", "app"], ["old"]));
         const id = (m: { rules: { "rule-name": string; "rule-id": string }[] }, name: string) =>
             m.rules.find((r) => r["rule-name"] === name)!["rule-id"];
         expect(id(after, "include-app")).to.equal(id(before, "include-app"));
@@ -466,7 +485,7 @@ describe("DMS settings and mappings", () => {
     });
 
     it("lets only DMS in this region assume the secrets role", () => {
-        expect(JSON.parse(dmsTrustPolicy("ap-northeast-2")).Statement).to.deep.equal([
+        expect((JSON.parse(dmsTrustPolicy("ap-northeast-2")) as PolicyDocument).Statement).to.deep.equal([
             { Effect: "Allow", Principal: { Service: "dms.ap-northeast-2.amazonaws.com" }, Action: "sts:AssumeRole" },
         ]);
     });
@@ -484,10 +503,10 @@ const SETUP = {
 };
 
 function setupScript(): string {
-    const document = JSON.parse(accountSetupDocument(SETUP, accountSetupScripts()));
+    const document = JSON.parse(accountSetupDocument(SETUP, accountSetupScripts())) as CommandDocument;
     expect(document.schemaVersion).to.equal("2.2");
     expect(document.mainSteps[0].action).to.equal("aws:runShellScript");
-    return (document.mainSteps[0].inputs.runCommand as string[]).join("\n");
+    return document.mainSteps[0].inputs.runCommand.join("\n");
 }
 
 /** Runs the document's script with `aws` and `mysql` replaced by shell functions; returns the SQL and output. */

@@ -162,10 +162,28 @@ describe("managed service alarms", () => {
     });
 });
 
+/** A CloudWatch dashboard body, the fields the tests read. */
+interface DashboardBody {
+    widgets: {
+        x: number;
+        y: number;
+        properties: { metrics: string[][]; annotations: { horizontal: { value: number }[] } };
+    }[];
+}
+
+/** The CloudWatch agent's config, the fields the tests read. */
+interface AgentConfig {
+    metrics: {
+        append_dimensions: Record<string, string>;
+        metrics_collected: { disk: { resources: string[] }; mem: { measurement: string[] } };
+    };
+    logs: { logs_collected: { files: { collect_list: { file_path: string; log_group_name: string }[] } } };
+}
+
 describe("dashboard", () => {
     it("has one widget per alarm with its metric and threshold", () => {
         const alarms = alarmSpecs(BASE);
-        const body = JSON.parse(dashboardBody("ap-northeast-2", alarms));
+        const body = JSON.parse(dashboardBody("ap-northeast-2", alarms)) as DashboardBody;
         expect(body.widgets).to.have.length(alarms.length);
         expect(body.widgets[2].properties.metrics).to.deep.equal([
             [
@@ -184,18 +202,13 @@ describe("dashboard", () => {
 
 describe("CloudWatch agent config", () => {
     it("measures memory and the data disk, and ships the role's logs to its group", () => {
-        const config = JSON.parse(agentConfig("mysql", "/scale-tiers/tier150k/mysql"));
+        const config = JSON.parse(agentConfig("mysql", "/scale-tiers/tier150k/mysql")) as AgentConfig;
         expect(config.metrics.append_dimensions).to.deep.equal({ InstanceId: "${aws:InstanceId}" });
         expect(config.metrics.metrics_collected.disk.resources).to.deep.equal(["/", "/data/mysql"]);
         expect(config.metrics.metrics_collected.mem.measurement).to.deep.equal(["mem_used_percent"]);
         const files = config.logs.logs_collected.files.collect_list;
-        expect(files.map((f: { file_path: string }) => f.file_path)).to.include.members([
-            "/var/log/mysqld.log",
-            "/var/log/mysql/slow.log",
-        ]);
-        expect(new Set(files.map((f: { log_group_name: string }) => f.log_group_name))).to.deep.equal(
-            new Set(["/scale-tiers/tier150k/mysql"]),
-        );
+        expect(files.map((f) => f.file_path)).to.include.members(["/var/log/mysqld.log", "/var/log/mysql/slow.log"]);
+        expect(new Set(files.map((f) => f.log_group_name))).to.deep.equal(new Set(["/scale-tiers/tier150k/mysql"]));
     });
 
     it("lives under names the agent policy and the program agree on", () => {

@@ -7,7 +7,12 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as zlib from "zlib";
-import type { ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import type {
+    ResourceValidation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationPolicy,
+} from "@pulumi/policy";
 import { packPolicies } from "../policy/pack";
 import {
     NamedViolation,
@@ -123,19 +128,17 @@ describe("the policy pack", () => {
         } as unknown as ResourceValidationArgs;
         const retention = (waivers: Parameters<typeof packPolicies>[0]) =>
             packPolicies(waivers).find((p) => p.name === "log-retention") as ResourceValidationPolicy;
-        await (retention([]).validateResource as (a: unknown, r: unknown) => void)(args, report);
+        await (retention([]).validateResource as ResourceValidation)(args, report);
         expect(reported).to.have.length(1);
         await (
-            retention([{ policy: "log-retention", urnPattern: /::logs$/, reason: "test waiver" }]).validateResource as (
-                a: unknown,
-                r: unknown,
-            ) => void
+            retention([{ policy: "log-retention", urnPattern: /::logs$/, reason: "test waiver" }])
+                .validateResource as ResourceValidation
         )(args, report);
         expect(reported).to.have.length(1);
 
         const flowLogs = packPolicies([]).find((p) => p.name === "vpc-flow-logs") as StackValidationPolicy;
         const stackReports: [string, string | undefined][] = [];
-        flowLogs.validateStack(
+        await flowLogs.validateStack(
             {
                 resources: [{ type: T.vpc, urn: "urn:vpc", name: "vpc", props: { id: "vpc-1" } }],
                 getConfig: () => ({}),

@@ -28,6 +28,7 @@ import {
     input,
     named,
     ofType,
+    parsePolicy,
     recordStack,
     tier1mAt,
 } from "./harness";
@@ -254,7 +255,7 @@ describe("tier1m: Amazon RDS for MySQL (mocks)", () => {
             monitoringRoleArn: "arn:aws:iam::123456789012:role/db-rds-monitoring-role",
         });
         const role = named(recording, "aws:iam/role:Role", "db-rds-monitoring-role");
-        expect(JSON.parse(input(role, "assumeRolePolicy")).Statement).to.deep.equal([
+        expect(parsePolicy(input<string>(role, "assumeRolePolicy")).Statement).to.deep.equal([
             {
                 Effect: "Allow",
                 Principal: { Service: "monitoring.rds.amazonaws.com" },

@@ -12,7 +12,18 @@ import {
     redrivePolicy,
     tlsOnlyQueuePolicy,
 } from "../components/messaging";
-import { Recording, byRole, configPatched, evaluate, input, named, ofType, recordStack, stackConfig } from "./harness";
+import {
+    Recording,
+    byRole,
+    configPatched,
+    evaluate,
+    input,
+    named,
+    ofType,
+    parsePolicy,
+    recordStack,
+    stackConfig,
+} from "./harness";
 
 const QUEUE = "aws:sqs/queue:Queue";
 const QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy";
@@ -61,7 +72,7 @@ describe("SQS helpers", () => {
     });
 
     it("denies every action on the queue to requests without TLS, and allows nothing", () => {
-        const policy = JSON.parse(tlsOnlyQueuePolicy(arnOf("q")));
+        const policy = parsePolicy(tlsOnlyQueuePolicy(arnOf("q")));
         expect(policy.Version).to.equal("2012-10-17");
         expect(policy.Statement).to.have.length(1);
         const [statement] = policy.Statement;
@@ -83,7 +94,7 @@ describe("SQS helpers", () => {
 });
 
 describe("tier1m: SQS queues with dead-letter queues (mocks)", () => {
-    const queues: QueueConfig[] = JSON.parse(stackConfig("tier1m")["scale-tiers:sqs"]).queues;
+    const { queues } = JSON.parse(stackConfig("tier1m")["scale-tiers:sqs"]) as { queues: QueueConfig[] };
     let recording: Recording;
     before(async () => {
         recording = await recordStack("tier1m");

@@ -20,6 +20,7 @@ import {
     input,
     named,
     ofType,
+    parsePolicy,
     recordStack,
     stackConfig,
     byRole,
@@ -71,6 +72,11 @@ function tagMap(tags: unknown): Record<string, string> {
         : (tags as Record<string, string>);
 }
 
+/** A database secret version's JSON. */
+function secretOf(version: RecordedResource) {
+    return JSON.parse(input<string>(version, "secretString")) as { username: string; password: string };
+}
+
 function policyOf(resource: RecordedResource) {
     return JSON.parse(input<string>(resource, "policy")) as {
         Statement: { Action: string | string[]; Resource: string | string[]; Effect: string }[];
@@ -108,7 +114,7 @@ for (const stack of STACKS) {
             expect(input(flowLog, "logDestinationType")).to.equal("cloud-watch-logs");
             const group = named(recording, "aws:cloudwatch/logGroup:LogGroup", "network-flow-logs");
             expect(input(group, "retentionInDays")).to.equal(stack === "tier1m" ? 90 : 30);
-            const trust = JSON.parse(
+            const trust = parsePolicy(
                 input<string>(named(recording, "aws:iam/role:Role", "network-flow-logs-role"), "assumeRolePolicy"),
             );
             expect(trust.Statement[0].Principal).to.deep.equal({ Service: "vpc-flow-logs.amazonaws.com" });
@@ -326,7 +332,9 @@ for (const stack of STACKS) {
             for (const [key, value] of Object.entries(details.targetTags)) {
                 expect(volumeTags[key]).to.equal(value);
             }
-            const database = JSON.parse(stackConfig(stack)["scale-tiers:database"]);
+            const database = JSON.parse(stackConfig(stack)["scale-tiers:database"]) as {
+                snapshots: { intervalHours: number; retainCount: number };
+            };
             expect(details.schedules[0].createRule.interval).to.equal(database.snapshots.intervalHours);
             expect(details.schedules[0].retainRule.count).to.equal(database.snapshots.retainCount);
         });
@@ -335,11 +343,7 @@ for (const stack of STACKS) {
             const passwords = ofType(recording, "random:index/randomPassword:RandomPassword").map((p) => p.name);
             expect(passwords).to.include.members(["db-root-password", "db-app-password", "db-replication-password"]);
             const versions = ofType(recording, "aws:secretsmanager/secretVersion:SecretVersion");
-            expect(versions.map((v) => JSON.parse(input<string>(v, "secretString")).username)).to.include.members([
-                "root",
-                "app",
-                "repl",
-            ]);
+            expect(versions.map((v) => secretOf(v).username)).to.include.members(["root", "app", "repl"]);
             const exposed = [
                 ...ofType(recording, "aws:ec2/instance:Instance").map(userDataOf),
                 ...ofType(recording, "aws:ssm/parameter:Parameter").map((p) => input<string>(p, "value")),
@@ -347,12 +351,7 @@ for (const stack of STACKS) {
                 ...ofType(recording, "aws:ec2/instance:Instance").flatMap((i) => allStrings(i.inputs.tags)),
             ].join("\n");
             expect(exposed).not.to.match(/mock-password-/);
-            const app = JSON.parse(
-                input<string>(
-                    versions.find((v) => JSON.parse(input<string>(v, "secretString")).username === "app")!,
-                    "secretString",
-                ),
-            );
+            const app = secretOf(versions.find((v) => secretOf(v).username === "app")!);
             expect(app).to.include({ host: "db.scale-tiers.internal", port: 3306, dbname: "app" });
             expect(app.password).to.match(/^mock-password-/);
         });

@@ -18,6 +18,7 @@ import {
     input,
     named,
     ofType,
+    parsePolicy,
     recordStack,
     stackConfig,
     tier150kOperated,
@@ -153,7 +154,10 @@ for (const stack of ["tier150k", "tier1m"] as const) {
         if (stack === "tier150k") {
             it("spreads memcached over the AZs and publishes the node list to the web servers", () => {
                 const nodes = byRole(recording, "memcached");
-                const memcached = JSON.parse(stackConfig(stack)["scale-tiers:memcached"]);
+                const memcached = JSON.parse(stackConfig(stack)["scale-tiers:memcached"]) as {
+                    nodeCount: number;
+                    memoryMiB: number;
+                };
                 expect(nodes).to.have.length(memcached.nodeCount);
                 expect(new Set(nodes.map((n) => input(n, "subnetId"))).size).to.equal(Math.min(memcached.nodeCount, 3));
                 for (const node of nodes) {
@@ -197,7 +201,7 @@ for (const stack of ["tier150k", "tier1m"] as const) {
         it("keeps the cookie and admin credentials in Secrets Manager, readable by the nodes only", () => {
             const versions = ofType(recording, "aws:secretsmanager/secretVersion:SecretVersion").map((v) => v.name);
             expect(versions).to.include.members(["mq-cookie-secret-version", "mq-admin-secret-version"]);
-            const policy = JSON.parse(
+            const policy = parsePolicy(
                 input<string>(named(recording, "aws:iam/rolePolicy:RolePolicy", "mq-policy"), "policy"),
             );
             expect(policy.Statement[0].Resource).to.have.members([
@@ -218,7 +222,9 @@ for (const stack of ["tier150k", "tier1m"] as const) {
                 const parameter = named(recording, "aws:ssm/parameter:Parameter", `monitoring-${role}-agent-config`);
                 expect(input(parameter, "name")).to.equal(`AmazonCloudWatch-scale-tiers-${stack}-${role}`);
                 expect(parameter.dependsOn).to.deep.equal([group.urn]);
-                const config = JSON.parse(input<string>(parameter, "value"));
+                const config = JSON.parse(input<string>(parameter, "value")) as {
+                    logs: { logs_collected: { files: { collect_list: { log_group_name: string }[] } } };
+                };
                 expect(config.logs.logs_collected.files.collect_list[0].log_group_name).to.equal(
                     `/scale-tiers/${stack}/${role}`,
                 );
@@ -247,7 +253,7 @@ for (const stack of ["tier150k", "tier1m"] as const) {
                 key.inputs.arn ?? "arn:aws:kms:ap-northeast-2:123456789012:monitoring-alarms-key",
             );
             expect(input(key, "enableKeyRotation")).to.equal(true);
-            const keyPolicy = JSON.parse(input<string>(key, "policy"));
+            const keyPolicy = parsePolicy(input<string>(key, "policy"));
             expect(keyPolicy.Statement[1].Principal).to.deep.equal({ Service: "cloudwatch.amazonaws.com" });
             const alarms = ofType(recording, "aws:cloudwatch/metricAlarm:MetricAlarm");
             const recovering = alarms.filter((a) =>
@@ -301,7 +307,9 @@ for (const stack of ["tier150k", "tier1m"] as const) {
                 treatMissingData: "breaching",
             });
             const dashboard = named(recording, "aws:cloudwatch/dashboard:Dashboard", "monitoring-dashboard");
-            expect(JSON.parse(input<string>(dashboard, "dashboardBody")).widgets).to.have.length(alarms.length);
+            expect(
+                (JSON.parse(input<string>(dashboard, "dashboardBody")) as { widgets: unknown[] }).widgets,
+            ).to.have.length(alarms.length);
         });
     });
 }

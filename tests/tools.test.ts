@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { DEPLOY_GROUP_TAG, VERSION_PATTERN, deployDocument, jenkinsPolicy } from "../components/ci";
 import {
+    CommandDocument,
     PROJECT_ROOT,
     Recording,
     TOOLS_CERTIFICATE_ARN,
@@ -15,6 +16,7 @@ import {
     input,
     named,
     ofType,
+    parsePolicy,
     recordStack,
     tier150kOperated,
     userDataOf,
@@ -23,11 +25,11 @@ import {
 const ZONE = "scale-tiers.internal";
 
 describe("the deploy document", () => {
-    const document = JSON.parse(deployDocument());
+    const document = JSON.parse(deployDocument()) as CommandDocument;
 
     it("takes one version parameter that cannot carry shell syntax", () => {
         expect(document.schemaVersion).to.equal("2.2");
-        expect(document.parameters.version.allowedPattern).to.equal(VERSION_PATTERN);
+        expect(document.parameters?.version.allowedPattern).to.equal(VERSION_PATTERN);
         const pattern = new RegExp(VERSION_PATTERN);
         expect(pattern.test("42-1a2b3c4d")).to.equal(true);
         for (const evil of ["1; rm -rf /", "$(id)", "a b", "'", "", "../x", ".hidden"]) {
@@ -46,7 +48,7 @@ describe("the deploy document", () => {
 
 describe("the Jenkins role", () => {
     it("may upload releases, run the deploy on its own stack's web servers, follow it and record the version; nothing else", () => {
-        const policy = JSON.parse(
+        const policy = parsePolicy(
             jenkinsPolicy({
                 region: "ap-northeast-2",
                 accountId: "123456789012",
@@ -57,10 +59,7 @@ describe("the Jenkins role", () => {
                 adminSecretArn: "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:admin",
             }),
         );
-        const actions = policy.Statement.map((s: { Action: string | string[]; Resource: string }) => [
-            s.Action,
-            s.Resource,
-        ]);
+        const actions = policy.Statement.map((s) => [s.Action, s.Resource]);
         expect(actions).to.deep.equal([
             ["secretsmanager:GetSecretValue", "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:admin"],
             ["s3:PutObject", "arn:aws:s3:::artifacts/releases/*"],
@@ -191,7 +190,7 @@ for (const stack of ["tier150k", "tier1m"] as const) {
                 ignorePublicAcls: true,
                 restrictPublicBuckets: true,
             });
-            const policy = JSON.parse(
+            const policy = parsePolicy(
                 input<string>(named(recording, "aws:s3/bucketPolicy:BucketPolicy", "ci-artifacts-policy"), "policy"),
             );
             expect(policy.Statement).to.deep.equal([
@@ -219,7 +218,7 @@ for (const stack of ["tier150k", "tier1m"] as const) {
         });
 
         it("lets the web servers fetch releases, and tags them for the deploy", () => {
-            const statements = JSON.parse(
+            const statements = parsePolicy(
                 input<string>(named(recording, "aws:iam/rolePolicy:RolePolicy", "web-policy"), "policy"),
             ).Statement;
             expect(statements[2]).to.deep.equal({
@@ -282,14 +281,14 @@ for (const stack of ["tier150k", "tier1m"] as const) {
                         ),
                         "secretString",
                     ),
-                );
+                ) as Record<string, unknown>;
                 expect(secret).to.include({ username: tool, dbname: tool });
-                const policy = JSON.parse(
+                const policy = parsePolicy(
                     input<string>(named(recording, "aws:iam/rolePolicy:RolePolicy", `tools-${tool}-policy`), "policy"),
                 );
-                expect(policy.Statement[0].Resource.every((arn: string) => arn.includes(`tools-${tool}-`))).to.equal(
-                    true,
-                );
+                expect(
+                    (policy.Statement[0].Resource as string[]).every((arn) => arn.includes(`tools-${tool}-`)),
+                ).to.equal(true);
             }
         });
     });
@@ -308,7 +307,7 @@ describe("the tools' load balancer with a certificate and an admin range (mocks)
         ]);
         const lbRules = ofType(recording, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
             .filter((r) => input(r, "securityGroupId") === "tools-alb-sg-id")
-            .map((r) => `${input(r, "fromPort")} ${input(r, "cidrIpv4")}`);
+            .map((r) => `${input<number>(r, "fromPort")} ${input<string>(r, "cidrIpv4")}`);
         expect(lbRules).to.have.members(
             ["10.40.0.0/16", "10.8.0.0/16", "172.20.0.0/16"].flatMap((cidr) => [`80 ${cidr}`, `443 ${cidr}`]),
         );

@@ -37,6 +37,7 @@ import {
     input,
     named,
     ofType,
+    parsePolicy,
     recordStack,
     userDataOf,
 } from "./harness";
@@ -181,7 +182,7 @@ describe("web Auto Scaling decisions (pure)", () => {
         ];
 
         it("may send, receive and delete messages on exactly those queues, and nothing else of SQS", () => {
-            const statements = JSON.parse(webPolicy({ ...base, queueArns })).Statement;
+            const statements = parsePolicy(webPolicy({ ...base, queueArns })).Statement;
             expect(statements).to.deep.equal([
                 {
                     Sid: "ReadDatabaseSecret",

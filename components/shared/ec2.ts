@@ -25,8 +25,18 @@ export const METADATA_OPTIONS = {
     instanceMetadataTags: "disabled",
 } as const;
 
-export function rootVolume(sizeGiB: number, tags: Tags): aws.types.input.ec2.InstanceRootBlockDevice {
-    return { volumeType: "gp3", volumeSize: sizeGiB, encrypted: true, deleteOnTermination: true, tags: { ...tags } };
+/**
+ * A root volume: gp3, encrypted, gone with its instance. Typed as the plain
+ * values it holds (no Input), which `launchTemplateVolume` spells as strings.
+ */
+export function rootVolume(sizeGiB: number, tags: Tags) {
+    return {
+        volumeType: "gp3",
+        volumeSize: sizeGiB,
+        encrypted: true,
+        deleteOnTermination: true,
+        tags: { ...tags },
+    } satisfies aws.types.input.ec2.InstanceRootBlockDevice;
 }
 
 /** Root device of the Amazon Linux 2023 AMIs; a mapping under another name would add a volume instead. */
