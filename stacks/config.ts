@@ -21,7 +21,7 @@ import {
     schemaProblems,
     transitionProblem,
 } from "../components/migration";
-import { ConfigError, Json, ObjectReader, Problems } from "./schema";
+import { ConfigError, Json, ObjectReader, Problems, nearest } from "./schema";
 
 export const PROJECT = "scale-tiers";
 
@@ -454,6 +454,41 @@ function namespaceValues(raw: RawStackConfig): { [key: string]: Json } {
         }
     }
     return values;
+}
+
+/**
+ * Config namespaces something in this program reads: its own, its providers'
+ * (aws, awsx, random, tls) and Pulumi's. A key in any other namespace would be
+ * ignored, and an ignored typo can delete what the key was meant to keep
+ * (`scale-tier:memcached` on a deployed estate removes its memcached nodes).
+ */
+const PROVIDER_NAMESPACES = ["aws", "awsx", "random", "tls", "pulumi"] as const;
+
+/** Refuses keys that no reader would see: without a namespace, or in a namespace nothing reads. */
+function checkNamespaces(problems: Problems, raw: RawStackConfig): void {
+    const namespaces = [raw.project, ...PROVIDER_NAMESPACES];
+    for (const key of Object.keys(raw.values)) {
+        const colon = key.indexOf(":");
+        if (colon <= 0) {
+            problems.add(
+                key,
+                "has no namespace, and the Pulumi CLI refuses a key that is not of the form <namespace>:<name>",
+                `write it as ${raw.project}:${key.slice(colon + 1)} if it is this program's setting`,
+            );
+            continue;
+        }
+        const namespace = key.slice(0, colon);
+        if (!namespaces.includes(namespace)) {
+            const meant = nearest(namespace, namespaces);
+            problems.add(
+                key,
+                `is in namespace "${namespace}", which nothing in this program reads, so the setting would be ignored`,
+                meant
+                    ? `write it as ${meant}:${key.slice(colon + 1)}`
+                    : `use one of the namespaces ${namespaces.join(", ")}, or remove it`,
+            );
+        }
+    }
 }
 
 function readRegion(problems: Problems, raw: RawStackConfig): string {
@@ -1170,6 +1205,7 @@ function deepFreeze<T>(value: T): T {
  */
 export function parseStackConfig(raw: RawStackConfig): StackConfig {
     const problems = new Problems();
+    checkNamespaces(problems, raw);
     const region = readRegion(problems, raw);
     const top = new ObjectReader(problems, `${raw.project}:`, namespaceValues(raw));
     const network = readNetwork(top, region);

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { ConfigError } from "../stacks/schema";
+import { ConfigError, nearest } from "../stacks/schema";
 import { RawStackConfig, StackConfig, parseStackConfig } from "../stacks/config";
 import { EvaluationError } from "../plan/evaluate";
 import { ConfigMap, STACKS, evaluate, stackConfig } from "./harness";
@@ -558,6 +558,26 @@ describe("stack config", () => {
                 { ...stackConfig("tier30k"), "scale-tiers:slackToken": "xoxb-123" },
                 /scale-tiers:slackToken: looks like a secret in plain text/,
             ],
+            [
+                "a namespace typo, which would silently drop the setting (and on a deployed estate its nodes)",
+                { ...stackConfig("tier30k"), "scale-tier:memcached": JSON.stringify({ enabled: true }) },
+                /scale-tier:memcached: is in namespace "scale-tier", which nothing in this program reads.*Fix: write it as scale-tiers:memcached\./,
+            ],
+            [
+                "a provider's namespace misspelt",
+                { ...stackConfig("tier30k"), "aws-region": "eu-west-1", "awz:region": "eu-west-1" },
+                /awz:region: is in namespace "awz".*Fix: write it as aws:region\./,
+            ],
+            [
+                "a key without a namespace, as the CLI refuses it",
+                { ...stackConfig("tier30k"), natGateways: "Single" },
+                /natGateways: has no namespace, and the Pulumi CLI refuses .*Fix: write it as scale-tiers:natGateways/,
+            ],
+            [
+                "a namespace far from any the program reads",
+                { ...stackConfig("tier30k"), "kubernetes:context": "prod" },
+                /kubernetes:context: is in namespace "kubernetes".*Fix: use one of the namespaces scale-tiers, aws, awsx, random, tls, pulumi, or remove it/,
+            ],
         ];
         for (const [what, values, message] of cases) {
             it(what, () => {
@@ -613,5 +633,13 @@ describe("stack config", () => {
         expect(problemsOf(values).message).to.match(
             /scale-tiers:vpcCidr: must be a string, got nothing\. Fix: .*Pulumi\.yaml declares its default/,
         );
+    });
+});
+
+describe("nearest", () => {
+    it("picks the candidate a typo was meant to be, and nothing when none is close", () => {
+        expect(nearest("scale-tier", ["scale-tiers", "aws", "awsx"])).to.equal("scale-tiers");
+        expect(nearest("awz", ["scale-tiers", "aws", "awsx"])).to.equal("aws");
+        expect(nearest("kubernetes", ["scale-tiers", "aws", "awsx", "random", "tls", "pulumi"])).to.equal(undefined);
     });
 });
