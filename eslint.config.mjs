@@ -1,6 +1,11 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
+/** Files matching `files` may not import what matches one of `patterns`. */
+function layer(files, patterns) {
+    return { files: [files].flat(), rules: { "no-restricted-imports": ["error", { patterns }] } };
+}
+
 export default tseslint.config(
     { ignores: ["node_modules/", "bin/"] },
     js.configs.recommended,
@@ -15,6 +20,40 @@ export default tseslint.config(
             "no-new": "off",
         },
     },
+    // Layers point one way: index -> stacks (composition) -> components -> domain (types and pure logic).
+    // plan/, policy/ and tests/ sit on top and may import any of them.
+    layer("domain/**/*.ts", [
+        { regex: "^\\.\\./", message: "domain/ is the bottom layer: it imports only domain/." },
+        { regex: "^@pulumi/", message: "domain/ is pure logic: no Pulumi SDK." },
+    ]),
+    layer("components/*.ts", [
+        {
+            regex: "^\\.\\./(?!domain/)",
+            message:
+                "A component imports domain/, components/shared/ and components/userdata/, never stacks/ or above.",
+        },
+        {
+            // The cutover gate is the migration component's own dynamic resource, in a file of its own because
+            // Pulumi serializes a dynamic provider's code with what its module captures.
+            regex: "^\\./(?!shared/|userdata/|migration-gate$)",
+            message: "A component does not import another component: move what both need to domain/.",
+        },
+    ]),
+    layer(
+        ["components/shared/**/*.ts", "components/userdata/**/*.ts"],
+        [
+            {
+                regex: "^\\.\\./(?!\\.\\./domain/|shared/|userdata/)",
+                message: "Helpers below components/ import domain/ and each other, never a component or stacks/.",
+            },
+        ],
+    ),
+    layer("stacks/**/*.ts", [
+        {
+            regex: "^\\.\\./(?!components/|domain/)",
+            message: "stacks/ composes components/ over domain/; it never imports index, plan, policy or tests.",
+        },
+    ]),
     {
         // Plain JavaScript is outside tsconfig.json: no type information for the type-checked rules.
         files: ["**/*.js", "**/*.mjs"],

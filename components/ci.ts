@@ -6,6 +6,7 @@
  * against the web servers' deploy-group tag, a few servers at a time, and the
  * rollout stops at the first failed health check. No SSH anywhere.
  */
+import { DEPLOY_GROUP_TAG, RELEASES_PREFIX } from "../domain/delivery";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { privateBucket } from "./shared/bucket";
@@ -17,12 +18,6 @@ import { Tags, componentTags } from "./shared/tags";
 import { renderUserData } from "./userdata/render";
 
 export const JENKINS_PORT = 8080;
-
-/** Key of the tag that selects the servers a deploy goes to. */
-export const DEPLOY_GROUP_TAG = "scale-tiers:deploy-group";
-
-/** Where release packages live in the artifact bucket. */
-export const RELEASES_PREFIX = "releases/";
 
 /** A version name the deploy accepts: what a build number and a commit make, nothing a shell or a path could misread. */
 export const VERSION_PATTERN = "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$";

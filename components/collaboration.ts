@@ -8,7 +8,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { TLS_POLICY } from "./compute";
+import { TLS_POLICY } from "../domain/tls";
 import { instanceRole, readSecretsPolicy } from "./shared/ec2";
 import { generatedSecret } from "./shared/secrets";
 import { allowClients, allowHttpsOut, createSecurityGroup, ingressRule, vpcAndAdminPeers } from "./shared/rules";
@@ -16,8 +16,7 @@ import { DATA_DEVICE_NAME, snapshotPolicy, statefulServer } from "./shared/serve
 import { Tags, componentTags } from "./shared/tags";
 import { ServerRole } from "./shared/telemetry";
 import { UserDataScript, renderUserData } from "./userdata/render";
-
-export type ToolName = "jira" | "wiki" | "cms";
+import { ToolName } from "../domain/stack-config";
 
 /** What the load balancer needs to route to a server. */
 export interface Backend {

@@ -17,7 +17,8 @@ import {
     launchTemplateVolume,
     rootVolume,
 } from "./shared/ec2";
-import { DEPLOY_GROUP_TAG, RELEASES_PREFIX } from "./ci";
+import { DEPLOY_GROUP_TAG, RELEASES_PREFIX } from "../domain/delivery";
+import { TLS_POLICY } from "../domain/tls";
 import { privateBucket } from "./shared/bucket";
 import { allowClients, allowHttpsOut, ingressRule } from "./shared/rules";
 import { Tags, componentTags } from "./shared/tags";
@@ -25,9 +26,6 @@ import { renderUserData } from "./userdata/render";
 
 /** The port nginx listens on behind the load balancer. */
 export const WEB_PORT = 80;
-
-/** TLS 1.3 with TLS 1.2 fallback: AWS's recommended policy for internet-facing listeners. */
-export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
 /** The subnet index (and so AZ) of web instance `index`: round-robin over the AZs. */
 export function webInstanceSubnetIndex(index: number, azCount: number): number {

@@ -21,21 +21,16 @@ import { DATA_DEVICE_NAME, StatefulServerArgs, retiredServer, snapshotPolicy, st
 import { METRIC_NAMESPACES } from "./shared/telemetry";
 import { Tags, componentTags } from "./shared/tags";
 import { renderUserData } from "./userdata/render";
-
-export const MYSQL_PORT = 3306;
+import { DatabaseNames, MYSQL_PORT, MysqlRole, MysqlVersion } from "../domain/database";
 
 /** The self-managed servers: where each one runs and its unique server_id. */
-export const MYSQL_SERVERS = {
+export const MYSQL_SERVERS: Record<MysqlRole, { azIndex: number; serverId: number }> = {
     primary: { azIndex: 0, serverId: 1 },
     replica: { azIndex: 1, serverId: 2 },
-} as const;
-
-export type MysqlRole = keyof typeof MYSQL_SERVERS;
+};
 
 /** The application's database (schema), on the self-managed servers and on RDS. */
 export const APP_DATABASE = "app";
-
-export type MysqlVersion = "8.0" | "8.4";
 
 /** Amazon RDS for MySQL: the primary, its read replicas and how they are run. */
 export interface RdsArgs {
@@ -164,18 +159,6 @@ export function primaryHostName(zoneName: string): string {
 /** The self-managed replica's own name; `db-read.<zone>` points at it until the cutover. */
 export function replicaHostName(zoneName: string): string {
     return `mysql-replica.${zoneName}`;
-}
-
-/**
- * How `db.<zone>` and `db-read.<zone>` are published in a migration phase
- * (components/migration.ts `databaseDnsRecord`): an A record to the writer's
- * address before the migration, then a CNAME to the writer's own name, and
- * from the cutover a CNAME to RDS.
- */
-export interface DatabaseNames {
-    readonly type: "A" | "CNAME";
-    readonly ttlSeconds: number;
-    readonly target: "ec2" | "rds";
 }
 
 /** The DNS name operators and the migration use for the RDS primary, whatever `db.<zone>` points at. */

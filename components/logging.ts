@@ -9,7 +9,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { LogstashConfig, OpenSearchConfig } from "../stacks/config";
+import { LogstashConfig, OpenSearchConfig } from "../domain/stack-config";
 import {
     AL2023_ROOT_DEVICE,
     METADATA_OPTIONS,

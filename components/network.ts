@@ -7,7 +7,7 @@ import * as aws from "@pulumi/aws";
 // The ec2 module alone: the package root also loads awsx classic (ECS, ECR, the AWS SDK), a quarter-second per run.
 import * as awsxEc2 from "@pulumi/awsx/ec2";
 import * as pulumi from "@pulumi/pulumi";
-import { Cidr, blockSize, formatCidr, mustParseCidr, overlaps, subBlock } from "./shared/cidr";
+import { Cidr, blockSize, formatCidr, mustParseCidr, overlaps, subBlock } from "../domain/cidr";
 import { serviceTrustPolicy } from "./shared/iam";
 import { createSecurityGroup, ingressRule } from "./shared/rules";
 import { Tags, componentTags } from "./shared/tags";

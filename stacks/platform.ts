@@ -8,17 +8,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Cache } from "../components/cache";
 import { Ci, JENKINS_PORT, webDeployGroup } from "../components/ci";
-import { Collaboration, TOOLS, ToolName, toolHostName } from "../components/collaboration";
+import { Collaboration, TOOLS, toolHostName } from "../components/collaboration";
 import { appParameterPath, WebTier } from "../components/compute";
-import { Database, MYSQL_PORT, primaryHostName, rdsIdentifier } from "../components/data";
-import { Migration, databaseDnsRecord, phaseResources } from "../components/migration";
+import { Database, primaryHostName, rdsIdentifier } from "../components/data";
+import { MYSQL_PORT } from "../domain/database";
+import { Migration } from "../components/migration";
+import { databaseDnsRecord, phaseResources } from "../domain/migration";
 import { Logging } from "../components/logging";
 import { Messaging } from "../components/messaging";
 import { Network } from "../components/network";
 import { Observability, WatchedServer } from "../components/observability";
 import { baseTags } from "../components/shared/tags";
 import { ServerRole, agentParameterName } from "../components/shared/telemetry";
-import { StackConfig } from "./config";
+import { StackConfig, ToolName } from "../domain/stack-config";
 
 export interface Platform {
     readonly network: Network;

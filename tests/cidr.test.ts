@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { contains, formatCidr, mustParseCidr, overlaps, parseCidr, subBlock } from "../components/shared/cidr";
+import { contains, formatCidr, mustParseCidr, overlaps, parseCidr, subBlock } from "../domain/cidr";
 
 describe("cidr", () => {
     it("parses and formats a block", () => {

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { ConfigError, nearest } from "../stacks/schema";
-import { RawStackConfig, StackConfig, parseStackConfig } from "../stacks/config";
+import { StackConfig } from "../domain/stack-config";
+import { RawStackConfig, parseStackConfig } from "../stacks/config";
 import { EvaluationError } from "../plan/evaluate";
 import { ConfigMap, STACKS, evaluate, stackConfig } from "./harness";
 

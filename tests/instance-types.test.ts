@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { architectureOf, instanceTypeProblem, isBurstable, memoryGiB } from "../components/shared/instance-types";
+import { architectureOf, instanceTypeProblem, isBurstable, memoryGiB } from "../domain/instance-types";
 import { al2023AmiParameter } from "../components/shared/ec2";
 
 describe("instance types", () => {

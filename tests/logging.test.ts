@@ -20,7 +20,7 @@ import {
 import { decodeUserData, readScript } from "../components/userdata/render";
 import { MOCK_ACCOUNT_ID } from "../plan/mocks";
 import { findCredentials } from "../policy/rules";
-import { OpenSearchConfig } from "../stacks/config";
+import { OpenSearchConfig } from "../domain/stack-config";
 import { Recording, RecordedResource, allStrings, input, named, ofType, parsePolicy, recordStack } from "./harness";
 
 /** The password in a secret version's JSON. */

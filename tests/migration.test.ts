@@ -3,6 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { accountSetupScripts } from "../components/migration";
 import {
     MIGRATION_PHASES,
     MYSQL_SOCKET,
@@ -13,7 +14,6 @@ import {
     databaseDnsRecord,
     dmsIdentifier,
     dmsTrustPolicy,
-    accountSetupScripts,
     phaseResources,
     ruleId,
     schemaProblems,
@@ -21,7 +21,7 @@ import {
     tableMappings,
     taskSettings,
     transitionProblem,
-} from "../components/migration";
+} from "../domain/migration";
 import {
     FAILING_VALIDATION_STATES,
     GateBounds,

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { overlappingSubnets, planSubnets } from "../components/network";
-import { contains, mustParseCidr } from "../components/shared/cidr";
+import { contains, mustParseCidr } from "../domain/cidr";
 
 const AZS = ["ap-northeast-2a", "ap-northeast-2b", "ap-northeast-2c"];
 

@@ -4,9 +4,9 @@
  * adding RDS to an estate leaves every self-managed MySQL resource as it was.
  */
 import { expect } from "chai";
+import { MYSQL_PORT } from "../domain/database";
 import {
     APP_DATABASE,
-    MYSQL_PORT,
     RDS_ENHANCED_MONITORING_POLICY,
     RDS_LOG_EXPORTS,
     rdsHostName,

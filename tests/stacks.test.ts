@@ -5,8 +5,9 @@
  */
 import { expect } from "chai";
 import { planSubnets } from "../components/network";
-import { MYSQL_PORT } from "../components/data";
-import { TLS_POLICY, WEB_PORT } from "../components/compute";
+import { WEB_PORT } from "../components/compute";
+import { MYSQL_PORT } from "../domain/database";
+import { TLS_POLICY } from "../domain/tls";
 import { decodeUserData } from "../components/userdata/render";
 import { EvaluationError } from "../plan/evaluate";
 import { MOCK_ACCOUNT_ID, mockPrivateIp, mockVpcId } from "../plan/mocks";

@@ -6,7 +6,7 @@
  */
 import { expect } from "chai";
 import { MEMCACHED_PORT } from "../components/cache";
-import { MYSQL_PORT } from "../components/data";
+import { MYSQL_PORT } from "../domain/database";
 import { AMQP_PORT, MANAGEMENT_PORT } from "../components/messaging";
 import { WEB_PORT } from "../components/compute";
 import { readScript } from "../components/userdata/render";

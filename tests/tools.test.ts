@@ -5,7 +5,8 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { DEPLOY_GROUP_TAG, VERSION_PATTERN, deployDocument, jenkinsPolicy } from "../components/ci";
+import { VERSION_PATTERN, deployDocument, jenkinsPolicy } from "../components/ci";
+import { DEPLOY_GROUP_TAG } from "../domain/delivery";
 import {
     CommandDocument,
     PROJECT_ROOT,

@@ -18,7 +18,7 @@ import {
     webPolicy,
     webServerTags,
 } from "../components/compute";
-import { DEPLOY_GROUP_TAG } from "../components/ci";
+import { DEPLOY_GROUP_TAG } from "../domain/delivery";
 import {
     AL2023_ROOT_DEVICE,
     METADATA_OPTIONS,

@@ -5,7 +5,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { Architecture, architectureOf } from "./instance-types";
+import { Architecture, architectureOf } from "../../domain/instance-types";
 import { Tags } from "./tags";
 
 /** AWS's public SSM parameter that always names the newest AL2023 AMI. */
