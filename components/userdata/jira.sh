@@ -164,6 +164,39 @@ install_jira() {
   mv -fT -- "${current_link}.new" "$current_link"
 }
 
+# proxied_server_xml <server.xml> <host> <port> <scheme> <secure>: the file
+# with the proxy attributes added to its one active connector on 8080. Jira's
+# stock file also holds commented-out proxy examples on 8080, which already
+# name a proxyName: they stay as they are. Fails (exit 3) unless exactly one
+# connector on 8080 is outside a comment.
+proxied_server_xml() {
+  local -r file=$1 host=$2 port=$3 scheme=$4 secure=$5
+  awk -v attrs="proxyName=\"${host}\" proxyPort=\"${port}\" scheme=\"${scheme}\" secure=\"${secure}\"" '
+    !in_comment && /^[[:space:]]*<Connector port="8080"([[:space:]]|\/?>|$)/ {
+      sub(/<Connector port="8080"/, "& " attrs)
+      active++
+    }
+    { print }
+    {
+      rest = $0
+      while (1) {
+        if (in_comment) {
+          at = index(rest, "-->")
+          if (!at) break
+          in_comment = 0
+          rest = substr(rest, at + 3)
+        } else {
+          at = index(rest, "<!--")
+          if (!at) break
+          in_comment = 1
+          rest = substr(rest, at + 4)
+        }
+      }
+    }
+    END { if (active != 1) exit 3 }
+  ' "$file"
+}
+
 # The connector on 8080 learns the address users see (the load balancer
 # talks HTTP to it), so Jira's links and redirects use BASE_URL.
 write_server_xml() {
@@ -177,10 +210,8 @@ write_server_xml() {
   local secure=false
   [[ $scheme == http ]] || secure=true
   local -r staged="${work_dir}/server.xml"
-  sed "s|<Connector port=\"8080\"|<Connector port=\"8080\" proxyName=\"${host}\" proxyPort=\"${port}\" scheme=\"${scheme}\" secure=\"${secure}\"|" \
-    "${install_dir}/conf/server.xml.dist" >"$staged"
-  [[ $(grep -c 'proxyName=' "$staged") == 1 ]] ||
-    die "server.xml of Jira ${JIRA_VERSION} has no single <Connector port=\"8080\"; check write_server_xml"
+  proxied_server_xml "${install_dir}/conf/server.xml.dist" "$host" "$port" "$scheme" "$secure" >"$staged" ||
+    die "server.xml of Jira ${JIRA_VERSION} has no single active <Connector port=\"8080\"; check proxied_server_xml"
   install_when_changed "$staged" "${install_dir}/conf/server.xml" 0644 root root
 }
 
