@@ -16,7 +16,7 @@ export default tseslint.config(
             parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
         },
         rules: {
-            "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+            "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", ignoreRestSiblings: true }],
             "no-new": "off",
         },
     },

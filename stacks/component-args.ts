@@ -1,0 +1,404 @@
+/**
+ * Each component's args, from the stack's config and the components built
+ * before it: one function per component, over a shared context. Which
+ * components exist is decided in decisions.ts; platform.ts builds them in
+ * dependency order.
+ */
+import { Cache, CacheArgs } from "../components/cache";
+import { Ci, CiArgs, JENKINS_PORT, webDeployGroup } from "../components/ci";
+import { Collaboration, CollaborationArgs, toolHostName } from "../components/collaboration";
+import { WebTier, WebTierArgs, appParameterPath } from "../components/compute";
+import { Database, DatabaseArgs, primaryHostName, rdsIdentifier } from "../components/data";
+import { Logging, LoggingArgs } from "../components/logging";
+import { Messaging, MessagingArgs } from "../components/messaging";
+import { MigrationArgs } from "../components/migration";
+import { Network, NetworkArgs } from "../components/network";
+import { Observability, ObservabilityArgs, WatchedServer } from "../components/observability";
+import { Tags, baseTags } from "../components/shared/tags";
+import { ServerRole, agentParameterName } from "../components/shared/telemetry";
+import { MYSQL_PORT } from "../domain/database";
+import { phaseResources } from "../domain/migration";
+import { StackConfig } from "../domain/stack-config";
+import { enabledTools, selfManagedServers, toolsScheme } from "./decisions";
+
+/** What every args function starts from. */
+export interface BuildContext {
+    readonly config: StackConfig;
+    readonly tags: Tags;
+    /** The SSM parameter of a server role's CloudWatch agent config: fixed names, monitoring on or off. */
+    readonly agentParameter: (role: ServerRole) => string;
+}
+
+export function buildContext(config: StackConfig): BuildContext {
+    return {
+        config,
+        tags: baseTags(config.project, config.stack),
+        agentParameter: (role) => agentParameterName(config.project, config.stack, role),
+    };
+}
+
+/** The Data Lifecycle Manager target tag of a kind of server's volumes. */
+function snapshotSelector({ config }: BuildContext, kind: string): string {
+    return `${config.project}-${config.stack}-${kind}`;
+}
+
+export function networkArgs({ config, tags }: BuildContext): NetworkArgs {
+    return { region: config.region, ...config.network, tags };
+}
+
+/** Where a backend of the web tier (database, cache, broker, log shipping) runs, and who its clients are. */
+function webBackend({ config }: BuildContext, network: Network) {
+    return {
+        region: config.region,
+        vpcId: network.vpcId,
+        privateSubnetIds: network.privateSubnetIds,
+        availabilityZones: network.availabilityZones,
+        clientSecurityGroupIds: [network.securityGroups.web.id],
+    };
+}
+
+export function databaseArgs(context: BuildContext, network: Network): DatabaseArgs {
+    const { config, tags } = context;
+    const { replica, rds, selfManaged: _selfManaged, ...servers } = config.database;
+    return {
+        ...webBackend(context, network),
+        isolatedSubnetIds: network.isolatedSubnetIds,
+        databaseSecurityGroupId: network.securityGroups.database.id,
+        ...servers,
+        zoneId: network.zoneId,
+        zoneName: network.zoneName,
+        snapshotSelector: snapshotSelector(context, "mysql"),
+        replica: replica.enabled ? { instanceType: replica.instanceType } : undefined,
+        stackName: config.stack,
+        cloudWatchAgentParameter: context.agentParameter("mysql"),
+        servers: selfManagedServers(config),
+        rds: rds.enabled
+            ? {
+                  ...rds,
+                  identifier: rdsIdentifier(config.project, config.stack),
+                  logRetentionDays: config.network.logRetentionDays,
+              }
+            : undefined,
+        tags,
+    };
+}
+
+export function cacheArgs(context: BuildContext, network: Network): CacheArgs {
+    const { config, tags } = context;
+    const { memcached } = config;
+    return {
+        ...webBackend(context, network),
+        nodes: memcached.enabled
+            ? {
+                  nodeCount: memcached.nodeCount,
+                  instanceType: memcached.instanceType,
+                  memoryMiB: memcached.memoryMiB,
+                  maxConnections: memcached.maxConnections,
+                  stackName: config.stack,
+                  cloudWatchAgentParameter: context.agentParameter("memcached"),
+              }
+            : undefined,
+        elastiCache: config.elasticache.enabled ? config.elasticache : undefined,
+        tags,
+    };
+}
+
+export function messagingArgs(context: BuildContext, network: Network): MessagingArgs {
+    const { config, tags } = context;
+    const { rabbitmq } = config;
+    const rabbitmqSnapshots = snapshotSelector(context, "rabbitmq");
+    return {
+        ...webBackend(context, network),
+        vpcCidr: network.vpcCidr,
+        rabbitmq: rabbitmq.enabled
+            ? {
+                  nodeCount: rabbitmq.nodeCount,
+                  instanceType: rabbitmq.instanceType,
+                  dataVolumeGiB: rabbitmq.dataVolumeGiB,
+                  managementCidrs: rabbitmq.managementCidrs,
+                  tls: rabbitmq.tls,
+                  zoneId: network.zoneId,
+                  zoneName: network.zoneName,
+                  snapshotSelector: rabbitmqSnapshots,
+                  stackName: config.stack,
+                  cloudWatchAgentParameter: context.agentParameter("rabbitmq"),
+              }
+            : undefined,
+        sqs: config.sqs.enabled
+            ? { project: config.project, stack: config.stack, queues: config.sqs.queues }
+            : undefined,
+        retiredRabbitmq: rabbitmq.retired
+            ? {
+                  nodeCount: rabbitmq.nodeCount,
+                  dataVolumeGiB: rabbitmq.dataVolumeGiB,
+                  snapshotSelector: rabbitmqSnapshots,
+              }
+            : undefined,
+        tags,
+    };
+}
+
+export function ciArgs(context: BuildContext, network: Network): CiArgs {
+    const { config, tags } = context;
+    const { enabled: _enabled, ...jenkins } = config.jenkins;
+    return {
+        region: config.region,
+        stackName: config.stack,
+        vpcId: network.vpcId,
+        privateSubnetIds: network.privateSubnetIds,
+        availabilityZones: network.availabilityZones,
+        ...jenkins,
+        appParameterPath: appParameterPath(config.project, config.stack),
+        jenkinsUrl: `${toolsScheme(config)}://${toolHostName("jenkins", network.zoneName)}/`,
+        snapshotSelector: snapshotSelector(context, "jenkins"),
+        cloudWatchAgentParameter: context.agentParameter("jenkins"),
+        tags,
+    };
+}
+
+export function loggingArgs(context: BuildContext, network: Network): LoggingArgs {
+    const { config, tags } = context;
+    return {
+        ...webBackend(context, network),
+        project: config.project,
+        stack: config.stack,
+        vpcCidr: network.vpcCidr,
+        opensearch: config.logging.opensearch,
+        logstash: config.logging.logstash,
+        logRetentionDays: config.network.logRetentionDays,
+        zoneId: network.zoneId,
+        zoneName: network.zoneName,
+        tags,
+    };
+}
+
+/** The components the web servers are clients of, where the stack has them. */
+export interface WebDependencies {
+    readonly network: Network;
+    readonly database: Database;
+    readonly cache?: Cache;
+    readonly messaging?: Messaging;
+    readonly ci?: Ci;
+    readonly logging?: Logging;
+}
+
+export function webArgs(
+    context: BuildContext,
+    { network, database, cache, messaging, ci, logging }: WebDependencies,
+): WebTierArgs {
+    const { config, tags } = context;
+    const { autoScaling, ...servers } = config.web;
+    return {
+        region: config.region,
+        vpcId: network.vpcId,
+        publicSubnetIds: network.publicSubnetIds,
+        privateSubnetIds: network.privateSubnetIds,
+        availabilityZoneCount: network.availabilityZones.length,
+        loadBalancerSecurityGroupId: network.securityGroups.loadBalancer.id,
+        webSecurityGroupId: network.securityGroups.web.id,
+        ...servers,
+        autoScaling: autoScaling.enabled ? autoScaling : undefined,
+        ...config.loadBalancer,
+        appParameterPath: appParameterPath(config.project, config.stack),
+        databaseHost: database.host,
+        databaseSecretArn: database.appSecretArn,
+        cacheNodes: cache?.nodeList,
+        cacheTls: cache?.tls,
+        logstashHost: logging?.logstashHost,
+        amqpHost: messaging?.host,
+        queues:
+            messaging?.queueArns && messaging.queueUrls
+                ? { arns: messaging.queueArns, urls: messaging.queueUrls }
+                : undefined,
+        cloudWatchAgentParameter: context.agentParameter("web"),
+        artifactBucket: ci ? { name: ci.artifactBucketName, arn: ci.artifactBucketArn } : undefined,
+        deployGroup: webDeployGroup(config.stack),
+        tags,
+    };
+}
+
+export function collaborationArgs(context: BuildContext, network: Network, web: WebTier, ci?: Ci): CollaborationArgs {
+    const { config, tags } = context;
+    const tools = config.collaboration;
+    return {
+        region: config.region,
+        stackName: config.stack,
+        vpcId: network.vpcId,
+        vpcCidr: network.vpcCidr,
+        privateSubnetIds: network.privateSubnetIds,
+        availabilityZones: network.availabilityZones,
+        adminCidrs: tools.adminCidrs,
+        certificateArn: tools.certificateArn,
+        zoneId: network.zoneId,
+        zoneName: network.zoneName,
+        accessLogBucket: web.accessLogBucket,
+        accessLogBucketPolicy: web.accessLogBucketPolicy,
+        tools: Object.fromEntries(
+            enabledTools(config).map((tool) => [
+                tool,
+                { instanceType: tools[tool].instanceType, dataVolumeGiB: tools[tool].dataVolumeGiB },
+            ]),
+        ),
+        extraBackends: ci
+            ? [
+                  {
+                      host: "jenkins",
+                      port: JENKINS_PORT,
+                      healthPath: "/login",
+                      instanceId: ci.instanceId,
+                      securityGroupId: ci.securityGroupId,
+                      priority: 40,
+                  },
+              ]
+            : [],
+        snapshotSelector: snapshotSelector(context, "tools"),
+        agentParameter: context.agentParameter,
+        tags,
+    };
+}
+
+/** Everything monitoring watches, where the stack has it. */
+export interface WatchedComponents extends WebDependencies {
+    readonly web: WebTier;
+    readonly collaboration?: Collaboration;
+}
+
+export function observabilityArgs(context: BuildContext, watched: WatchedComponents): ObservabilityArgs {
+    const { config, tags } = context;
+    const { database, cache, messaging, ci, web, logging, collaboration } = watched;
+    return {
+        project: config.project,
+        stack: config.stack,
+        region: config.region,
+        logRetentionDays: config.network.logRetentionDays,
+        alarmEmails: config.monitoring.alarmEmails,
+        roles: [
+            { role: "web", roleName: web.roleName },
+            // A retired server's log group keeps its history; an estate without servers gets none.
+            ...(database.roleName ? [{ role: "mysql" as const, roleName: database.roleName }] : []),
+            ...(cache?.roleName ? [{ role: "memcached" as const, roleName: cache.roleName }] : []),
+            ...(messaging?.roleName ? [{ role: "rabbitmq" as const, roleName: messaging.roleName }] : []),
+            ...(ci ? [{ role: "jenkins" as const, roleName: ci.roleName }] : []),
+            ...enabledTools(config).map((tool) => ({ role: tool, roleName: collaboration!.roleNames[tool]! })),
+        ],
+        loadBalancerArnSuffix: web.loadBalancerArnSuffix,
+        targetGroupArnSuffix: web.targetGroupArnSuffix,
+        statefulServers: statefulServers(watched),
+        replica: database.replicaInstanceId !== undefined,
+        rabbitmqNodes: messaging?.host ? messaging.instanceIds.length : undefined,
+        memcached: cache?.roleName !== undefined,
+        thresholds: config.monitoring.alarms,
+        // DMS sends the migration's task and instance events to the alarm topic.
+        publisherServices: phaseResources(config.migration.phase).dms ? ["dms.amazonaws.com"] : [],
+        managed: {
+            autoScalingGroup:
+                web.autoScalingGroupName && config.web.autoScaling.enabled
+                    ? {
+                          name: web.autoScalingGroupName,
+                          minSize: config.web.autoScaling.minSize,
+                          maxSize: config.web.autoScaling.maxSize,
+                      }
+                    : undefined,
+            elastiCacheCluster: cache?.clusterId,
+            queues: messaging?.queues.map((queue) => ({
+                name: queue.name,
+                queue: queue.queueName,
+                deadLetterQueue: queue.deadLetterQueueName,
+            })),
+            openSearch: logging
+                ? {
+                      domainName: logging.domainName,
+                      accountId: logging.accountId,
+                      volumeGiB: config.logging.opensearch.volumeGiB,
+                  }
+                : undefined,
+            rds: database.rds
+                ? {
+                      identifier: database.rds.identifier,
+                      allocatedStorageGiB: config.database.rds.allocatedStorageGiB,
+                      replicas: database.rds.replicaIdentifiers,
+                  }
+                : undefined,
+        },
+        tags,
+    };
+}
+
+/** The servers whose loss loses data or a quorum: watched closely, and recovered by EC2 when their host fails. */
+function statefulServers({ database, messaging, ci, collaboration }: WatchedComponents): WatchedServer[] {
+    const servers: WatchedServer[] = [];
+    if (database.primaryInstanceId) {
+        servers.push({
+            label: "db-primary",
+            instanceId: database.primaryInstanceId,
+            dataPath: "/data/mysql",
+            recover: true,
+        });
+    }
+    if (database.replicaInstanceId) {
+        servers.push({
+            label: "db-replica",
+            instanceId: database.replicaInstanceId,
+            dataPath: "/data/mysql",
+            recover: true,
+        });
+    }
+    messaging?.instanceIds.forEach((instanceId, index) =>
+        servers.push({ label: `mq-${index}`, instanceId, dataPath: "/data/rabbitmq", recover: true }),
+    );
+    if (ci) {
+        servers.push({ label: "jenkins", instanceId: ci.instanceId, dataPath: "/data/jenkins", recover: true });
+    }
+    for (const [tool, instanceId] of Object.entries(collaboration?.instanceIds ?? {})) {
+        servers.push({ label: tool, instanceId, dataPath: `/data/${tool}`, recover: true });
+    }
+    return servers;
+}
+
+/** DMS from the EC2 primary (while it exists) to RDS; only called where the stack runs DMS (decisions.ts). */
+export function migrationArgs(
+    context: BuildContext,
+    network: Network,
+    database: Database,
+    rds: NonNullable<Database["rds"]>,
+    alarmTopicArn?: Observability["alarmTopicArn"],
+): MigrationArgs {
+    const { config, tags } = context;
+    const { migration } = config;
+    return {
+        region: config.region,
+        phase: migration.phase,
+        identifierPrefix: `${config.project}-${config.stack}`,
+        vpcId: network.vpcId,
+        privateSubnetIds: network.privateSubnetIds,
+        replicationInstanceClass: migration.replicationInstanceClass,
+        allocatedStorageGiB: migration.allocatedStorageGiB,
+        multiAz: migration.multiAz,
+        engineVersion: migration.engineVersion || undefined,
+        includeSchemas: migration.includeSchemas,
+        excludeSchemas: migration.excludeSchemas,
+        maxCdcLatencySeconds: migration.maxCdcLatencySeconds,
+        gateWaitSeconds: migration.gateWaitSeconds,
+        alarmCdcLatencySeconds: migration.alarmCdcLatencySeconds,
+        manageServiceRoles: migration.manageServiceRoles,
+        logRetentionDays: config.network.logRetentionDays,
+        source:
+            database.primaryInstanceId && database.rootSecretArn && database.roleName
+                ? {
+                      host: primaryHostName(network.zoneName),
+                      instanceId: database.primaryInstanceId,
+                      securityGroupId: network.securityGroups.database.id,
+                      rootSecretArn: database.rootSecretArn,
+                      roleName: database.roleName,
+                  }
+                : undefined,
+        target: {
+            host: rds.hostName,
+            port: MYSQL_PORT,
+            masterSecretArn: rds.masterSecretArn,
+            securityGroupId: rds.securityGroupId,
+        },
+        alarmTopicArn,
+        tags,
+    };
+}

@@ -1,0 +1,57 @@
+/**
+ * What a stack's config decides about its estate, as pure functions of the
+ * config: which components exist, and in which state the self-managed
+ * servers are. The composition (platform.ts) and the components' args
+ * (component-args.ts) ask these; tests/decisions.test.ts checks them
+ * without running the program.
+ */
+import { DatabaseNames } from "../domain/database";
+import { databaseDnsRecord, phaseResources } from "../domain/migration";
+import { StackConfig, TOOL_NAMES, ToolName } from "../domain/stack-config";
+
+/**
+ * The self-managed MySQL servers: `none` in an estate built with RDS from the
+ * start, `retired` once the migration has decommissioned them (their volumes
+ * stay), else `running`.
+ */
+export function selfManagedServers(config: StackConfig): "none" | "running" | "retired" {
+    if (!config.database.selfManaged) {
+        return "none";
+    }
+    return phaseResources(config.migration.phase).selfManagedServers ? "running" : "retired";
+}
+
+/** How `db.<zone>` is published: by the migration phase, or on RDS for an estate that never had servers. */
+export function databaseNames(config: StackConfig): DatabaseNames {
+    return databaseDnsRecord(config.database.selfManaged ? config.migration.phase : "decommissioned");
+}
+
+/** The cache component runs memcached nodes, ElastiCache, or both while the nodes drain. */
+export function hasCache(config: StackConfig): boolean {
+    return config.memcached.enabled || config.elasticache.enabled;
+}
+
+/** The messaging component holds RabbitMQ (running or retired, its volumes kept) and the SQS queues. */
+export function hasMessaging(config: StackConfig): boolean {
+    return config.rabbitmq.enabled || config.sqs.enabled || config.rabbitmq.retired;
+}
+
+/** The team tools switched on, in the tools table's order. */
+export function enabledTools(config: StackConfig): ToolName[] {
+    return TOOL_NAMES.filter((tool) => config.collaboration[tool].enabled);
+}
+
+/** The internal load balancer and its tools exist for any team tool, and for Jenkins. */
+export function hasCollaboration(config: StackConfig): boolean {
+    return enabledTools(config).length > 0 || config.jenkins.enabled;
+}
+
+/** DMS runs (replication instance, endpoints, tasks) in the phases that move data, and only towards RDS. */
+export function runsDms(config: StackConfig): boolean {
+    return phaseResources(config.migration.phase).dms && config.database.rds.enabled;
+}
+
+/** The tools' scheme: HTTPS with a certificate on the internal load balancer, else HTTP. */
+export function toolsScheme(config: StackConfig): "https" | "http" {
+    return config.collaboration.certificateArn ? "https" : "http";
+}
