@@ -325,7 +325,7 @@ export function observabilityArgs(context: BuildContext, watched: WatchedCompone
 }
 
 /** The servers whose loss loses data or a quorum: watched closely, and recovered by EC2 when their host fails. */
-function statefulServers({ database, messaging, ci, collaboration }: WatchedComponents): WatchedServer[] {
+export function statefulServers({ database, messaging, ci, collaboration }: WatchedComponents): WatchedServer[] {
     const servers: WatchedServer[] = [];
     if (database.primaryInstanceId) {
         servers.push({

@@ -28,6 +28,7 @@ import {
     migrationArgs,
     networkArgs,
     observabilityArgs,
+    statefulServers,
     webArgs,
 } from "./component-args";
 import { databaseNames, hasCache, hasCollaboration, hasMessaging, runsDms } from "./decisions";
@@ -72,6 +73,14 @@ export function buildPlatform(config: StackConfig): Platform {
     return { network, database, cache, messaging, web, ci, collaboration, observability, logging, migration };
 }
 
+/** The stateful servers' instance ids by label (`db-primary`, `mq-0`, `jenkins`, `jira`...), if the stack has any. */
+function serverInstanceIds(platform: Platform): pulumi.Output<Record<string, string>> | undefined {
+    const servers = statefulServers(platform);
+    return servers.length > 0
+        ? pulumi.all(Object.fromEntries(servers.map((server) => [server.label, server.instanceId])))
+        : undefined;
+}
+
 /** The stack outputs: where to reach the service, and where its data and secrets are (ARNs, never values). */
 export function stackOutputs(platform: Platform): Record<string, pulumi.Output<unknown>> {
     const outputs: Record<string, pulumi.Output<unknown> | undefined> = {
@@ -93,6 +102,12 @@ export function stackOutputs(platform: Platform): Record<string, pulumi.Output<u
         logsDomainEndpoint: platform.logging?.domainEndpoint,
         logsDashboardsUrl: platform.logging?.dashboardsUrl,
         logsMasterSecretArn: platform.logging?.masterSecretArn,
+        // What the runbooks act on: Session Manager and Run Command need instance ids, DMS its ARNs.
+        serverInstanceIds: serverInstanceIds(platform),
+        migrationAccountSetupDocument: platform.migration?.accountSetupDocumentName,
+        migrationReplicationInstanceArn: platform.migration?.replicationInstanceArn,
+        migrationForwardTaskArn: platform.migration?.forwardTaskArn,
+        migrationReverseTaskArn: platform.migration?.reverseTaskArn,
     };
     return Object.fromEntries(
         Object.entries(outputs).filter((entry): entry is [string, pulumi.Output<unknown>] => entry[1] !== undefined),

@@ -500,6 +500,26 @@ describe("migration phases of tier1m, as the program builds them (mocks)", () =>
         });
     });
 
+    it("exports what the runbook acts on while DMS exists: the account document, the instance, the task ARNs", () => {
+        const exported = (phase: Phase) =>
+            Object.keys(recordings[phase].outputs).filter((key) => key.startsWith("migration"));
+        expect(exported("none")).to.deep.equal([]);
+        expect(exported("replicating")).to.have.members([
+            "migrationAccountSetupDocument",
+            "migrationReplicationInstanceArn",
+            "migrationForwardTaskArn",
+        ]);
+        expect(exported("cutover")).to.include.members(["migrationForwardTaskArn", "migrationReverseTaskArn"]);
+        expect(exported("decommissioned")).to.deep.equal([]);
+        const outputs = recordings.replicating.outputs;
+        expect(outputs.migrationForwardTaskArn).to.match(/^arn:aws:dms:ap-northeast-2:\d+:task:/);
+        expect(outputs.migrationAccountSetupDocument).to.be.a("string").and.not.equal("");
+        expect(Object.keys(recordings.replicating.outputs.serverInstanceIds as object)).to.include.members([
+            "db-primary",
+            "db-replica",
+        ]);
+    });
+
     describe("the policy pack", () => {
         const pack = JSON.parse(fs.readFileSync("policy/config/tier1m.json", "utf8")) as PackConfig;
         const asStackResource = (r: RecordedResource): StackResource => ({

@@ -428,6 +428,27 @@ describe("tier150k as a team runs it: admin networks and alarm subscribers (mock
         expect(rule.aliases).to.deep.equal(["mq-in-management-2"]);
     });
 
+    it("exports each stateful server's instance id, by the label the runbooks use", () => {
+        const ids = recording.outputs.serverInstanceIds as Record<string, string>;
+        expect(Object.keys(ids)).to.have.members([
+            "db-primary",
+            "db-replica",
+            "mq-0",
+            "mq-1",
+            "mq-2",
+            "jenkins",
+            "jira",
+            "wiki",
+            "cms",
+        ]);
+        // The mocks give each instance the id `<logical name>-id`: each label is its own server's.
+        for (const role of ["mysql-primary", "mysql-replica", "jenkins", "jira"]) {
+            const [server] = byRole(recording, role);
+            expect(Object.entries(ids).filter(([, id]) => id === `${server.name}-id`)).to.have.length(1);
+        }
+        expect(ids["db-replica"]).to.equal(`${byRole(recording, "mysql-replica")[0].name}-id`);
+    });
+
     it("subscribes each alarm address once, named by the address", () => {
         const subscriptions = ofType(recording, "aws:sns/topicSubscription:TopicSubscription");
         expect(subscriptions.map((s) => [s.name, input(s, "endpoint"), s.aliases[0]])).to.have.deep.members([
