@@ -656,6 +656,15 @@ export class Observability extends pulumi.ComponentResource {
                 parent,
             );
         }
+        if (args.alarmEmails.length === 0) {
+            // The runtime waits for its log messages itself before the program ends.
+            void pulumi.log.warn(
+                `${alarms.length} alarms publish to the alarm topic, which has no subscriber: nobody is told. ` +
+                    "Set scale-tiers:monitoring.alarmEmails, or subscribe an endpoint to the alarmTopicArn output " +
+                    "(docs/configuration.md, monitoring).",
+                this,
+            );
+        }
 
         const resolved = pulumi.output(
             alarms.map((alarm) => pulumi.output(alarm.dimensions).apply((dimensions) => ({ ...alarm, dimensions }))),

@@ -63,6 +63,8 @@ export interface Recording {
     readonly config: ConfigMap;
     readonly resources: readonly RecordedResource[];
     readonly outputs: Record<string, unknown>;
+    /** What the program logged as warnings (`pulumi.log.warn`), which `pulumi preview` shows. */
+    readonly warnings: readonly string[];
 }
 
 /** Turns a YAML value into what the CLI hands the program: strings, objects as JSON. */
@@ -211,30 +213,34 @@ async function evaluate(stack: string, options: EvaluateOptions): Promise<Record
     // An error the program throws keeps its message, the part the tests and the plan show.
     const stackTraceLimit = Error.stackTraceLimit;
     Error.stackTraceLimit = Number(process.env.SCALE_TIERS_STACK_TRACE_LIMIT ?? 0);
+    const warnings = captureWarnings();
     try {
-        outputs = await pulumi.runtime.runInPulumiStack(() => {
-            pulumi.runtime.registerStackTransformation((args) => {
-                captured.push({ type: args.type, name: args.name, resource: args.resource, opts: args.opts });
-                return undefined;
+        try {
+            outputs = await pulumi.runtime.runInPulumiStack(() => {
+                pulumi.runtime.registerStackTransformation((args) => {
+                    captured.push({ type: args.type, name: args.name, resource: args.resource, opts: args.opts });
+                    return undefined;
+                });
+                // The Stack awaits this callback, so what the program throws while loading still rejects the run.
+                // eslint-disable-next-line @typescript-eslint/no-require-imports
+                return Promise.resolve(require(path.join(PROGRAM_ROOT, "index")) as Record<string, unknown>);
             });
-            // The Stack awaits this callback, so what the program throws while loading still rejects the run.
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
-            return Promise.resolve(require(path.join(PROGRAM_ROOT, "index")) as Record<string, unknown>);
-        });
-    } catch (error) {
-        // Constructors run the transformation synchronously, so this sees every resource the
-        // program created before failing, registered with the engine yet or not.
-        throw new EvaluationError(
-            error as Error,
-            captured.map((c) => `${c.type}::${c.name}`),
-        );
+        } catch (error) {
+            // Constructors run the transformation synchronously, so this sees every resource the
+            // program created before failing, registered with the engine yet or not.
+            throw new EvaluationError(
+                error as Error,
+                captured.map((c) => `${c.type}::${c.name}`),
+            );
+        } finally {
+            Error.stackTraceLimit = stackTraceLimit;
+        }
+        // Components register their outputs after the stack's own outputs resolve; let every RPC land
+        // before the next evaluation resets the runtime.
+        await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
     } finally {
-        Error.stackTraceLimit = stackTraceLimit;
+        warnings.stop();
     }
-
-    // Components register their outputs after the stack's own outputs resolve; let every RPC land
-    // before the next evaluation resets the runtime.
-    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
     const urns = await Promise.all(captured.map((c) => awaitOutput(c.resource.urn)));
     const urnOf = new Map(captured.map((c, index) => [c.resource, urns[index]]));
     const seen = new Set<string>();
@@ -265,7 +271,39 @@ async function evaluate(stack: string, options: EvaluateOptions): Promise<Record
             };
         }),
     );
-    return { stack: stackName, config, resources: withComponents(resources), outputs: outputs ?? {} };
+    return {
+        stack: stackName,
+        config,
+        resources: withComponents(resources),
+        outputs: outputs ?? {},
+        warnings: warnings.messages,
+    };
+}
+
+/** How Pulumi's log writes a warning when no engine listens, as under mocks. */
+const RUNTIME_WARNING = "warning: [runtime] ";
+
+/**
+ * Collects the program's warnings (`pulumi.log.warn`) from console.warn until
+ * `stop`, instead of printing them; anything else on console.warn goes through.
+ */
+function captureWarnings(): { messages: string[]; stop(): void } {
+    const messages: string[] = [];
+    const original = console.warn;
+    console.warn = (...args: unknown[]) => {
+        const text = args.map(String).join(" ");
+        if (text.startsWith(RUNTIME_WARNING)) {
+            messages.push(text.slice(RUNTIME_WARNING.length));
+        } else {
+            original(...args);
+        }
+    };
+    return {
+        messages,
+        stop: () => {
+            console.warn = original;
+        },
+    };
 }
 
 /**

@@ -71,6 +71,8 @@ export interface StackReport {
     readonly cost: StackCost;
     readonly firstDeploy: CriticalPath;
     readonly azLoss: readonly AzLossFinding[];
+    /** What `pulumi preview` would warn about, as the program says it. */
+    readonly warnings: readonly string[];
 }
 
 export function stackReport(recording: Recording): StackReport {
@@ -80,11 +82,13 @@ export function stackReport(recording: Recording): StackReport {
         cost: estimateCost(recording),
         firstDeploy: deployTime(recording),
         azLoss: azLossFindings(recording),
+        warnings: recording.warnings,
     };
 }
 
 export function formatStackReport(report: StackReport): string {
     return [
+        ...report.warnings.map((warning) => `WARNING  ${warning}`),
         formatInventory(report.inventory),
         formatCapabilities(report.capabilities),
         formatCost(report.cost),

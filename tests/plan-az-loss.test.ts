@@ -37,7 +37,7 @@ function synthetic(...resources: RecordedResource[]): Recording {
             subnetSpecs: [{ type: "Private", cidrBlocks: ["10.0.0.0/19", "10.0.32.0/19", "10.0.64.0/19"] }],
         },
     };
-    return { stack: "s", config: {}, resources: [vpc, ...resources], outputs: {} };
+    return { stack: "s", config: {}, resources: [vpc, ...resources], outputs: {}, warnings: [] };
 }
 
 describe("losing one AZ", () => {

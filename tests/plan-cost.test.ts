@@ -50,6 +50,7 @@ const small: Recording = {
     stack: "small",
     config: { "aws:region": "test-1" },
     outputs: {},
+    warnings: [],
     resources: [
         // 0.05 x 730 = 36.50, root 20 GB x 0.1 = 2.00
         resource("web-0", "aws:ec2/instance:Instance", {

@@ -30,7 +30,7 @@ function resource(
 }
 
 function recording(resources: RecordedResource[]): Recording {
-    return { stack: "s", config: {}, resources, outputs: {} };
+    return { stack: "s", config: {}, resources, outputs: {}, warnings: [] };
 }
 
 const INSTANCE = "aws:ec2/instance:Instance";

@@ -29,7 +29,7 @@ function resource(
 }
 
 function recording(resources: RecordedResource[]): Recording {
-    return { stack: "s", config: { "aws:region": "ap-northeast-2" }, resources, outputs: {} };
+    return { stack: "s", config: { "aws:region": "ap-northeast-2" }, resources, outputs: {}, warnings: [] };
 }
 
 const node = (urn: string, seconds: number) => ({ urn, name: urn, type: "t", seconds });

@@ -41,6 +41,7 @@ describe("capability detectors", () => {
             stack: "s",
             config: {},
             outputs: {},
+            warnings: [],
             resources: [
                 resource("replica", "aws:ec2/instance:Instance", {
                     instanceType: "r7i.xlarge",

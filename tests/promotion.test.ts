@@ -29,7 +29,7 @@ function resource(
 }
 
 function recording(resources: RecordedResource[]): Recording {
-    return { stack: "s", config: {}, resources, outputs: {} };
+    return { stack: "s", config: {}, resources, outputs: {}, warnings: [] };
 }
 
 describe("statefulLosses", () => {

@@ -449,6 +449,16 @@ describe("tier150k as a team runs it: admin networks and alarm subscribers (mock
         expect(ids["db-replica"]).to.equal(`${byRole(recording, "mysql-replica")[0].name}-id`);
     });
 
+    it("warns of alarms nobody is told about only where nobody subscribes", async () => {
+        const silent =
+            /alarms publish to the alarm topic, which has no subscriber: nobody is told\. Set scale-tiers:monitoring\.alarmEmails/;
+        expect(recording.warnings.filter((w) => silent.test(w))).to.deep.equal([]);
+        const shipped = await recordStack("tier150k");
+        expect(shipped.warnings.filter((w) => silent.test(w))).to.have.length(1);
+        expect(shipped.warnings[0]).to.match(/^\d+ alarms publish/);
+        expect((await recordStack("tier30k")).warnings).to.deep.equal([]);
+    });
+
     it("subscribes each alarm address once, named by the address", () => {
         const subscriptions = ofType(recording, "aws:sns/topicSubscription:TopicSubscription");
         expect(subscriptions.map((s) => [s.name, input(s, "endpoint"), s.aliases[0]])).to.have.deep.members([
