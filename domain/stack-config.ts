@@ -391,4 +391,22 @@ export interface StackConfig {
     readonly migration: MigrationConfig;
     readonly jenkins: JenkinsConfig;
     readonly collaboration: CollaborationConfig;
+    /**
+     * `clients`: how many clients the estate serves, for the plan's usage costs
+     * and its cost per 1,000 clients. Default by the estate's shape
+     * (`defaultClients`): 1,000,000 with an Auto Scaling web tier or RDS,
+     * 150,000 with a MySQL replica, Jenkins or monitoring, else 30,000.
+     */
+    readonly clients: number;
+}
+
+/** The client count an estate of this shape is sized for (docs/sizing.md), when `clients` is not set. */
+export function defaultClients(config: Omit<StackConfig, "clients">): number {
+    if (config.web.autoScaling.enabled || config.database.rds.enabled) {
+        return 1_000_000;
+    }
+    if (config.database.replica.enabled || config.jenkins.enabled || config.monitoring.enabled) {
+        return 150_000;
+    }
+    return 30_000;
 }

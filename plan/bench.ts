@@ -6,7 +6,8 @@
  *     program run by the same SDK under the same mocks the same way
  *     (compiled, `runInPulumiStack`). Each is a whole fresh process, as a
  *     person running `npm run plan -- --stack <stack>` waits for it: loading
- *     the SDKs is part of both. Target: tier1m at most 2.0x the floor.
+ *     the SDKs is part of both. Target: the largest estate (tier1m) at most
+ *     2.0x the floor.
  * (b) The test suite's wall time, as `npm test` runs it (bin/ current).
  *     Target: at most 30 s on a quiet 2-core machine.
  *
@@ -103,11 +104,12 @@ function main(): void {
         `${"evaluation".padEnd(12)}${column("wall ms", 9)}${column("cpu ms", 9)}${column("x floor", 9)}${column("cpu x", 7)}`,
         `${FLOOR.padEnd(12)}${column(floor.wallMs.toFixed(0), 9)}${column(floor.cpuMs.toFixed(0), 9)}`,
     ];
+    // STACKS runs smallest estate first.
+    const largest = STACKS[STACKS.length - 1];
     for (const stack of STACKS) {
         const time = measure(stack, [...self, stack]);
         const ratio = time.wallMs / floor.wallMs;
-        const verdict =
-            stack === "tier1m" && ratio > EVALUATION_TARGET ? `  over the ${EVALUATION_TARGET}x target` : "";
+        const verdict = stack === largest && ratio > EVALUATION_TARGET ? `  over the ${EVALUATION_TARGET}x target` : "";
         rows.push(
             `${stack.padEnd(12)}${column(time.wallMs.toFixed(0), 9)}${column(time.cpuMs.toFixed(0), 9)}` +
                 `${column(`${ratio.toFixed(2)}x`, 9)}${column(`${(time.cpuMs / floor.cpuMs).toFixed(2)}x`, 7)}${verdict}`,

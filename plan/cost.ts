@@ -4,11 +4,26 @@
  * assumptions, shown apart. A price the table lacks is reported as unpriced,
  * never counted as zero. Pure functions.
  */
-import { RecordedResource, Recording } from "./evaluate";
+import { parseStackConfig } from "../stacks/config";
+import { ConfigError } from "../stacks/schema";
+import { RecordedResource, Recording, projectName } from "./evaluate";
 import { PRICES, PriceTable, RegionPrices } from "./prices";
 
-/** Clients each stack is sized for; the per-1,000-clients figure divides by these. */
-export const CLIENTS: Readonly<Record<string, number>> = { tier30k: 30_000, tier150k: 150_000, tier1m: 1_000_000 };
+/**
+ * The clients a recorded stack serves (`scale-tiers:clients`, or its shape's
+ * default), whatever the stack is called; undefined for a hand-made recording
+ * without a stack's config.
+ */
+export function configuredClients(recording: Recording): number | undefined {
+    try {
+        return parseStackConfig({ project: projectName(), stack: recording.stack, values: recording.config }).clients;
+    } catch (error) {
+        if (error instanceof ConfigError) {
+            return undefined;
+        }
+        throw error;
+    }
+}
 
 /** Per client per month, what usage costs are computed from. Stated, not measured: change them here. */
 export interface UsageAssumptions {
@@ -404,14 +419,14 @@ function usageLines(
 
 const sum = (values: number[]): number => values.reduce((total, v) => total + v, 0);
 
-/** The monthly cost of a recording, for `clients` clients (default: the stack's tier). */
+/** The monthly cost of a recording, for `clients` clients (default: the stack's configured clients). */
 export function estimateCost(
     recording: Recording,
     options: { clients?: number; prices?: PriceTable; assumptions?: UsageAssumptions } = {},
 ): StackCost {
     const table = options.prices ?? PRICES;
     const assumptions = options.assumptions ?? DEFAULT_ASSUMPTIONS;
-    const clients = options.clients ?? CLIENTS[recording.stack];
+    const clients = options.clients ?? configuredClients(recording);
     const region = recording.config["aws:region"] ?? "ap-northeast-2";
     const p = table.regions[region];
     const fixed: FixedCostLine[] = [];

@@ -10,6 +10,7 @@ import * as yaml from "js-yaml";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { parseStackConfig } from "../stacks/config";
 import { awsMocks } from "./mocks";
 
 /** The program's own tree: the repository under ts-node, `bin/` once compiled. */
@@ -28,8 +29,27 @@ function projectRoot(from: string): string {
         }
     }
 }
-export const STACKS = ["tier30k", "tier150k", "tier1m"] as const;
-export type StackName = (typeof STACKS)[number];
+/** Pulumi.yaml's project name. */
+export function projectName(root = PROJECT_ROOT): string {
+    return String(readYaml("Pulumi.yaml", root).name);
+}
+
+/**
+ * The stacks of the repository: every `Pulumi.<name>.yaml` beside Pulumi.yaml,
+ * smallest estate first (by its configured clients), whatever they are called.
+ */
+export function stackNames(root = PROJECT_ROOT): string[] {
+    const names = fs
+        .readdirSync(root)
+        .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
+        .filter((name): name is string => name !== undefined);
+    const clients = (name: string) =>
+        parseStackConfig({ project: projectName(root), stack: name, values: stackConfig(name, root) }).clients;
+    const size = new Map(names.map((name) => [name, clients(name)]));
+    return names.sort((a, b) => size.get(a)! - size.get(b)! || a.localeCompare(b));
+}
+
+export const STACKS: readonly string[] = stackNames();
 
 export type ConfigMap = Record<string, string>;
 
@@ -72,13 +92,13 @@ function configString(value: unknown): string {
     return typeof value === "string" ? value : JSON.stringify(value);
 }
 
-function readYaml(file: string): Record<string, unknown> {
-    return (yaml.load(fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8")) ?? {}) as Record<string, unknown>;
+function readYaml(file: string, root: string): Record<string, unknown> {
+    return (yaml.load(fs.readFileSync(path.join(root, file), "utf8")) ?? {}) as Record<string, unknown>;
 }
 
 /** Pulumi.yaml's config block as the CLI merges it: declared defaults and plain values, namespaced. */
-export function projectDefaults(): ConfigMap {
-    const project = readYaml("Pulumi.yaml");
+export function projectDefaults(root = PROJECT_ROOT): ConfigMap {
+    const project = readYaml("Pulumi.yaml", root);
     const name = String(project.name);
     const defaults: ConfigMap = {};
     for (const [key, declaration] of Object.entries((project.config ?? {}) as Record<string, unknown>)) {
@@ -97,10 +117,10 @@ export function projectDefaults(): ConfigMap {
 }
 
 /** The config the CLI would give `stack`: project defaults overlaid with the stack file. */
-export function stackConfig(stack: string): ConfigMap {
-    const stackFile = readYaml(`Pulumi.${stack}.yaml`);
+export function stackConfig(stack: string, root = PROJECT_ROOT): ConfigMap {
+    const stackFile = readYaml(`Pulumi.${stack}.yaml`, root);
     const values = (stackFile.config ?? {}) as Record<string, unknown>;
-    const config = projectDefaults();
+    const config = projectDefaults(root);
     for (const [key, value] of Object.entries(values)) {
         config[key] = configString(value);
     }

@@ -31,9 +31,11 @@ interface Options {
 const USAGE = `usage: npm run plan -- [--stack <${STACKS.join("|")}>]... [--json] [--diff <from> <to>] [--write-diagrams]`;
 
 function checkStacks(stacks: string[]): void {
-    const unknown = stacks.filter((s) => !(STACKS as readonly string[]).includes(s));
+    const unknown = stacks.filter((s) => !STACKS.includes(s));
     if (unknown.length > 0) {
-        throw new Error(`unknown stack ${unknown.join(", ")}; stacks are ${STACKS.join(", ")}`);
+        throw new Error(
+            `unknown stack ${unknown.join(", ")}: no Pulumi.<stack>.yaml for it; the stacks are ${STACKS.join(", ")}`,
+        );
     }
 }
 

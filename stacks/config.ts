@@ -43,6 +43,7 @@ import {
     SnapshotConfig,
     SqsConfig,
     StackConfig,
+    defaultClients,
     ToolName,
     ToolServerConfig,
     WebConfig,
@@ -843,7 +844,7 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
     const network = readNetwork(top, region);
     const azCount = network.availabilityZones.length;
     const database = readDatabase(top.object("database"), azCount);
-    const config: StackConfig = {
+    const sections: Omit<StackConfig, "clients"> = {
         project: raw.project,
         stack: raw.stack,
         region,
@@ -860,6 +861,10 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
         jenkins: readJenkins(top.object("jenkins")),
         migration: readMigration(top.object("migration"), database),
         collaboration: readCollaboration(top.object("collaboration"), region),
+    };
+    const config: StackConfig = {
+        ...sections,
+        clients: top.integer("clients", { default: defaultClients(sections), min: 1, max: 1_000_000_000 }),
     };
     checkReplacement(top, { key: "memcached", ...config.memcached }, { key: "elasticache", ...config.elasticache });
     checkReplacement(top, { key: "rabbitmq", ...config.rabbitmq }, { key: "sqs", ...config.sqs });

@@ -14,7 +14,6 @@ import { MOCK_ACCOUNT_ID, mockPrivateIp, mockVpcId } from "../plan/mocks";
 import {
     RecordedResource,
     Recording,
-    STACKS,
     allStrings,
     configPatched,
     evaluate,
@@ -27,6 +26,9 @@ import {
     byRole,
     userDataOf,
 } from "./harness";
+
+/** The stack files this repository ships, which the expectations below describe. */
+const SHIPPED_STACKS = ["tier30k", "tier150k", "tier1m"] as const;
 
 const EXPECTED = {
     tier30k: { nat: "Single", webCount: 2, webType: "t3.medium", dbType: "r7i.large", volumeGiB: 100 },
@@ -84,7 +86,7 @@ function policyOf(resource: RecordedResource) {
     };
 }
 
-for (const stack of STACKS) {
+for (const stack of SHIPPED_STACKS) {
     describe(`stack ${stack} (mocks)`, () => {
         const expected = EXPECTED[stack];
         let recording: Recording;
