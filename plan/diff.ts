@@ -1,9 +1,10 @@
 /**
- * Promotion diff: what `pulumi up` would do to an estate evaluated with one
- * tier's config when given another's, under the same stack name. Pure functions.
+ * What `pulumi up` would do to an estate evaluated one way when evaluated
+ * another under the same stack name: given another tier's config (a
+ * promotion), or the program at a git ref against the working tree. Pure functions.
  */
 import { RecordedResource, Recording } from "./evaluate";
-import { StatefulLoss, forcingInputs, statefulLosses } from "./replacement";
+import { StatefulLoss, forcingInputs, statefulLosses, successorIn } from "./replacement";
 
 export interface ChangedResource {
     readonly urn: string;
@@ -18,20 +19,29 @@ export interface ReplacedResource extends ChangedResource {
     readonly reason: string;
 }
 
+/** A resource under a new name that answers to its old one (an alias): nothing is replaced. */
+export interface RenamedResource extends ChangedResource {
+    readonly was: string;
+}
+
 export interface PromotionDiff {
     readonly from: string;
     readonly to: string;
     readonly added: readonly RecordedResource[];
     readonly removed: readonly RecordedResource[];
+    readonly renamed: readonly RenamedResource[];
     readonly changed: readonly ChangedResource[];
     readonly replaced: readonly ReplacedResource[];
     /** Stateful resources destroyed by the promotion: data-loss risks. */
     readonly dataLoss: readonly StatefulLoss[];
 }
 
+/** Top-level inputs that differ, but for those `b` ignores changes to (Pulumi does not apply them). */
 function differingKeys(a: RecordedResource, b: RecordedResource): string[] {
     const keys = [...new Set([...Object.keys(a.inputs), ...Object.keys(b.inputs)])].sort();
-    return keys.filter((key) => JSON.stringify(a.inputs[key]) !== JSON.stringify(b.inputs[key]));
+    return keys.filter(
+        (key) => !b.ignoreChanges.includes(key) && JSON.stringify(a.inputs[key]) !== JSON.stringify(b.inputs[key]),
+    );
 }
 
 /**
@@ -51,9 +61,22 @@ export function promotionDiff(
     const movedTo = new Map(after.resources.filter((r) => !beforeUrns.has(r.urn)).map((r) => [key(r), r] as const));
     const added = after.resources.filter((r) => !beforeUrns.has(r.urn));
     const removed: RecordedResource[] = [];
+    const renamed: RenamedResource[] = [];
     const changed: ChangedResource[] = [];
     const replaced: ReplacedResource[] = [];
     for (const old of before.resources) {
+        const successor = successorIn(after, old);
+        if (successor && successor.urn !== old.urn) {
+            added.splice(added.indexOf(successor), 1);
+            renamed.push({
+                urn: successor.urn,
+                name: successor.name,
+                type: old.type,
+                keys: differingKeys(old, successor),
+                was: old.name,
+            });
+            continue;
+        }
         const next = afterByUrn.get(old.urn);
         if (next === undefined) {
             const moved = movedTo.get(key(old));
@@ -89,12 +112,12 @@ export function promotionDiff(
             changed.push({ urn: old.urn, name: old.name, type: old.type, keys });
         }
     }
-    return { from, to, added, removed, changed, replaced, dataLoss: statefulLosses(before, after) };
+    return { from, to, added, removed, renamed, changed, replaced, dataLoss: statefulLosses(before, after) };
 }
 
 export function formatDiff(diff: PromotionDiff): string {
     const lines = [
-        `promotion ${diff.from} -> ${diff.to} (same stack name): ${diff.added.length} added, ${diff.removed.length} removed, ` +
+        `${diff.from} -> ${diff.to}: ${diff.added.length} added, ${diff.removed.length} removed, ${diff.renamed.length} renamed, ` +
             `${diff.changed.length} changed, ${diff.replaced.length} replaced`,
     ];
     const section = (title: string, items: string[]) =>
@@ -114,6 +137,12 @@ export function formatDiff(diff: PromotionDiff): string {
     section(
         "removed",
         diff.removed.map((r) => `${r.name} (${r.type})`),
+    );
+    section(
+        "renamed (aliased: nothing replaced)",
+        diff.renamed.map(
+            (r) => `${r.was} -> ${r.name} (${r.type})${r.keys.length > 0 ? `: ${r.keys.join(", ")}` : ""}`,
+        ),
     );
     section(
         "changed",

@@ -8,6 +8,7 @@
  *   npm run plan -- --stack tier30k           # one stack (repeatable)
  *   npm run plan -- --json
  *   npm run plan -- --diff tier30k tier150k   # promotion diff, same stack name
+ *   npm run plan -- --diff origin/main        # each stack at a git ref against the working tree
  *   npm run plan -- --write-diagrams          # regenerate docs/diagrams/<stack>.md
  */
 import * as fs from "fs";
@@ -18,17 +19,21 @@ import { StackCost, estimateCost, formatCost } from "./cost";
 import { diagramMarkdown } from "./diagram";
 import { formatDiff, promotionDiff } from "./diff";
 import { PROJECT_ROOT, Recording, STACKS, evaluateStack, stackConfig } from "./evaluate";
+import { recordingsAtRef } from "./git-ref";
 import { CriticalPath, buildGraph, deployTime, formatCriticalPath } from "./graph";
 import { StackInventory, formatInventory, inventory } from "./inventory";
 
 interface Options {
     stacks: string[];
     json: boolean;
+    /** Two stacks: the first promoted to the second's config. */
     diff?: [string, string];
+    /** A git ref whose plan each stack's working tree is compared with. */
+    diffRef?: string;
     writeDiagrams: boolean;
 }
 
-const USAGE = `usage: npm run plan -- [--stack <${STACKS.join("|")}>]... [--json] [--diff <from> <to>] [--write-diagrams]`;
+const USAGE = `usage: npm run plan -- [--stack <${STACKS.join("|")}>]... [--json] [--diff <from-stack> <to-stack> | --diff <git-ref>] [--write-diagrams]`;
 
 function checkStacks(stacks: string[]): void {
     const unknown = stacks.filter((s) => !STACKS.includes(s));
@@ -49,9 +54,11 @@ function parseArgs(argv: string[]): Options {
             options.writeDiagrams = true;
         } else if (arg === "--stack" && argv[i + 1] !== undefined) {
             options.stacks.push(argv[++i]);
-        } else if (arg === "--diff" && argv[i + 2] !== undefined) {
+        } else if (arg === "--diff" && STACKS.includes(argv[i + 1]) && STACKS.includes(argv[i + 2])) {
             options.diff = [argv[i + 1], argv[i + 2]];
             i += 2;
+        } else if (arg === "--diff" && argv[i + 1] !== undefined && !argv[i + 1].startsWith("--")) {
+            options.diffRef = argv[++i];
         } else if (arg === "--help" || arg === "-h") {
             process.stdout.write(`${USAGE}\n`);
             process.exit(0);
@@ -111,8 +118,30 @@ async function main(): Promise<void> {
         process.stderr.write(`evaluating ${from}, then ${from} with ${to}'s config, under mocks...\n`);
         const before = await evaluateStack(from);
         const after = await evaluateStack(from, { stackName: from, config: stackConfig(to) });
-        const diff = promotionDiff(before, after, from, to);
+        const diff = promotionDiff(before, after, from, `${from} with ${to}'s config`);
         process.stdout.write(options.json ? `${JSON.stringify(diff, null, 2)}\n` : `${formatDiff(diff)}\n`);
+        return;
+    }
+    if (options.diffRef) {
+        process.stderr.write(`evaluating ${options.stacks.join(", ")} at ${options.diffRef}, under mocks...\n`);
+        const atRef = recordingsAtRef(options.diffRef, options.stacks);
+        const diffs = [];
+        for (const [index, stack] of options.stacks.entries()) {
+            const { recording: before, commit, lockfileDiffers } = atRef[index];
+            if (lockfileDiffers) {
+                process.stderr.write(
+                    `note: ${options.diffRef}'s package-lock.json differs; it was evaluated with today's packages\n`,
+                );
+            }
+            process.stderr.write(`evaluating ${stack} in the working tree...\n`);
+            const after = await evaluateStack(stack);
+            diffs.push(
+                promotionDiff(before, after, `${stack} at ${options.diffRef} (${commit.slice(0, 12)})`, `${stack} now`),
+            );
+        }
+        process.stdout.write(
+            options.json ? `${JSON.stringify(diffs, null, 2)}\n` : `${diffs.map(formatDiff).join("\n\n")}\n`,
+        );
         return;
     }
     const reports: StackReport[] = [];

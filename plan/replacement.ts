@@ -111,15 +111,31 @@ export interface StatefulLoss {
  * `before` that is gone from `after` (a changed URN counts as gone) or whose
  * replacement-forcing inputs changed.
  */
+/**
+ * What `resource` of an earlier recording is in `after`: the resource with its
+ * URN, or one of its type and parent that names it as an alias (a rename
+ * Pulumi carries over without replacing anything).
+ */
+export function successorIn(after: Recording, resource: RecordedResource): RecordedResource | undefined {
+    return (
+        after.resources.find((r) => r.urn === resource.urn) ??
+        after.resources.find(
+            (r) =>
+                r.type === resource.type &&
+                r.parent === resource.parent &&
+                (r.aliases ?? []).some((alias) => alias === resource.name || alias === resource.urn),
+        )
+    );
+}
+
 export function statefulLosses(before: Recording, after: Recording): StatefulLoss[] {
-    const afterByUrn = new Map(after.resources.map((r) => [r.urn, r]));
     const losses: StatefulLoss[] = [];
     for (const resource of before.resources) {
         const keys = replacementInputs(resource);
         if (keys === undefined) {
             continue;
         }
-        const next = afterByUrn.get(resource.urn);
+        const next = successorIn(after, resource);
         if (!next) {
             losses.push({ urn: resource.urn, reason: "removed" });
             continue;

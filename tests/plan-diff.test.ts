@@ -86,6 +86,42 @@ describe("promotionDiff", () => {
     });
 });
 
+describe("promotionDiff and what Pulumi carries over", () => {
+    const RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
+
+    it("reports a resource renamed with an alias to its old name as renamed, not removed and added", () => {
+        const old = resource("mq-in-management-0", RULE, { cidrIpv4: "10.40.0.0/16", fromPort: 15672 });
+        const renamed = resource("mq-in-management-vpc", RULE, old.inputs, { aliases: ["mq-in-management-0"] });
+        const diff = promotionDiff(recording([old]), recording([renamed]));
+        expect(diff.renamed).to.deep.equal([
+            { urn: renamed.urn, name: "mq-in-management-vpc", type: RULE, keys: [], was: "mq-in-management-0" },
+        ]);
+        expect([diff.added, diff.removed, diff.replaced]).to.deep.equal([[], [], []]);
+    });
+
+    it("keeps a stateful resource renamed with an alias out of the data-loss risks", () => {
+        const volume = resource("db-data", "aws:ebs/volume:Volume", { availabilityZone: "a", size: 100 });
+        const renamed = resource("db-primary-data", "aws:ebs/volume:Volume", volume.inputs, { aliases: ["db-data"] });
+        expect(promotionDiff(recording([volume]), recording([renamed])).dataLoss).to.deep.equal([]);
+        expect(promotionDiff(recording([volume]), recording([{ ...renamed, aliases: [] }])).dataLoss).to.deep.equal([
+            { urn: volume.urn, reason: "removed" },
+        ]);
+    });
+
+    it("does not report an input the resource ignores changes to, which Pulumi leaves as it is", () => {
+        const server = resource(
+            "db-primary",
+            INSTANCE,
+            { userDataBase64: "v1", instanceType: "r7i.large" },
+            {
+                ignoreChanges: ["ami", "userDataBase64"],
+            },
+        );
+        const next = { ...server, inputs: { ...server.inputs, userDataBase64: "v2" } };
+        expect(promotionDiff(recording([server]), recording([next])).changed).to.deep.equal([]);
+    });
+});
+
 describe("promotion diff tier30k -> tier150k (mocks)", () => {
     it("grows the estate without data loss", async () => {
         const before = await recordStack("tier30k");
