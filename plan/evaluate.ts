@@ -93,7 +93,7 @@ function configString(value: unknown): string {
 }
 
 function readYaml(file: string, root: string): Record<string, unknown> {
-    return (yaml.load(fs.readFileSync(path.join(root, file), "utf8")) ?? {}) as Record<string, unknown>;
+    return (yaml.load(fs.readFileSync(path.resolve(root, file), "utf8")) ?? {}) as Record<string, unknown>;
 }
 
 /** Pulumi.yaml's config block as the CLI merges it: declared defaults and plain values, namespaced. */
@@ -118,7 +118,12 @@ export function projectDefaults(root = PROJECT_ROOT): ConfigMap {
 
 /** The config the CLI would give `stack`: project defaults overlaid with the stack file. */
 export function stackConfig(stack: string, root = PROJECT_ROOT): ConfigMap {
-    const stackFile = readYaml(`Pulumi.${stack}.yaml`, root);
+    return stackConfigFromFile(path.join(root, `Pulumi.${stack}.yaml`), root);
+}
+
+/** The config the CLI would give a stack whose file is `file`: `root`'s project defaults overlaid with it. */
+export function stackConfigFromFile(file: string, root = PROJECT_ROOT): ConfigMap {
+    const stackFile = readYaml(file, root);
     const values = (stackFile.config ?? {}) as Record<string, unknown>;
     const config = projectDefaults(root);
     for (const [key, value] of Object.entries(values)) {

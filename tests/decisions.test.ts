@@ -11,7 +11,7 @@ import {
     selfManagedServers,
     toolsScheme,
 } from "../stacks/decisions";
-import { configPatched, stackConfig, tier1mAt, TOOLS_CERTIFICATE_ARN } from "./harness";
+import { PROMOTED_TO_1M, TOOLS_CERTIFICATE_ARN, configPatched, promotedTo1m, stackConfig, tier1mAt } from "./harness";
 import { parseStackConfig } from "../stacks/config";
 import { ConfigMap } from "./harness";
 
@@ -27,14 +27,9 @@ describe("decisions", () => {
     it("runs self-managed MySQL until the migration retires it, and none in an estate built on RDS", () => {
         expect(selfManagedServers(tier30k)).to.equal("running");
         expect(selfManagedServers(parsed(tier1mAt("cutover"), "tier1m"))).to.equal("running");
-        expect(selfManagedServers(tier1m)).to.equal("retired");
-        const onRds = configPatched("tier1m", "scale-tiers:database", { selfManaged: false });
-        const rdsFromTheStart = parsed(
-            { ...onRds, "scale-tiers:migration": JSON.stringify({ phase: "none", from: "none" }) },
-            "tier1m",
-        );
-        expect(selfManagedServers(rdsFromTheStart)).to.equal("none");
-        expect(databaseNames(rdsFromTheStart)).to.deep.include({ target: "rds" });
+        expect(selfManagedServers(parsed(promotedTo1m(), "tier1m"))).to.equal("retired");
+        expect(selfManagedServers(tier1m)).to.equal("none");
+        expect(databaseNames(tier1m)).to.deep.include({ target: "rds" });
         expect(databaseNames(tier30k)).to.deep.include({ target: "ec2", type: "A" });
     });
 
@@ -53,7 +48,7 @@ describe("decisions", () => {
     });
 
     it("keeps the broker component for a retired RabbitMQ, whose volumes stay", () => {
-        const retired = configPatched("tier1m", "scale-tiers:rabbitmq", {
+        const retired = configPatched(PROMOTED_TO_1M, "scale-tiers:rabbitmq", {
             enabled: false,
             draining: false,
             retired: true,
@@ -67,6 +62,7 @@ describe("decisions", () => {
         expect(runsDms(parsed(tier1mAt("replicating"), "tier1m"))).to.equal(true);
         expect(runsDms(parsed(tier1mAt("cutover"), "tier1m"))).to.equal(true);
         expect(runsDms(parsed(tier1mAt("none"), "tier1m"))).to.equal(false);
+        expect(runsDms(parsed(promotedTo1m(), "tier1m"))).to.equal(false);
         expect(runsDms(tier1m)).to.equal(false);
     });
 

@@ -13,13 +13,14 @@ import {
 } from "../components/cache";
 import { mockPrivateIp } from "../plan/mocks";
 import {
-    Recording,
     byRole,
     configPatched,
     evaluate,
     input,
     named,
     ofType,
+    PROMOTED_TO_1M,
+    Recording,
     recordStack,
     refusal,
     stackConfig,
@@ -150,7 +151,7 @@ describe("a managed service beside the self-managed one it replaces", () => {
     ];
     for (const [old, patch, managed] of cases) {
         it(`refuses ${old} beside ${managed} unless it drains`, () => {
-            expect(refusal(configPatched("tier1m", `scale-tiers:${old}`, patch), "tier1m")).to.contain(
+            expect(refusal(configPatched(PROMOTED_TO_1M, `scale-tiers:${old}`, patch), "tier1m")).to.contain(
                 `scale-tiers:${old}: is enabled alongside ${managed}, and the web tier can use only one`,
             );
         });
@@ -160,7 +161,7 @@ describe("a managed service beside the self-managed one it replaces", () => {
 describe("moving from the memcached nodes to ElastiCache (mocks)", () => {
     it("keeps the nodes while they drain, and points the web tier at ElastiCache", async () => {
         const recording = await evaluate("tier1m", {
-            config: configPatched("tier1m", "scale-tiers:memcached", { enabled: true, draining: true }),
+            config: configPatched(PROMOTED_TO_1M, "scale-tiers:memcached", { enabled: true, draining: true }),
         });
         const nodes = byRole(recording, "memcached");
         expect(nodes.map((n) => n.name)).to.deep.equal(["cache-0", "cache-1"]);

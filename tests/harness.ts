@@ -3,6 +3,7 @@
  * shared by every test file; evaluations are queued because the Pulumi runtime
  * is process-global.
  */
+import * as path from "path";
 import { decodeUserData } from "../components/userdata/render";
 import { parseStackConfig } from "../stacks/config";
 import { ConfigError } from "../stacks/schema";
@@ -12,8 +13,10 @@ import {
     RecordedResource,
     Recording,
     evaluateStack,
+    PROJECT_ROOT,
     roleOf,
     stackConfig,
+    stackConfigFromFile,
 } from "../plan/evaluate";
 
 export { PROJECT_ROOT, STACKS, stackConfig, projectDefaults } from "../plan/evaluate";
@@ -64,16 +67,36 @@ export function refusal(values: ConfigMap, stack = "tier30k"): string {
     throw new Error("config was accepted");
 }
 
+/**
+ * tests/fixtures/promoted-to-1m.yaml: a tier150k estate promoted to 1M, at the
+ * end of its migration to RDS (`decommissioned`), RabbitMQ still draining into
+ * SQS; given as the CLI would give it, over Pulumi.yaml's defaults. The shipped
+ * Pulumi.tier1m.yaml is an estate built at 1M from nothing instead.
+ */
+export const PROMOTED_TO_1M = "promoted-to-1m";
+
+/** A stack's real config, or the promoted-to-1M fixture's. */
+function baseConfig(stack: string): ConfigMap {
+    return stack === PROMOTED_TO_1M
+        ? stackConfigFromFile(path.join(PROJECT_ROOT, "tests", "fixtures", `${PROMOTED_TO_1M}.yaml`))
+        : stackConfig(stack);
+}
+
+/** The promoted-to-1M estate's config (its stack name in evaluations: tier1m). */
+export function promotedTo1m(): ConfigMap {
+    return baseConfig(PROMOTED_TO_1M);
+}
+
 /** A stack's real config with some keys replaced (values given as the CLI would: strings). */
 export function configWith(stack: string, overrides: ConfigMap, removals: string[] = []): ConfigMap {
-    const config = { ...stackConfig(stack), ...overrides };
+    const config = { ...baseConfig(stack), ...overrides };
     removals.forEach((key) => delete config[key]);
     return config;
 }
 
 /** A stack's real config with one object-valued key's fields merged (deeply) with `patch`. */
 export function configPatched(stack: string, key: string, patch: Record<string, unknown>): ConfigMap {
-    const config = stackConfig(stack);
+    const config = baseConfig(stack);
     const current = config[key] ? (JSON.parse(config[key]) as Record<string, unknown>) : {};
     const merge = (a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> => {
         const out = { ...a };
@@ -117,11 +140,11 @@ export function tier150kOperated(): ConfigMap {
 const PREVIOUS_PHASE = { none: "none", replicating: "none", cutover: "replicating", rollback: "cutover" } as const;
 
 /**
- * tier1m's config at an earlier migration phase than its stack file's
+ * The promoted-to-1M estate at an earlier migration phase than its fixture's
  * (`decommissioned`): the estate on its way from tier150k.
  */
 export function tier1mAt(phase: keyof typeof PREVIOUS_PHASE): ConfigMap {
-    return configPatched("tier1m", "scale-tiers:migration", { phase, from: PREVIOUS_PHASE[phase] });
+    return configPatched(PROMOTED_TO_1M, "scale-tiers:migration", { phase, from: PREVIOUS_PHASE[phase] });
 }
 
 export function ofType(recording: Recording, type: string): RecordedResource[] {

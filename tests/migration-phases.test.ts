@@ -11,13 +11,15 @@ import { PackConfig, StackResource, evaluateRules } from "../policy/rules";
 import { isWaived } from "../policy/waivers";
 import {
     ConfigMap,
-    RecordedResource,
-    Recording,
     configPatched,
     evaluate,
     input,
     named,
     ofType,
+    PROMOTED_TO_1M,
+    promotedTo1m,
+    RecordedResource,
+    Recording,
     recordStack,
     refusal,
     tier1mAt,
@@ -87,7 +89,7 @@ describe("migration phases of tier1m, as the program builds them (mocks)", () =>
         for (const phase of ["none", "replicating", "cutover", "rollback"] as const) {
             recordings[phase] = await evaluate("tier1m", { config: tier1mAt(phase) });
         }
-        recordings.decommissioned = await recordStack("tier1m");
+        recordings.decommissioned = await evaluate("tier1m", { config: promotedTo1m() });
     });
 
     it("evaluates the phase each recording claims", () => {
@@ -351,7 +353,7 @@ describe("migration phases of tier1m, as the program builds them (mocks)", () =>
         });
 
         it("takes maxCdcLatencySeconds from config", async () => {
-            const config = configPatched("tier1m", "scale-tiers:migration", {
+            const config = configPatched(PROMOTED_TO_1M, "scale-tiers:migration", {
                 phase: "cutover",
                 from: "replicating",
                 maxCdcLatencySeconds: 12,
@@ -453,7 +455,7 @@ describe("migration phases of tier1m, as the program builds them (mocks)", () =>
         });
     });
 
-    describe("decommissioned (the tier1m stack file)", () => {
+    describe("decommissioned (the promoted estate's fixture)", () => {
         let rec: Recording;
         before(() => {
             rec = recordings.decommissioned;
@@ -541,7 +543,7 @@ describe("migration phases of tier1m, as the program builds them (mocks)", () =>
 
 describe("forbidden migration transitions", () => {
     const migration = (phase: Phase, from: Phase, extra: Record<string, unknown> = {}) =>
-        configPatched("tier1m", "scale-tiers:migration", { phase, from, ...extra });
+        configPatched(PROMOTED_TO_1M, "scale-tiers:migration", { phase, from, ...extra });
     const cases: [string, () => ConfigMap, RegExp[]][] = [
         [
             "cutover straight from none",
@@ -571,7 +573,7 @@ describe("forbidden migration transitions", () => {
         [
             "a migration with no RDS to migrate to",
             () => {
-                const noRds = configPatched("tier1m", "scale-tiers:database", { rds: { enabled: false } });
+                const noRds = configPatched(PROMOTED_TO_1M, "scale-tiers:database", { rds: { enabled: false } });
                 const current = JSON.parse(noRds["scale-tiers:migration"]) as Record<string, unknown>;
                 return {
                     ...noRds,
@@ -591,14 +593,10 @@ describe("forbidden migration transitions", () => {
     }
 });
 
-describe("an estate built at 1M with RDS from the start (mocks)", () => {
+describe("tier1m, built at 1M from nothing: RDS from the start (mocks)", () => {
     let rec: Recording;
     before(async () => {
-        const config = {
-            ...configPatched("tier1m", "scale-tiers:database", { selfManaged: false }),
-            "scale-tiers:migration": JSON.stringify({ phase: "none", from: "none" }),
-        };
-        rec = await evaluate("tier1m", { config });
+        rec = await recordStack("tier1m");
     });
 
     it("has no self-managed MySQL at all: no servers, volumes, snapshots or schedule", () => {

@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import { RecordedResource, Recording } from "../plan/evaluate";
 import { replacementInputs, statefulLosses } from "../plan/replacement";
-import { ConfigMap, configPatched, evaluate, stackConfig, tier1mAt } from "./harness";
+import { ConfigMap, configPatched, evaluate, PROMOTED_TO_1M, promotedTo1m, stackConfig, tier1mAt } from "./harness";
 
 function resource(
     urn: string,
@@ -76,7 +76,7 @@ describe("promotion tier30k -> tier150k -> tier1m through each migration phase (
         ["tier150k", () => stackConfig("tier150k")],
         ["tier1m replicating", () => tier1mAt("replicating")],
         ["tier1m cutover", () => tier1mAt("cutover")],
-        ["tier1m decommissioned", () => stackConfig("tier1m")],
+        ["tier1m decommissioned", promotedTo1m],
     ];
     let steps: Recording[];
     before(async () => {
@@ -197,9 +197,13 @@ describe("retiring the drained RabbitMQ cluster of tier1m (mocks)", () => {
     let draining: Recording;
     let retired: Recording;
     before(async () => {
-        draining = await evaluate("tier1m");
+        draining = await evaluate("tier1m", { config: promotedTo1m() });
         retired = await evaluate("tier1m", {
-            config: configPatched("tier1m", "scale-tiers:rabbitmq", { enabled: false, draining: false, retired: true }),
+            config: configPatched(PROMOTED_TO_1M, "scale-tiers:rabbitmq", {
+                enabled: false,
+                draining: false,
+                retired: true,
+            }),
         });
     });
 

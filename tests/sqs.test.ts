@@ -13,7 +13,6 @@ import {
     tlsOnlyQueuePolicy,
 } from "../components/messaging";
 import {
-    Recording,
     byRole,
     configPatched,
     evaluate,
@@ -21,6 +20,9 @@ import {
     named,
     ofType,
     parsePolicy,
+    PROMOTED_TO_1M,
+    promotedTo1m,
+    Recording,
     recordStack,
     stackConfig,
 } from "./harness";
@@ -169,7 +171,13 @@ describe("tier1m: SQS queues with dead-letter queues (mocks)", () => {
         });
     }
 
-    it("keeps RabbitMQ running while it drains, and its host published for the consumers", () => {
+    it("has no RabbitMQ of its own: a 1M estate built from nothing never had one", () => {
+        expect(byRole(recording, "rabbitmq")).to.deep.equal([]);
+        expect(parameter(recording, "amqp-host")).to.equal(undefined);
+    });
+
+    it("keeps the RabbitMQ of an estate promoted from tier150k running while it drains, its host published", async () => {
+        const recording = await evaluate("tier1m", { config: promotedTo1m() });
         expect(byRole(recording, "rabbitmq").map((n) => n.name)).to.deep.equal(["mq-0", "mq-1", "mq-2"]);
         [0, 1, 2].forEach((index) =>
             expect(named(recording, "aws:ebs/volume:Volume", `mq-${index}-data`).protect).to.equal(true),
@@ -189,9 +197,9 @@ describe("SQS elsewhere (mocks)", () => {
 
     it("with RabbitMQ gone, keeps the queues and their names, and leaves nothing of the broker", async () => {
         const recording = await evaluate("tier1m", {
-            config: configPatched("tier1m", "scale-tiers:rabbitmq", { enabled: false, draining: false }),
+            config: configPatched(PROMOTED_TO_1M, "scale-tiers:rabbitmq", { enabled: false, draining: false }),
         });
-        const full = await recordStack("tier1m");
+        const full = await evaluate("tier1m", { config: promotedTo1m() });
         const urns = (r: Recording) => ofType(r, QUEUE).map((q) => q.urn);
         expect(urns(recording)).to.have.members(urns(full));
         expect(recording.resources.filter((r) => /^mq-(sg|role|cookie|admin|dns|\d+)/.test(r.name))).to.deep.equal([]);

@@ -12,18 +12,19 @@ import { WEB_PORT } from "../components/compute";
 import { readScript } from "../components/userdata/render";
 import { mockPrivateIp } from "../plan/mocks";
 import {
-    Recording,
+    byRole,
     configPatched,
     evaluate,
     input,
     named,
     ofType,
     parsePolicy,
+    promotedTo1m,
+    Recording,
     recordStack,
     stackConfig,
     tier150kOperated,
     tier1mAt,
-    byRole,
     userDataOf,
 } from "./harness";
 
@@ -61,7 +62,10 @@ for (const stack of ["tier150k", "tier1m"] as const) {
         const cacheSg = stack === "tier1m" ? "cache-cluster-sg-id" : SG.cache;
         let recording: Recording;
         before(async () => {
-            recording = await recordStack(stack);
+            // At 1M, the estate promoted from tier150k: the replica and the RabbitMQ draining into SQS.
+            recording = await (stack === "tier1m"
+                ? evaluate("tier1m", { config: promotedTo1m() })
+                : recordStack(stack));
         });
 
         it("opens exactly the ports each service needs, to exactly its clients", () => {
