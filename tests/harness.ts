@@ -50,21 +50,26 @@ export function recordStack(stack: string): Promise<Recording> {
 }
 
 /**
- * The message with which the config loader refuses `values` for `stack`, without
- * running the program; fails the test when they are accepted. That the program
- * refuses the same way before registering anything is proven once per kind of
- * check (tests/config.test.ts), not per rule.
+ * The ConfigError with which the config loader refuses `values` for `stack`,
+ * without running the program; fails the test when they are accepted. That the
+ * program refuses the same way before registering anything is proven once per
+ * kind of check (tests/config.test.ts), not per rule.
  */
-export function refusal(values: ConfigMap, stack = "tier30k"): string {
+export function configErrorOf(values: ConfigMap, stack = "tier30k"): ConfigError {
     try {
         parseStackConfig({ project: "scale-tiers", stack, values });
     } catch (error) {
         if (error instanceof ConfigError) {
-            return error.message;
+            return error;
         }
         throw error;
     }
     throw new Error("config was accepted");
+}
+
+/** configErrorOf's message: every problem, each with its key, what is wrong and the fix. */
+export function refusal(values: ConfigMap, stack = "tier30k"): string {
+    return configErrorOf(values, stack).message;
 }
 
 /**
@@ -96,7 +101,11 @@ export function configWith(stack: string, overrides: ConfigMap, removals: string
 
 /** A stack's real config with one object-valued key's fields merged (deeply) with `patch`. */
 export function configPatched(stack: string, key: string, patch: Record<string, unknown>): ConfigMap {
-    const config = baseConfig(stack);
+    return withPatch(baseConfig(stack), key, patch);
+}
+
+/** `config` with one object-valued key's fields merged (deeply) with `patch`. */
+export function withPatch(config: ConfigMap, key: string, patch: Record<string, unknown>): ConfigMap {
     const current = config[key] ? (JSON.parse(config[key]) as Record<string, unknown>) : {};
     const merge = (a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> => {
         const out = { ...a };
@@ -123,17 +132,14 @@ export const TOOLS_CERTIFICATE_ARN =
  */
 export function tier150kOperated(): ConfigMap {
     const adminCidrs = ["10.8.0.0/16", "172.20.0.0/16"];
-    let config = configPatched("tier150k", "scale-tiers:collaboration", {
+    const withCertificate = configPatched("tier150k", "scale-tiers:collaboration", {
         certificateArn: TOOLS_CERTIFICATE_ARN,
         adminCidrs,
     });
-    const patch = (key: string, value: Record<string, unknown>) => {
-        const current = config[key] ? (JSON.parse(config[key]) as Record<string, unknown>) : {};
-        config = { ...config, [key]: JSON.stringify({ ...current, ...value }) };
-    };
-    patch("scale-tiers:rabbitmq", { managementCidrs: adminCidrs });
-    patch("scale-tiers:monitoring", { alarmEmails: ["ops@example.com", "oncall@example.com"] });
-    return config;
+    const withManagement = withPatch(withCertificate, "scale-tiers:rabbitmq", { managementCidrs: adminCidrs });
+    return withPatch(withManagement, "scale-tiers:monitoring", {
+        alarmEmails: ["ops@example.com", "oncall@example.com"],
+    });
 }
 
 /** The phase a migration step starts from (the one before it on the way to RDS). */
