@@ -123,7 +123,12 @@ export function stackConfig(stack: string, root = PROJECT_ROOT): ConfigMap {
 
 /** The config the CLI would give a stack whose file is `file`: `root`'s project defaults overlaid with it. */
 export function stackConfigFromFile(file: string, root = PROJECT_ROOT): ConfigMap {
-    const stackFile = readYaml(file, root);
+    return stackConfigFromText(fs.readFileSync(path.resolve(root, file), "utf8"), root);
+}
+
+/** The config the CLI would give a stack whose file holds `text`: `root`'s project defaults overlaid with it. */
+export function stackConfigFromText(text: string, root = PROJECT_ROOT): ConfigMap {
+    const stackFile = (yaml.load(text) ?? {}) as Record<string, unknown>;
     const values = (stackFile.config ?? {}) as Record<string, unknown>;
     const config = projectDefaults(root);
     for (const [key, value] of Object.entries(values)) {

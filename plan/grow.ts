@@ -15,7 +15,7 @@ import * as path from "path";
 import { parseStackConfig } from "../stacks/config";
 import { estimateCost } from "./cost";
 import { formatDiff, promotionDiff } from "./diff";
-import { PROJECT_ROOT, evaluateStack, projectName, stackConfigFromFile } from "./evaluate";
+import { PROJECT_ROOT, evaluateStack, projectName, stackConfigFromFile, stackConfigFromText } from "./evaluate";
 import { ROAD, roadPosition, shippedConfig, writeStep } from "./road";
 
 interface Options {
@@ -74,42 +74,32 @@ async function main(): Promise<void> {
     }
     const text = fs.readFileSync(file, "utf8");
     const grown = writeStep(text, next.values(shippedConfig));
-    const staged = `${file}.grow`;
-    fs.writeFileSync(staged, grown);
-    try {
-        // Refused config fails here, before anything is written.
-        const after = stackConfigFromFile(staged);
-        parse(after);
-        process.stderr.write(`evaluating ${options.stack} before and after "${next.name}" under mocks...\n`);
-        const beforeRecording = await evaluateStack(options.stack);
-        const afterRecording = await evaluateStack(options.stack, { config: after });
-        const [costBefore, costAfter] = [beforeRecording, afterRecording].map((r) => estimateCost(r));
-        const total = (c: typeof costBefore) => c.fixedUsd + c.usageUsd;
-        process.stdout.write(
-            [
-                `step ${index + 1} of ${ROAD.length}, "${next.name}": ${next.summary}`,
-                formatDiff(
-                    promotionDiff(
-                        beforeRecording,
-                        afterRecording,
-                        options.stack,
-                        `${options.stack} after ${next.name}`,
-                    ),
-                ),
-                `monthly cost: ${usd(total(costBefore))} -> ${usd(total(costAfter))}` +
-                    (costAfter.unpriced.length > 0
-                        ? ` (at least: ${costAfter.unpriced.length} resources unpriced)`
-                        : ""),
-                options.dryRun
-                    ? `dry run: ${path.relative(PROJECT_ROOT, file)} is unchanged`
-                    : `wrote ${path.relative(PROJECT_ROOT, file)}; review it and the diff above, then pulumi up -s ${options.stack}`,
-            ].join("\n") + "\n",
-        );
-        if (!options.dryRun) {
-            fs.renameSync(staged, file);
-        }
-    } finally {
-        fs.rmSync(staged, { force: true });
+    // Refused config fails here, before anything is written.
+    const after = stackConfigFromText(grown);
+    parse(after);
+    process.stderr.write(`evaluating ${options.stack} before and after "${next.name}" under mocks...\n`);
+    const beforeRecording = await evaluateStack(options.stack);
+    const afterRecording = await evaluateStack(options.stack, { config: after });
+    const [costBefore, costAfter] = [beforeRecording, afterRecording].map((r) => estimateCost(r));
+    const total = (c: typeof costBefore) => c.fixedUsd + c.usageUsd;
+    process.stdout.write(
+        [
+            `step ${index + 1} of ${ROAD.length}, "${next.name}": ${next.summary}`,
+            formatDiff(
+                promotionDiff(beforeRecording, afterRecording, options.stack, `${options.stack} after ${next.name}`),
+            ),
+            `monthly cost: ${usd(total(costBefore))} -> ${usd(total(costAfter))}` +
+                (costAfter.unpriced.length > 0 ? ` (at least: ${costAfter.unpriced.length} resources unpriced)` : ""),
+            options.dryRun
+                ? `dry run: ${path.relative(PROJECT_ROOT, file)} is unchanged`
+                : `wrote ${path.relative(PROJECT_ROOT, file)}; review it and the diff above, then pulumi up -s ${options.stack}`,
+        ].join("\n") + "\n",
+    );
+    if (!options.dryRun) {
+        // Written beside it, then renamed over it: the stack file is never left half-written.
+        const staged = `${file}.grow`;
+        fs.writeFileSync(staged, grown);
+        fs.renameSync(staged, file);
     }
 }
 

@@ -4,25 +4,17 @@
  */
 import { expect } from "chai";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { StackConfig } from "../domain/stack-config";
-import { stackConfigFromFile } from "../plan/evaluate";
+import { stackConfigFromText } from "../plan/evaluate";
 import { ROAD, roadPosition, shippedConfig, writeStep } from "../plan/road";
 import { parseStackConfig } from "../stacks/config";
 import { PROJECT_ROOT, evaluate, named, ofType } from "./harness";
 
 /** A stack file's text as the loader reads it (over Pulumi.yaml's defaults). */
 function configOf(text: string): { values: Record<string, string>; config: StackConfig } {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "grow-"));
-    try {
-        const file = path.join(dir, "Pulumi.estate.yaml");
-        fs.writeFileSync(file, text);
-        const values = stackConfigFromFile(file);
-        return { values, config: parseStackConfig({ project: "scale-tiers", stack: "tier30k", values }) };
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const values = stackConfigFromText(text);
+    return { values, config: parseStackConfig({ project: "scale-tiers", stack: "tier30k", values }) };
 }
 
 const tier30kText = () => fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.tier30k.yaml"), "utf8");
