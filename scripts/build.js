@@ -67,25 +67,24 @@ function staleness() {
         return "never built";
     }
     const built = mtime(STAMP);
-    for (const input of ["tsconfig.json", "package-lock.json", ...sources(), ...assets()]) {
+    const inputs = sources();
+    for (const input of ["tsconfig.json", "package-lock.json", ...inputs, ...assets()]) {
         if (mtime(path.join(ROOT, input)) > built) {
             return `${input} changed`;
         }
     }
-    for (const source of sources()) {
+    for (const source of inputs) {
         if (!fs.existsSync(path.join(OUT, compiledName(source)))) {
             return `${source} has no compiled module`;
         }
     }
-    if (orphans().length > 0) {
-        return `${orphans()[0]} has no source any more`;
-    }
-    return undefined;
+    const [orphan] = orphans(inputs);
+    return orphan === undefined ? undefined : `${orphan} has no source any more`;
 }
 
 /** Compiled modules whose source was deleted or moved: mocha would still run a deleted test. */
-function orphans() {
-    const expected = new Set(sources().map(compiledName));
+function orphans(inputs) {
+    const expected = new Set(inputs.map(compiledName));
     return walk("bin", ".js")
         .map((file) => path.relative(OUT, path.join(ROOT, file)))
         .filter((file) => !expected.has(file));
@@ -97,7 +96,7 @@ function build() {
     if (result.status !== 0) {
         throw new Error(`tsc failed (exit ${result.status}): fix the type errors above, then run again`);
     }
-    for (const orphan of orphans()) {
+    for (const orphan of orphans(sources())) {
         fs.rmSync(path.join(OUT, orphan));
         fs.rmSync(path.join(OUT, `${orphan}.map`), { force: true });
     }
