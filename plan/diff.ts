@@ -4,7 +4,7 @@
  * promotion), or the program at a git ref against the working tree. Pure functions.
  */
 import { RecordedResource, Recording } from "./evaluate";
-import { StatefulLoss, forcingInputs, statefulLosses, successorIn } from "./replacement";
+import { StatefulLoss, forcingInputs, renamedTo, statefulLosses } from "./replacement";
 
 export interface ChangedResource {
     readonly urn: string;
@@ -65,19 +65,19 @@ export function promotionDiff(
     const changed: ChangedResource[] = [];
     const replaced: ReplacedResource[] = [];
     for (const old of before.resources) {
-        const successor = successorIn(after, old);
-        if (successor && successor.urn !== old.urn) {
-            added.splice(added.indexOf(successor), 1);
+        const next = afterByUrn.get(old.urn);
+        const renamedAs = next === undefined ? renamedTo(after, old) : undefined;
+        if (renamedAs) {
+            added.splice(added.indexOf(renamedAs), 1);
             renamed.push({
-                urn: successor.urn,
-                name: successor.name,
+                urn: renamedAs.urn,
+                name: renamedAs.name,
                 type: old.type,
-                keys: differingKeys(old, successor),
+                keys: differingKeys(old, renamedAs),
                 was: old.name,
             });
             continue;
         }
-        const next = afterByUrn.get(old.urn);
         if (next === undefined) {
             const moved = movedTo.get(key(old));
             if (moved) {

@@ -112,30 +112,28 @@ export interface StatefulLoss {
  * replacement-forcing inputs changed.
  */
 /**
- * What `resource` of an earlier recording is in `after`: the resource with its
- * URN, or one of its type and parent that names it as an alias (a rename
- * Pulumi carries over without replacing anything).
+ * The resource of `after` that names `resource` (of an earlier recording, gone
+ * by its URN) as an alias, of its type and parent: a rename Pulumi carries
+ * over without replacing anything.
  */
-export function successorIn(after: Recording, resource: RecordedResource): RecordedResource | undefined {
-    return (
-        after.resources.find((r) => r.urn === resource.urn) ??
-        after.resources.find(
-            (r) =>
-                r.type === resource.type &&
-                r.parent === resource.parent &&
-                (r.aliases ?? []).some((alias) => alias === resource.name || alias === resource.urn),
-        )
+export function renamedTo(after: Recording, resource: RecordedResource): RecordedResource | undefined {
+    return after.resources.find(
+        (r) =>
+            r.type === resource.type &&
+            r.parent === resource.parent &&
+            (r.aliases ?? []).some((alias) => alias === resource.name || alias === resource.urn),
     );
 }
 
 export function statefulLosses(before: Recording, after: Recording): StatefulLoss[] {
+    const afterByUrn = new Map(after.resources.map((r) => [r.urn, r]));
     const losses: StatefulLoss[] = [];
     for (const resource of before.resources) {
         const keys = replacementInputs(resource);
         if (keys === undefined) {
             continue;
         }
-        const next = successorIn(after, resource);
+        const next = afterByUrn.get(resource.urn) ?? renamedTo(after, resource);
         if (!next) {
             losses.push({ urn: resource.urn, reason: "removed" });
             continue;
