@@ -6,7 +6,7 @@
  * The stack's config is what the CLI would pass: Pulumi.yaml's declared
  * defaults, overlaid with Pulumi.<stack>.yaml, every value as a string.
  */
-import * as yaml from "js-yaml";
+import { parse as parseYaml } from "yaml";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
@@ -93,7 +93,7 @@ function configString(value: unknown): string {
 }
 
 function readYaml(file: string, root: string): Record<string, unknown> {
-    return (yaml.load(fs.readFileSync(path.resolve(root, file), "utf8")) ?? {}) as Record<string, unknown>;
+    return (parseYaml(fs.readFileSync(path.resolve(root, file), "utf8")) ?? {}) as Record<string, unknown>;
 }
 
 /** Pulumi.yaml's config block as the CLI merges it: declared defaults and plain values, namespaced. */
@@ -128,7 +128,7 @@ export function stackConfigFromFile(file: string, root = PROJECT_ROOT): ConfigMa
 
 /** The config the CLI would give a stack whose file holds `text`: `root`'s project defaults overlaid with it. */
 export function stackConfigFromText(text: string, root = PROJECT_ROOT): ConfigMap {
-    const stackFile = (yaml.load(text) ?? {}) as Record<string, unknown>;
+    const stackFile = (parseYaml(text) ?? {}) as Record<string, unknown>;
     const values = (stackFile.config ?? {}) as Record<string, unknown>;
     const config = projectDefaults(root);
     for (const [key, value] of Object.entries(values)) {

@@ -5,13 +5,13 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import * as yaml from "js-yaml";
+import { parse as parseYaml } from "yaml";
 import { parseStackConfig } from "../stacks/config";
 import { ConfigError } from "../stacks/schema";
 import { PROJECT_ROOT, STACKS, projectDefaults, stackConfig } from "./harness";
 
 const read = (file: string) => fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8");
-const project = yaml.load(read("Pulumi.yaml")) as {
+const project = parseYaml(read("Pulumi.yaml")) as {
     name: string;
     runtime: { name: string };
     config: Record<string, unknown>;
@@ -70,7 +70,7 @@ describe("Pulumi.yaml", () => {
 describe("stack files", () => {
     for (const stack of STACKS) {
         it(`Pulumi.${stack}.yaml keeps the VPC layout shared by all tiers`, () => {
-            const values = (yaml.load(read(`Pulumi.${stack}.yaml`)) as { config: Record<string, unknown> }).config;
+            const values = (parseYaml(read(`Pulumi.${stack}.yaml`)) as { config: Record<string, unknown> }).config;
             expect(values).not.to.have.any.keys("scale-tiers:vpcCidr", "scale-tiers:availabilityZones");
             for (const key of Object.keys(values)) {
                 expect(key).to.match(/^(scale-tiers|aws):/);
