@@ -37,7 +37,7 @@ export function appParameterPath(project: string, stack: string): string {
     return `/${project}/${stack}/app`;
 }
 
-/** `web.autoScaling` (stacks/config.ts AutoScalingConfig) as the web tier uses it. */
+/** `web.autoScaling` (docs/configuration.md) as the web tier uses it. */
 export interface WebAutoScaling {
     /** Fewest instances; at least one per AZ. */
     minSize: number;

@@ -6,12 +6,12 @@
 export const MYSQL_PORT = 3306;
 
 /** MySQL Community major versions the self-managed servers run and RDS offers. */
-export type MysqlVersion = "8.0" | "8.4";
-export const MYSQL_VERSIONS: readonly MysqlVersion[] = ["8.4", "8.0"];
+export const MYSQL_VERSIONS = ["8.4", "8.0"] as const;
+export type MysqlVersion = (typeof MYSQL_VERSIONS)[number];
 
 /** The self-managed servers: the primary, and the replica that can take over. */
-export type MysqlRole = "primary" | "replica";
-export const MYSQL_ROLES: readonly MysqlRole[] = ["primary", "replica"];
+export const MYSQL_ROLES = ["primary", "replica"] as const;
+export type MysqlRole = (typeof MYSQL_ROLES)[number];
 
 /**
  * How `db.<zone>` and `db-read.<zone>` are published in a migration phase

@@ -1,15 +1,35 @@
 /**
- * The stack configuration's typed shape: what stacks/config.ts hands down,
- * deeply frozen, once it has read and validated a stack's config, and what the
- * components' args take their settings from. Defaults and limits are stated on
- * each field; docs/configuration.md is the reference by key.
+ * The stack configuration's one schema: every key in the `scale-tiers`
+ * namespace with its type, default, limits and checks, and what it means.
+ * The types below are inferred from it; stacks/config.ts validates with it;
+ * docs/configuration.md and Pulumi.yaml's declarations are generated from it
+ * (`npm run docs`, kept current by a test). Rules that span settings are in
+ * domain/config-rules.ts.
  */
-import { MysqlRole, MysqlVersion } from "./database";
-import { MigrationPhase } from "./migration";
+import { z } from "zod";
+import {
+    adminCidrProblem,
+    backupWindowProblem,
+    certificateArnProblem,
+    dmsVersionProblem,
+    emailProblem,
+    healthCheckPathProblem,
+    maintenanceWindowProblem,
+    managedClassProblem,
+    memcachedVersionProblem,
+    openSearchVersionProblem,
+    queueNameProblem,
+    vpcCidrProblem,
+    zoneNameProblem,
+} from "./config-checks";
+import { FIELD_DOCS, flag, integer, integerOneOf, objectList, oneOf, section, text, textList } from "./config-fields";
+import { MYSQL_ROLES, MYSQL_VERSIONS } from "./database";
+import { instanceTypeProblem } from "./instance-types";
+import { MIGRATION_PHASES } from "./migration";
 
 /** How many NAT gateways the VPC gets: one shared (cheaper) or one per AZ (survives an AZ loss). */
-export type NatGatewayStrategy = "Single" | "OnePerAz";
-export const NAT_GATEWAY_STRATEGIES: readonly NatGatewayStrategy[] = ["Single", "OnePerAz"];
+export const NAT_GATEWAY_STRATEGIES = ["Single", "OnePerAz"] as const;
+export type NatGatewayStrategy = (typeof NAT_GATEWAY_STRATEGIES)[number];
 
 /** Retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [
@@ -19,389 +39,652 @@ export const LOG_RETENTION_DAYS = [
 /** Snapshot intervals Data Lifecycle Manager accepts, in hours. */
 export const SNAPSHOT_INTERVAL_HOURS = [1, 2, 3, 4, 6, 8, 12, 24] as const;
 
-/**
- * The VPC. Its layout (CIDR, AZs, subnet masks) is the same in every stack and
- * never changes after the first deployment: changing it would replace subnets
- * and everything in them. Only the NAT strategy differs between tiers.
- */
-export interface NetworkConfig {
-    /** `vpcCidr`: IPv4 block of the VPC, a private range from /16 to /20. Default `10.40.0.0/16`. */
-    readonly vpcCidr: string;
-    /** `availabilityZones`: 2 to 4 AZ names of the region. Default the first three of ap-northeast-2. */
-    readonly availabilityZones: readonly string[];
-    /** `natGateways`: `Single` or `OnePerAz`. Default `OnePerAz`. */
-    readonly natGateways: NatGatewayStrategy;
-    /** `privateZoneName`: Route 53 private hosted zone for internal names. Default `scale-tiers.internal`. */
-    readonly privateZoneName: string;
-    /** `logRetentionDays`: retention of the estate's CloudWatch log groups, in days. Default 30. */
-    readonly logRetentionDays: number;
+/** Performance Insights retention RDS accepts: 7 days free, or whole months (31 days) up to 731. */
+const PERFORMANCE_INSIGHTS_DAYS = [7, ...Array.from({ length: 23 }, (_, i) => 31 * (i + 1)), 731] as [
+    number,
+    ...number[],
+];
+const MONITORING_INTERVALS = [1, 5, 10, 15, 30, 60] as const;
+
+export const TOOL_NAMES = ["jira", "wiki", "cms"] as const;
+export type ToolName = (typeof TOOL_NAMES)[number];
+
+const EC2_TYPE_FIX = "use a current-generation EC2 instance type such as t3.small, m7i.large or r7g.xlarge";
+
+function ec2Type(doc: string) {
+    return text({ doc, fix: EC2_TYPE_FIX }, instanceTypeProblem);
 }
 
-/** `loadBalancer`: the internet-facing Application Load Balancer. */
-export interface LoadBalancerConfig {
-    /**
-     * ACM certificate ARN, in the stack's region. When set, HTTPS is served on
-     * 443 and HTTP redirects to it; when unset, HTTP only. Default unset.
-     */
-    readonly certificateArn?: string;
-    /** Refuse deletion of the load balancer (and so keep its DNS name). Default true. */
-    readonly deletionProtection: boolean;
-    /** Days access logs are kept in S3. Default 90. */
-    readonly accessLogRetentionDays: number;
-    /** Idle connection timeout, in seconds. Default 60. */
-    readonly idleTimeoutSeconds: number;
+function managedClass(doc: string, example: string, shape: { prefix: string; suffix: string }) {
+    return text({ doc, fix: `use a current class such as ${example}` }, managedClassProblem(shape));
 }
 
-/**
- * `web.autoScaling`: run the web tier as an Auto Scaling group instead of
- * fixed instances. Switching it on is a config change: the group comes up
- * healthy behind the same load balancer before the fixed instances go.
- */
-export interface AutoScalingConfig {
-    /** Run the group (and no fixed instances). Default false. */
-    readonly enabled: boolean;
-    /** Fewest instances; at least one per AZ so an AZ loss leaves servers. Default 2. */
-    readonly minSize: number;
-    /** Most instances. Default 10. */
-    readonly maxSize: number;
-    /** Average CPU the group scales to hold, percent. Default 50. */
-    readonly targetCpuPercent: number;
-    /** Load balancer requests per instance per minute the group scales to hold. Default 6000. */
-    readonly targetRequestsPerMinute: number;
-    /** Seconds after launch before ELB health checks count. Default 300. */
-    readonly healthCheckGraceSeconds: number;
-    /** Seconds a new instance takes to serve and count in the scaling metrics. Default 180. */
-    readonly instanceWarmupSeconds: number;
-    /** Share of capacity an instance refresh keeps in service, percent. Default 90. */
-    readonly minHealthyPercent: number;
+const RDS_CLASS = { prefix: "db.", suffix: "" };
+const SEARCH_CLASS = { prefix: "", suffix: ".search" };
+const ADMIN_CIDR_FIX = "list admin or VPN CIDR blocks such as 10.8.0.0/16, never 0.0.0.0/0";
+
+const loadBalancer = section("The internet-facing Application Load Balancer.", {
+    certificateArn: text(
+        {
+            doc: "ACM certificate ARN in `aws:region`; when set, HTTPS on 443 (TLS 1.3/1.2 policy) and HTTP redirects to it",
+            fix: "give an ACM certificate ARN from the stack's region, or leave it out for HTTP only",
+            defaultText: "unset",
+        },
+        certificateArnProblem,
+    ).optional(),
+    deletionProtection: flag(
+        "refuse deletion of the load balancer (and so keep its DNS name); set `false` before destroying",
+        true,
+    ),
+    accessLogRetentionDays: integer("days access logs are kept in S3", { min: 1, max: 3650, default: 90 }),
+    idleTimeoutSeconds: integer("idle connection timeout, seconds", { min: 1, max: 4000, default: 60 }),
+});
+
+const autoScaling = section(
+    "Run the web tier as an Auto Scaling group instead of fixed instances; switching it on is a config change: the group comes up healthy behind the same load balancer before the fixed instances go.",
+    {
+        enabled: flag(
+            "run the web tier as an Auto Scaling group behind the same load balancer instead of `instanceCount` fixed instances; `instanceCount` must then be left out",
+            false,
+        ),
+        minSize: integer("fewest instances, and at least the number of AZs so that losing one AZ leaves servers", {
+            min: 1,
+            max: 100,
+            default: 2,
+        }),
+        maxSize: integer("most instances, at least `minSize`", { min: 1, max: 500, default: 10 }),
+        targetCpuPercent: integer("average CPU the group scales to hold, percent", { min: 10, max: 90, default: 50 }),
+        targetRequestsPerMinute: integer("load balancer requests per instance per minute the group scales to hold", {
+            min: 60,
+            max: 1000000,
+            default: 6000,
+        }),
+        healthCheckGraceSeconds: integer(
+            "seconds after launch before failed load balancer health checks replace an instance",
+            { min: 0, max: 7200, default: 300 },
+        ),
+        instanceWarmupSeconds: integer(
+            "seconds before a new instance counts in the scaling metrics and an instance refresh moves on",
+            { min: 0, max: 3600, default: 180 },
+        ),
+        minHealthyPercent: integer("capacity an instance refresh keeps in service, percent", {
+            min: 0,
+            max: 100,
+            default: 90,
+        }),
+    },
+);
+
+const web = section("The web/app servers behind the load balancer.", {
+    instanceCount: integer("fixed EC2 instances, spread round-robin over the AZs; unused with `autoScaling`", {
+        min: 1,
+        max: 20,
+        default: 2,
+    }),
+    instanceType: ec2Type("EC2 instance type (Graviton types get the arm64 AMI)").default("t3.small"),
+    rootVolumeGiB: integer("root volume, GiB, gp3, encrypted", { min: 8, max: 1024, default: 20 }),
+    healthCheckPath: text(
+        {
+            doc: "path the load balancer probes; the server answers it with 200",
+            fix: "use a path such as /healthz (letters, digits, . _ ~ - /)",
+        },
+        healthCheckPathProblem,
+    ).default("/healthz"),
+    autoScaling,
+});
+
+const dataVolume = section("The gp3 EBS volume that holds MySQL's data and binary logs.", {
+    sizeGiB: integer("size, GiB", { min: 20, max: 16384, default: 100 }),
+    iops: integer("provisioned IOPS, at most 500 per GiB", { min: 3000, max: 16000, default: 3000 }),
+    throughputMiBps: integer("provisioned throughput, MiB/s, at most IOPS / 4", { min: 125, max: 1000, default: 125 }),
+});
+
+const rds = section("Amazon RDS for MySQL, the managed target of the DMS migration.", {
+    enabled: flag(
+        "Amazon RDS for MySQL in the isolated subnets, the target of the DMS migration; reachable as `mysql-rds.<zone>`",
+        false,
+    ),
+    instanceClass: managedClass("`db.` and a current-generation type", "db.r7g.large", RDS_CLASS).default(
+        "db.r7g.large",
+    ),
+    engineVersion: oneOf(
+        {
+            doc: "MySQL major version, never older than the self-managed server's",
+            defaultText: "`database.mysqlVersion`",
+        },
+        MYSQL_VERSIONS,
+    ).optional(),
+    allocatedStorageGiB: integer("storage at creation, GiB, gp3, encrypted", { min: 20, max: 65536, default: 100 }),
+    maxAllocatedStorageGiB: integer("ceiling of storage autoscaling, GiB, at least 10% above `allocatedStorageGiB`", {
+        min: 22,
+        max: 65536,
+        default: 1000,
+    }),
+    multiAz: flag("a synchronous standby in another AZ", true),
+    backupRetentionDays: integer("days of automated backups and point-in-time recovery", {
+        min: 1,
+        max: 35,
+        default: 14,
+    }),
+    backupWindow: text(
+        {
+            doc: "daily backup window, UTC `hh:mm-hh:mm` (the default is 02:00 in Seoul)",
+            fix: "give a UTC window such as 17:00-18:00",
+        },
+        backupWindowProblem,
+    ).default("17:00-18:00"),
+    maintenanceWindow: text(
+        {
+            doc: "weekly maintenance window, UTC `ddd:hh:mm-ddd:hh:mm`",
+            fix: "give a UTC window such as sun:18:30-sun:19:30",
+        },
+        maintenanceWindowProblem,
+    ).default("sun:18:30-sun:19:30"),
+    readReplicas: integer("read replicas, spread over the AZs", { min: 0, max: 5, default: 0 }),
+    replicaInstanceClass: text(
+        {
+            doc: "instance class of the read replicas",
+            fix: "use a current class such as db.r7g.large",
+            defaultText: "`instanceClass`",
+        },
+        managedClassProblem(RDS_CLASS),
+    ).optional(),
+    performanceInsightsRetentionDays: integerOneOf(
+        "Performance Insights retention, days: 7 (free) or a multiple of 31 up to 731",
+        PERFORMANCE_INSIGHTS_DAYS,
+        7,
+    ),
+    monitoringIntervalSeconds: integerOneOf("Enhanced Monitoring interval, seconds", MONITORING_INTERVALS, 60),
+});
+
+const database = section("Self-managed MySQL on EC2, and Amazon RDS.", {
+    instanceType: ec2Type("EC2 instance type of the MySQL server").default("r7i.large"),
+    mysqlVersion: oneOf("MySQL Community major version (`8.4` is the LTS)", MYSQL_VERSIONS).default("8.4"),
+    dataVolume,
+    snapshots: section("Data Lifecycle Manager schedule for the data volume.", {
+        intervalHours: integerOneOf("hours between snapshots", SNAPSHOT_INTERVAL_HOURS, 24),
+        retainCount: integer("snapshots kept", { min: 1, max: 1000, default: 7 }),
+    }),
+    binlogRetentionHours: integer("hours binary logs are kept; replicas and AWS DMS need at least 24", {
+        min: 24,
+        max: 720,
+        default: 168,
+    }),
+    replica: section("A read replica of the self-managed primary, in the second AZ.", {
+        enabled: flag("a GTID replica in the second AZ, cloned from the primary, reachable as `db-read.<zone>`", false),
+        instanceType: text(
+            {
+                doc: "EC2 instance type; keep it equal to the primary's so it can take over",
+                fix: EC2_TYPE_FIX,
+                defaultText: "the primary's",
+            },
+            instanceTypeProblem,
+        ).optional(),
+    }),
+    writer: oneOf(
+        "the server `db.<zone>` sends writes to: `replica` only with a replica, after the manual failover of docs/tier150k.md",
+        MYSQL_ROLES,
+    ).default("primary"),
+    selfManaged: flag(
+        "the estate has (or had) self-managed MySQL on EC2; `false` only for an estate built at 1M with RDS from the start (no EC2 servers or volumes, `db.<zone>` on RDS, `migration.phase: none`). Never set it on an estate whose servers hold data: their volumes are protected, so the update stops",
+        true,
+    ),
+    rds,
+});
+
+const memcached = section("memcached nodes on EC2 for the web tier.", {
+    enabled: flag(
+        "memcached nodes on EC2; the node list is published to the web servers as SSM parameter `<path>/cache-nodes`",
+        false,
+    ),
+    nodeCount: integer("nodes, round-robin over the AZs", { min: 1, max: 20, default: 2 }),
+    instanceType: ec2Type("EC2 instance type of each node").default("r7i.large"),
+    memoryMiB: integer(
+        "memory memcached may use per node, MiB; at most the instance's memory less 1024 MiB (checked for t, m, c, r families)",
+        {
+            min: 64,
+            max: 1048576,
+            default: 12288,
+        },
+    ),
+    maxConnections: integer("simultaneous connections per node", { min: 1024, max: 65536, default: 4096 }),
+    draining: flag(
+        "keep the nodes while the web tier already uses ElastiCache, so it can switch back; only with `elasticache.enabled`; remove them by `enabled: false`",
+        false,
+    ),
+});
+
+const elasticache = section("Amazon ElastiCache for Memcached, which replaces the memcached nodes at 1M.", {
+    enabled: flag(
+        "Amazon ElastiCache for Memcached with in-transit encryption; its nodes replace the EC2 nodes in `<path>/cache-nodes`. With `memcached.enabled` only while `memcached.draining`",
+        false,
+    ),
+    nodeType: managedClass("`cache.` and a current-generation type", "cache.r7g.large", {
+        prefix: "cache.",
+        suffix: "",
+    }).default("cache.r7g.large"),
+    nodeCount: integer("nodes, spread over the AZs", { min: 2, max: 40, default: 3 }),
+    engineVersion: text(
+        {
+            doc: "Memcached engine version, 1.6.12 or later (in-transit encryption)",
+            fix: "use 1.6.12 or later, e.g. 1.6.22",
+        },
+        memcachedVersionProblem,
+    ).default("1.6.22"),
+});
+
+const rabbitmq = section("A RabbitMQ cluster on EC2.", {
+    enabled: flag("a RabbitMQ cluster on EC2, reachable as `rabbitmq.<zone>`", false),
+    nodeCount: integer("nodes; not 2, which cannot keep a quorum when one fails", { min: 1, max: 7, default: 3 }),
+    instanceType: ec2Type("EC2 instance type of each node").default("m7i.large"),
+    dataVolumeGiB: integer(
+        "data volume per node, GiB, gp3, encrypted, protected; at least twice the instance's memory (RabbitMQ blocks publishers when free disk drops below its RAM)",
+        { min: 20, max: 16384, default: 100 },
+    ),
+    managementCidrs: textList(
+        {
+            doc: "admin/VPN CIDR blocks allowed to the management UI (15672) besides the VPC, each once; /8 or narrower, never `0.0.0.0/0`",
+            fix: ADMIN_CIDR_FIX,
+        },
+        { check: adminCidrProblem, repeats: (cidr) => cidr },
+    ),
+    tls: flag("AMQP over TLS on 5671 only (plain 5672 closed), with a private CA made by the program", false),
+    draining: flag(
+        "keep the cluster (and `amqp-host`) while consumers drain it after producers moved to SQS; only with `sqs.enabled`",
+        false,
+    ),
+    retired: flag(
+        "with `enabled: false`, once the cluster has drained: the nodes go, their data volumes stay (protected, kept on destroy) with final snapshots",
+        false,
+    ),
+});
+
+const QUEUE_FIX = "list queues as {name: orders, visibilityTimeoutSeconds: 60}";
+
+const sqs = section("Amazon SQS queues, each with a dead-letter queue, which replace RabbitMQ at 1M.", {
+    enabled: flag(
+        "Amazon SQS queues, each with a dead-letter queue; with `rabbitmq.enabled` only while `rabbitmq.draining`",
+        false,
+    ),
+    queues: objectList(
+        { doc: "the queues: at least one when enabled, names unique", fix: QUEUE_FIX },
+        {
+            name: text(
+                {
+                    doc: "1 to 40 letters, digits, `-`, `_`; the queue is `<project>-<stack>-<name>`, its dead-letter queue `...-dlq`",
+                    fix: "name the queue, e.g. orders (letters, digits, - and _)",
+                },
+                queueNameProblem,
+            ),
+            visibilityTimeoutSeconds: integer("seconds a received message stays hidden from other consumers", {
+                min: 0,
+                max: 43200,
+                default: 60,
+            }),
+            retentionDays: integer("days a message is kept", { min: 1, max: 14, default: 4 }),
+            maxReceiveCount: integer("receives before a message moves to the dead-letter queue", {
+                min: 1,
+                max: 1000,
+                default: 5,
+            }),
+        },
+    ),
+});
+
+const monitoring = section("CloudWatch agent, log groups, alarms, alarm topic and dashboard.", {
+    enabled: flag(
+        "CloudWatch agent configuration, log groups (retention `logRetentionDays`), alarms, alarm topic, dashboard",
+        false,
+    ),
+    alarmEmails: textList(
+        {
+            doc: "e-mail addresses subscribed to the alarm topic (each confirms), each once; only with monitoring on",
+            fix: "list addresses like ops@example.com",
+        },
+        { check: emailProblem, repeats: (email) => email.toLowerCase() },
+    ),
+    alarms: section("Alarm thresholds.", {
+        targetResponseSeconds: integer("p95 target response time that raises the alarm, seconds", {
+            min: 1,
+            max: 60,
+            default: 1,
+        }),
+        replicationLagSeconds: integer("replica lag that raises the alarm, seconds", {
+            min: 1,
+            max: 86400,
+            default: 60,
+        }),
+        queueDepth: integer("ready messages over all queues that raise the alarm", {
+            min: 1,
+            max: 100000000,
+            default: 10000,
+        }),
+        cacheEvictions: integer("memcached evictions in 5 minutes, all nodes, that raise the alarm", {
+            min: 1,
+            max: 100000000,
+            default: 1000,
+        }),
+        oldestMessageSeconds: integer("age of an SQS queue's oldest message that raises the alarm, seconds", {
+            min: 60,
+            max: 1209600,
+            default: 900,
+        }),
+    }),
+});
+
+const logging = section("ELK on AWS: Logstash receives the servers' logs and indexes them into OpenSearch.", {
+    enabled: flag(
+        "ELK: Amazon OpenSearch Service (with Dashboards) and Logstash, fed by the servers' log shipper (docs/logging.md)",
+        false,
+    ),
+    opensearch: section("The Amazon OpenSearch Service domain (Elasticsearch and Kibana of ELK).", {
+        engineVersion: text(
+            { doc: "`OpenSearch_<major>.<minor>`", fix: "use an OpenSearch engine version such as OpenSearch_2.19" },
+            openSearchVersionProblem,
+        ).default("OpenSearch_2.19"),
+        instanceType: managedClass(
+            "data node type: a current-generation type with `.search`",
+            "r7g.large.search",
+            SEARCH_CLASS,
+        ).default("r7g.large.search"),
+        instanceCount: integer("data nodes, a multiple of the zones used (the AZ count, at most 3)", {
+            min: 2,
+            max: 80,
+            default: 3,
+        }),
+        volumeGiB: integer("gp3 volume per data node, GiB", { min: 10, max: 24576, default: 100 }),
+        masterInstanceType: managedClass(
+            "type of the three dedicated master nodes",
+            "m7g.large.search",
+            SEARCH_CLASS,
+        ).default("m7g.large.search"),
+    }),
+    logstash: section("Logstash OSS on an Auto Scaling group, fed by the servers' log shipper.", {
+        instanceType: ec2Type("EC2 instance type").default("c7g.large"),
+        instanceCount: integer("instances over the AZs, at least 2 so an AZ loss keeps logs flowing", {
+            min: 2,
+            max: 20,
+            default: 2,
+        }),
+        queueVolumeGiB: integer("gp3 volume per instance for Logstash's persistent queue, GiB", {
+            min: 10,
+            max: 16384,
+            default: 50,
+        }),
+    }),
+});
+
+const migration = section(
+    "The move from the self-managed MySQL servers to `database.rds` with AWS DMS, one phase per `pulumi up`.",
+    {
+        phase: oneOf("the phase to deploy; anything but `none` needs `database.rds.enabled`", MIGRATION_PHASES).default(
+            "none",
+        ),
+        from: oneOf(
+            "the phase the stack is deployed in now: `phase` must be reachable from it in one step (none -> replicating -> cutover -> decommissioned; cutover -> rollback -> replicating; replicating or rollback -> none); set it to `phase` once the update is done",
+            MIGRATION_PHASES,
+        ).default("none"),
+        replicationInstanceClass: managedClass("`dms.` and a current-generation type", "dms.r6i.large", {
+            prefix: "dms.",
+            suffix: "",
+        }).default("dms.r6i.large"),
+        allocatedStorageGiB: integer(
+            "replication instance storage, GiB: task logs and changes cached during the full load",
+            {
+                min: 5,
+                max: 6144,
+                default: 100,
+            },
+        ),
+        multiAz: flag("a standby replication instance in another AZ", true),
+        engineVersion: text(
+            {
+                doc: "a DMS engine version such as `3.5.4`; empty: the version DMS makes default",
+                fix: "give a DMS engine version such as 3.5.4, or leave it out for DMS's default",
+                defaultText: "DMS's default",
+            },
+            dmsVersionProblem,
+        ).default(""),
+        includeSchemas: textList({
+            doc: "schemas (or `%` patterns) to copy; never a system schema",
+            fix: 'list schema names, e.g. ["app"]',
+        }).default(["app"]),
+        excludeSchemas: textList({ doc: "schemas to leave out of those", fix: "list schema names" }),
+        maxCdcLatencySeconds: integer(
+            "source and target CDC latency the cutover gate requires, with writes frozen, seconds",
+            {
+                min: 1,
+                max: 600,
+                default: 5,
+            },
+        ),
+        gateWaitSeconds: integer("how long the gate re-checks before it refuses the update, seconds", {
+            min: 0,
+            max: 3600,
+            default: 300,
+        }),
+        alarmCdcLatencySeconds: integer("CDC latency that raises an alarm while replicating, seconds", {
+            min: 10,
+            max: 86400,
+            default: 300,
+        }),
+        manageServiceRoles: flag(
+            "create the account-wide `dms-vpc-role` and `dms-cloudwatch-logs-role`; `false` where another stack of the account already did",
+            true,
+        ),
+    },
+);
+
+/** The settings of a server that keeps its data on its own volume: Jenkins and each team tool. */
+function toolServer(server: {
+    what: string;
+    instanceType: string;
+    /** What the instance type must have beyond being current, if anything. */
+    typeRule?: string;
+    dataVolumeGiB: number;
+    volumeHolds: string;
+}) {
+    return {
+        enabled: flag(server.what, false),
+        instanceType: ec2Type(["EC2 instance type", server.typeRule].filter(Boolean).join(", ")).default(
+            server.instanceType,
+        ),
+        dataVolumeGiB: integer(`gp3 data volume, GiB, encrypted, protected, snapshotted daily: ${server.volumeHolds}`, {
+            min: 20,
+            max: 16384,
+            default: server.dataVolumeGiB,
+        }),
+    };
 }
 
-/** `web`: the web/app servers behind the load balancer. */
-export interface WebConfig {
-    /** Number of fixed EC2 instances, spread over the AZs; unused with `autoScaling`. Default 2. */
-    readonly instanceCount: number;
-    /** EC2 instance type. Default `t3.small`. */
-    readonly instanceType: string;
-    /** Root volume size, in GiB (gp3, encrypted). Default 20. */
-    readonly rootVolumeGiB: number;
-    /** Path the load balancer probes; the server answers it with 200. Default `/healthz`. */
-    readonly healthCheckPath: string;
-    readonly autoScaling: AutoScalingConfig;
+const jenkins = section("The Jenkins controller, the artifact bucket and the deploy path to the web servers.", {
+    ...toolServer({
+        what: "the Jenkins controller, the artifact bucket and the deploy document; reached at `jenkins.<zone>` through the tools' internal load balancer",
+        instanceType: "m7i.large",
+        dataVolumeGiB: 100,
+        volumeHolds: "JENKINS_HOME",
+    }),
+    artifactRetentionDays: integer(
+        "days a release package is kept in the artifact bucket (every deploy uploads a new one)",
+        {
+            min: 30,
+            max: 3650,
+            default: 365,
+        },
+    ),
+    deployBatchPercent: integer("web servers updated at a time, percent; a failed health check stops the rollout", {
+        min: 1,
+        max: 100,
+        default: 25,
+    }),
+});
+
+const collaboration = section("Jira, MediaWiki and WordPress behind an internal load balancer (Jenkins joins it).", {
+    adminCidrs: textList(
+        {
+            doc: "admin or VPN ranges allowed to the internal load balancer besides the VPC, each once; /8 or narrower, never `0.0.0.0/0`",
+            fix: ADMIN_CIDR_FIX,
+        },
+        { check: adminCidrProblem, repeats: (cidr) => cidr },
+    ),
+    certificateArn: text(
+        {
+            doc: "ACM certificate in `aws:region` for HTTPS on the internal load balancer",
+            fix: "give an ACM certificate ARN from the stack's region, or leave it out for HTTP only",
+            defaultText: "unset",
+        },
+        certificateArnProblem,
+    ).optional(),
+    jira: section(
+        "Jira Software.",
+        toolServer({
+            what: "Jira Software at `jira.<zone>`",
+            instanceType: "m7i.xlarge",
+            typeRule: "with at least 8 GiB of memory",
+            dataVolumeGiB: 100,
+            volumeHolds: "JIRA_HOME and its PostgreSQL",
+        }),
+    ),
+    wiki: section(
+        "MediaWiki.",
+        toolServer({
+            what: "MediaWiki at `wiki.<zone>`",
+            instanceType: "t3.medium",
+            dataVolumeGiB: 50,
+            volumeHolds: "uploads, settings and its MariaDB",
+        }),
+    ),
+    cms: section(
+        "WordPress.",
+        toolServer({
+            what: "WordPress at `cms.<zone>`",
+            instanceType: "t3.medium",
+            dataVolumeGiB: 50,
+            volumeHolds: "WordPress, uploads and its MariaDB",
+        }),
+    ),
+});
+
+const DECLARED = " (Pulumi.yaml declares its default)";
+
+/** The `scale-tiers` namespace as a stack file writes it. */
+export const SCALE_TIERS_SCHEMA = z.strictObject({
+    vpcCidr: text(
+        {
+            doc: "IPv4 block of the VPC, a private range from /16 to /20, not overlapping 172.17.0.0/16. Never changed after the first deployment",
+            fix: `give a private IPv4 block from /16 to /20 such as 10.40.0.0/16${DECLARED}`,
+            declared: true,
+        },
+        vpcCidrProblem,
+    ).default("10.40.0.0/16"),
+    availabilityZones: textList({
+        doc: "2 to 4 distinct AZ names of `aws:region`. Never changed after the first deployment: not reordered, replaced, removed or added to (stateful servers are placed by their position in the list)",
+        fix: `list 2 to 4 AZ names of the region, e.g. ap-northeast-2a, ap-northeast-2b${DECLARED}`,
+        declared: true,
+    }).default(["ap-northeast-2a", "ap-northeast-2b", "ap-northeast-2c"]),
+    natGateways: oneOf(
+        {
+            doc: "NAT gateways: `Single` is one, cheapest, and egress from the private subnets is lost with its AZ; `OnePerAz` survives an AZ loss",
+            declared: true,
+        },
+        NAT_GATEWAY_STRATEGIES,
+    ).default("OnePerAz"),
+    privateZoneName: text(
+        {
+            doc: "Route 53 private hosted zone for internal names such as db.<zone>: a lower-case DNS name of two or more labels",
+            fix: "use a private DNS name such as scale-tiers.internal",
+            declared: true,
+        },
+        zoneNameProblem,
+    ).default("scale-tiers.internal"),
+    logRetentionDays: integerOneOf(
+        {
+            doc: "retention of the estate's CloudWatch log groups, in days (a value CloudWatch Logs accepts)",
+            declared: true,
+        },
+        LOG_RETENTION_DAYS,
+        30,
+    ),
+    clients: z
+        .int()
+        .min(1)
+        .max(1_000_000_000)
+        .register(FIELD_DOCS, {
+            doc: "the clients the estate serves, which `npm run plan` prices usage for and divides its cost per 1,000 clients by",
+            defaultText:
+                "by the estate's shape: 1,000,000 with `web.autoScaling` or RDS; 150,000 with a replica, Jenkins or monitoring; else 30,000",
+        })
+        .optional(),
+    loadBalancer,
+    web,
+    database,
+    memcached,
+    elasticache,
+    rabbitmq,
+    sqs,
+    monitoring,
+    logging,
+    migration,
+    jenkins,
+    collaboration,
+});
+
+type Values = z.output<typeof SCALE_TIERS_SCHEMA>;
+
+/** A frozen tree: what parseStackConfig hands down. */
+export type DeepReadonly<T> = T extends readonly (infer E)[]
+    ? readonly DeepReadonly<E>[]
+    : T extends object
+      ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+      : T;
+
+/** The validated `scale-tiers` values as the program uses them: the VPC settings as one object, derived defaults filled. */
+export function resolveStackConfig(values: Values, context: { project: string; stack: string; region: string }) {
+    const { vpcCidr, availabilityZones, natGateways, privateZoneName, logRetentionDays, clients, ...sections } = values;
+    const { database, loadBalancer, collaboration } = sections;
+    const resolved = {
+        ...context,
+        network: { vpcCidr, availabilityZones, natGateways, privateZoneName, logRetentionDays },
+        ...sections,
+        loadBalancer: withoutEmpty(loadBalancer, "certificateArn"),
+        collaboration: withoutEmpty(collaboration, "certificateArn"),
+        database: {
+            ...database,
+            replica: { ...database.replica, instanceType: database.replica.instanceType ?? database.instanceType },
+            rds: {
+                ...database.rds,
+                engineVersion: database.rds.engineVersion ?? database.mysqlVersion,
+                replicaInstanceClass: database.rds.replicaInstanceClass ?? database.rds.instanceClass,
+            },
+        },
+    };
+    return { ...resolved, clients: clients ?? defaultClients(resolved) };
 }
 
-/** `database.dataVolume`: the gp3 EBS volume that holds MySQL's data and binary logs. */
-export interface DataVolumeConfig {
-    /** Size in GiB. Default 100. */
-    readonly sizeGiB: number;
-    /** Provisioned IOPS, 3000 to 16000 and at most 500 per GiB. Default 3000. */
-    readonly iops: number;
-    /** Provisioned throughput in MiB/s, 125 to 1000 and at most IOPS / 4. Default 125. */
-    readonly throughputMiBps: number;
+/** `certificateArn: ""` in a stack file means no certificate, as leaving it out does. */
+function withoutEmpty<T extends { certificateArn?: string }>(settings: T, field: "certificateArn"): T {
+    if (settings[field] !== "") {
+        return settings;
+    }
+    const { [field]: _empty, ...rest } = settings;
+    return rest as T;
 }
 
-/** `database.snapshots`: Data Lifecycle Manager schedule for the data volume. */
-export interface SnapshotConfig {
-    /** Hours between snapshots: 1, 2, 3, 4, 6, 8, 12 or 24. Default 24. */
-    readonly intervalHours: number;
-    /** Snapshots kept. Default 7. */
-    readonly retainCount: number;
-}
+export type StackConfig = DeepReadonly<ReturnType<typeof resolveStackConfig>>;
+export type NetworkConfig = StackConfig["network"];
+export type OpenSearchConfig = StackConfig["logging"]["opensearch"];
+export type LogstashConfig = StackConfig["logging"]["logstash"];
 
-/** `database.replica`: a read replica of the self-managed primary, in the second AZ. */
-export interface ReplicaConfig {
-    /** Run the replica. Default false. */
-    readonly enabled: boolean;
-    /** EC2 instance type; it should match the primary's so it can take over. Default: the primary's. */
-    readonly instanceType: string;
-}
-
-/** `database.rds`: Amazon RDS for MySQL, the managed target of the DMS migration. */
-export interface RdsConfig {
-    /** Create the RDS instance. Default false. */
-    readonly enabled: boolean;
-    /** DB instance class. Default `db.r7g.large`. */
-    readonly instanceClass: string;
-    /** MySQL major version, never older than the self-managed server's. Default: `database.mysqlVersion`. */
-    readonly engineVersion: MysqlVersion;
-    /** Storage at creation, GiB (gp3). Default 100. */
-    readonly allocatedStorageGiB: number;
-    /** Ceiling of storage autoscaling, GiB; at least 10% above `allocatedStorageGiB`. Default 1000. */
-    readonly maxAllocatedStorageGiB: number;
-    /** A synchronous standby in another AZ. Default true. */
-    readonly multiAz: boolean;
-    /** Days automated backups (and so point-in-time recovery) are kept, 1 to 35. Default 14. */
-    readonly backupRetentionDays: number;
-    /** Daily backup window, UTC `hh:mm-hh:mm`. Default `17:00-18:00` (02:00 in Seoul). */
-    readonly backupWindow: string;
-    /** Weekly maintenance window, UTC `ddd:hh:mm-ddd:hh:mm`. Default `sun:18:30-sun:19:30`. */
-    readonly maintenanceWindow: string;
-    /** Read replicas, 0 to 5, spread over the AZs. Default 0. */
-    readonly readReplicas: number;
-    /** Instance class of the read replicas. Default: `instanceClass`. */
-    readonly replicaInstanceClass: string;
-    /** Performance Insights retention, days: 7 (free tier) or a multiple of 31 up to 731. Default 7. */
-    readonly performanceInsightsRetentionDays: number;
-    /** Enhanced Monitoring interval, seconds: 1, 5, 10, 15, 30 or 60. Default 60. */
-    readonly monitoringIntervalSeconds: number;
-}
-
-/** `database`: self-managed MySQL on EC2. */
-export interface DatabaseConfig {
-    /** EC2 instance type of the MySQL server. Default `r7i.large`. */
-    readonly instanceType: string;
-    /** MySQL Community major version: `8.4` (LTS) or `8.0`. Default `8.4`. */
-    readonly mysqlVersion: MysqlVersion;
-    readonly dataVolume: DataVolumeConfig;
-    readonly snapshots: SnapshotConfig;
-    /** Hours binary logs are kept; replicas and AWS DMS need at least 24. Default 168. */
-    readonly binlogRetentionHours: number;
-    readonly replica: ReplicaConfig;
-    /**
-     * Which server `db.<zone>` sends writes to: `primary`, or `replica` after a
-     * manual failover (docs/tier150k.md). Default `primary`.
-     */
-    readonly writer: MysqlRole;
-    /**
-     * The estate has (or had) self-managed MySQL servers. False only for an
-     * estate built with RDS from the start: no EC2 servers, no volumes,
-     * `db.<zone>` on RDS, nothing to migrate. Default true.
-     */
-    readonly selfManaged: boolean;
-    readonly rds: RdsConfig;
-}
-
-/** `memcached`: memcached nodes on EC2 for the web tier. */
-export interface MemcachedConfig {
-    /** Run the nodes. Default false. */
-    readonly enabled: boolean;
-    /** Nodes, spread round-robin over the AZs. Default 2. */
-    readonly nodeCount: number;
-    /** EC2 instance type of each node. Default `r7i.large`. */
-    readonly instanceType: string;
-    /** Memory memcached may use per node, MiB; must leave 1 GiB to the system. Default 12288. */
-    readonly memoryMiB: number;
-    /** Maximum simultaneous connections per node. Default 4096. */
-    readonly maxConnections: number;
-    /**
-     * Keep the nodes running while the web tier already uses ElastiCache, so
-     * they can be switched back to; remove them by `enabled: false`. Default false.
-     */
-    readonly draining: boolean;
-}
-
-/** `elasticache`: Amazon ElastiCache for Memcached, which replaces the memcached nodes at 1M. */
-export interface ElastiCacheConfig {
-    /** Create the cluster; the web tier then uses it. Default false. */
-    readonly enabled: boolean;
-    /** Cache node type. Default `cache.r7g.large`. */
-    readonly nodeType: string;
-    /** Nodes, spread over the AZs, 2 to 40. Default 3. */
-    readonly nodeCount: number;
-    /** Memcached engine version; 1.6.12 or later for in-transit encryption. Default `1.6.22`. */
-    readonly engineVersion: string;
-}
-
-/** `rabbitmq`: a RabbitMQ cluster on EC2. */
-export interface RabbitmqConfig {
-    /** Run the cluster. Default false. */
-    readonly enabled: boolean;
-    /** Nodes: 1, or 3 to 7 so that quorum queues survive the loss of a node. Default 3. */
-    readonly nodeCount: number;
-    /** EC2 instance type of each node. Default `m7i.large`. */
-    readonly instanceType: string;
-    /** gp3 data volume per node, GiB. Default 100. */
-    readonly dataVolumeGiB: number;
-    /**
-     * CIDR blocks allowed to the management UI (15672) besides the VPC itself,
-     * e.g. a VPN range. Never 0.0.0.0/0. Default none.
-     */
-    readonly managementCidrs: readonly string[];
-    /** AMQP over TLS on 5671 (plain 5672 closed), with a private CA made by the program. Default false. */
-    readonly tls: boolean;
-    /**
-     * Keep the cluster running while its queues drain after the web tier moved
-     * to SQS; remove it by `enabled: false` once they are empty. Default false.
-     */
-    readonly draining: boolean;
-    /**
-     * The cluster ran and is removed (with `enabled: false`): its nodes go,
-     * their data volumes stay with final snapshots. Default false.
-     */
-    readonly retired: boolean;
-}
-
-/** One entry of `sqs.queues`. */
-export interface QueueConfig {
-    /** Short name: letters, digits, `-` and `_`; the queue is `<project>-<stack>-<name>`. Required. */
-    readonly name: string;
-    /** Seconds a received message stays hidden from other consumers, 0 to 43200. Default 60. */
-    readonly visibilityTimeoutSeconds: number;
-    /** Days a message is kept, 1 to 14. Default 4. */
-    readonly retentionDays: number;
-    /** Receives before a message moves to the dead-letter queue, 1 to 1000. Default 5. */
-    readonly maxReceiveCount: number;
-}
-
-/** `sqs`: Amazon SQS queues, each with a dead-letter queue, which replace RabbitMQ at 1M. */
-export interface SqsConfig {
-    /** Create the queues; the web tier then uses them. Default false. */
-    readonly enabled: boolean;
-    /** The queues; at least one when enabled. Default none. */
-    readonly queues: readonly QueueConfig[];
-}
-
-/** `monitoring.alarms`: thresholds. */
-export interface AlarmThresholds {
-    /** Target response time (p95) that raises the alarm, seconds. Default 1. */
-    readonly targetResponseSeconds: number;
-    /** Replica lag that raises the alarm, seconds. Default 60. */
-    readonly replicationLagSeconds: number;
-    /** Ready messages over all queues that raise the alarm. Default 10000. */
-    readonly queueDepth: number;
-    /** memcached evictions in 5 minutes, over all nodes, that raise the alarm. Default 1000. */
-    readonly cacheEvictions: number;
-    /** Age of a queue's oldest message that raises the alarm, seconds. Default 900. */
-    readonly oldestMessageSeconds: number;
-}
-
-/** `monitoring`: CloudWatch agent, log groups, alarms, alarm topic and dashboard. */
-export interface MonitoringConfig {
-    /** Turn monitoring on. Default false. */
-    readonly enabled: boolean;
-    /** E-mail addresses subscribed to the alarm topic (each must confirm). Default none. */
-    readonly alarmEmails: readonly string[];
-    readonly alarms: AlarmThresholds;
-}
-
-/** A server that keeps its data on its own volume: Jenkins and each team tool. */
-export interface ToolServerConfig {
-    /** Run it. Default false. */
-    readonly enabled: boolean;
-    /** EC2 instance type. */
-    readonly instanceType: string;
-    /** gp3 data volume, GiB (encrypted, protected, snapshotted). */
-    readonly dataVolumeGiB: number;
-}
-
-/** `jenkins`: the Jenkins controller, the artifact bucket and the deploy path to the web servers. */
-export interface JenkinsConfig extends ToolServerConfig {
-    /** Days a release package is kept in the artifact bucket. Default 365. */
-    readonly artifactRetentionDays: number;
-    /** Web servers updated at a time by a deploy, as a percentage. Default 25. */
-    readonly deployBatchPercent: number;
-}
-
-export type ToolName = "jira" | "wiki" | "cms";
-export const TOOL_NAMES: readonly ToolName[] = ["jira", "wiki", "cms"];
-
-/** `collaboration`: Jira, MediaWiki and WordPress behind an internal load balancer (Jenkins joins it). */
-export interface CollaborationConfig {
-    /** CIDR blocks (admin network, VPN) allowed to the internal load balancer besides the VPC. Default none. */
-    readonly adminCidrs: readonly string[];
-    /** ACM certificate for HTTPS on the internal load balancer, in the stack's region. Default unset: HTTP. */
-    readonly certificateArn?: string;
-    readonly jira: ToolServerConfig;
-    readonly wiki: ToolServerConfig;
-    readonly cms: ToolServerConfig;
-}
-
-/** `logging.opensearch`: the Amazon OpenSearch Service domain (Elasticsearch and Kibana of ELK). */
-export interface OpenSearchConfig {
-    /** Engine version. Default `OpenSearch_2.19`. */
-    readonly engineVersion: string;
-    /** Data node instance type. Default `r7g.large.search`. */
-    readonly instanceType: string;
-    /** Data nodes, a multiple of the AZ count so each AZ holds a full copy. Default 3. */
-    readonly instanceCount: number;
-    /** gp3 volume per data node, GiB. Default 100. */
-    readonly volumeGiB: number;
-    /** Dedicated master node type; three of them are run. Default `m7g.large.search`. */
-    readonly masterInstanceType: string;
-}
-
-/** `logging.logstash`: Logstash OSS on an Auto Scaling group, fed by the servers' log shipper. */
-export interface LogstashConfig {
-    /** EC2 instance type. Default `c7g.large`. */
-    readonly instanceType: string;
-    /** Instances, at least 2 so an AZ loss keeps logs flowing. Default 2. */
-    readonly instanceCount: number;
-    /** gp3 volume per instance for Logstash's persistent queue, GiB. Default 50. */
-    readonly queueVolumeGiB: number;
-}
-
-/** `logging`: ELK on AWS. Logstash receives the servers' logs and indexes them into OpenSearch. */
-export interface LoggingConfig {
-    /** Run the pipeline. Default false. */
-    readonly enabled: boolean;
-    readonly opensearch: OpenSearchConfig;
-    readonly logstash: LogstashConfig;
-}
-
-/**
- * `migration`: the move of the self-managed MySQL data to RDS with AWS DMS,
- * phase by phase (docs/migration.md).
- */
-export interface MigrationConfig {
-    /** The phase to deploy: `none`, `replicating`, `cutover`, `rollback` or `decommissioned`. Default `none`. */
-    readonly phase: MigrationPhase;
-    /**
-     * The phase the stack is deployed in now; `phase` must be reachable from it
-     * in one step (the program cannot read its own state before it runs). Default `none`.
-     */
-    readonly from: MigrationPhase;
-    /** DMS replication instance class. Default `dms.r6i.large`. */
-    readonly replicationInstanceClass: string;
-    /** Replication instance storage (task logs, cached changes), GiB. Default 100. */
-    readonly allocatedStorageGiB: number;
-    /** A standby replication instance in another AZ. Default true. */
-    readonly multiAz: boolean;
-    /** DMS engine version, e.g. `3.5.4`; empty: the version DMS makes default. Default empty. */
-    readonly engineVersion: string;
-    /** Schemas (or `%` patterns) to copy. Default `["app"]`. */
-    readonly includeSchemas: readonly string[];
-    /** Schemas to leave out of those. Default none. */
-    readonly excludeSchemas: readonly string[];
-    /** CDC latency (source and target) the cutover gate requires, seconds. Default 5. */
-    readonly maxCdcLatencySeconds: number;
-    /** How long the gate keeps re-checking before it refuses, seconds. Default 300. */
-    readonly gateWaitSeconds: number;
-    /** CDC latency that raises an alarm while replicating, seconds. Default 300. */
-    readonly alarmCdcLatencySeconds: number;
-    /** Create the account-wide `dms-vpc-role` and `dms-cloudwatch-logs-role` (false: adopt existing ones). Default true. */
-    readonly manageServiceRoles: boolean;
-}
-
-export interface StackConfig {
-    /** Pulumi project name. */
-    readonly project: string;
-    /** Pulumi stack name; used for tags and parameter paths, never for stateful logical names. */
-    readonly stack: string;
-    /** `aws:region`. Default `ap-northeast-2` (Pulumi.yaml). */
-    readonly region: string;
-    readonly network: NetworkConfig;
-    readonly loadBalancer: LoadBalancerConfig;
-    readonly web: WebConfig;
-    readonly database: DatabaseConfig;
-    readonly memcached: MemcachedConfig;
-    readonly rabbitmq: RabbitmqConfig;
-    readonly elasticache: ElastiCacheConfig;
-    readonly sqs: SqsConfig;
-    readonly monitoring: MonitoringConfig;
-    readonly logging: LoggingConfig;
-    readonly migration: MigrationConfig;
-    readonly jenkins: JenkinsConfig;
-    readonly collaboration: CollaborationConfig;
-    /**
-     * `clients`: how many clients the estate serves, for the plan's usage costs
-     * and its cost per 1,000 clients. Default by the estate's shape
-     * (`defaultClients`): 1,000,000 with an Auto Scaling web tier or RDS,
-     * 150,000 with a MySQL replica, Jenkins or monitoring, else 30,000.
-     */
-    readonly clients: number;
+/** What `defaultClients` looks at. */
+interface EstateShape {
+    readonly web: { readonly autoScaling: { readonly enabled: boolean } };
+    readonly database: { readonly rds: { readonly enabled: boolean }; readonly replica: { readonly enabled: boolean } };
+    readonly jenkins: { readonly enabled: boolean };
+    readonly monitoring: { readonly enabled: boolean };
 }
 
 /** The client count an estate of this shape is sized for (docs/sizing.md), when `clients` is not set. */
-export function defaultClients(config: Omit<StackConfig, "clients">): number {
+export function defaultClients(config: EstateShape): number {
     if (config.web.autoScaling.enabled || config.database.rds.enabled) {
         return 1_000_000;
     }

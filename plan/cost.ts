@@ -5,7 +5,7 @@
  * never counted as zero. Pure functions.
  */
 import { parseStackConfig } from "../stacks/config";
-import { ConfigError } from "../stacks/schema";
+import { ConfigError } from "../domain/config-problem";
 import { RecordedResource, Recording, projectName } from "./evaluate";
 import { PRICES, PriceTable, RegionPrices } from "./prices";
 

@@ -1,9 +1,9 @@
 import { expect } from "chai";
-import { nearest } from "../stacks/schema";
+import { nearest } from "../domain/config-problem";
 import { StackConfig } from "../domain/stack-config";
 import { RawStackConfig, parseStackConfig } from "../stacks/config";
 import { EvaluationError } from "../plan/evaluate";
-import { ConfigMap, STACKS, configErrorOf, evaluate, stackConfig } from "./harness";
+import { ConfigMap, STACKS, configErrorOf, evaluate, refusal, stackConfig } from "./harness";
 
 function raw(values: ConfigMap, stack = "tier30k"): RawStackConfig {
     return { project: "scale-tiers", stack, values };
@@ -264,7 +264,7 @@ describe("stack config", () => {
             [
                 "a snapshot interval DLM does not offer",
                 withObject("database", { snapshots: { intervalHours: 5 } }),
-                /snapshots\.intervalHours: 5 is not an interval Data Lifecycle Manager accepts/,
+                /snapshots\.intervalHours: number 5 is not allowed\. Fix: use one of 1, 2, 3, 4, 6, 8, 12, 24/,
             ],
             [
                 "binlogs kept too briefly for a replica or DMS",
@@ -615,11 +615,26 @@ describe("stack config", () => {
         expect(error.message).to.match(/^stack configuration has 4 problems:/);
     });
 
-    it("reports a declared key that is missing, pointing at Pulumi.yaml", () => {
-        const values = { ...stackConfig("tier30k") };
-        delete values["scale-tiers:vpcCidr"];
-        expect(configErrorOf(values).message).to.match(
-            /scale-tiers:vpcCidr: must be a string, got nothing\. Fix: .*Pulumi\.yaml declares its default/,
+    it("reports wrong values and the rules across settings at once, the rules on the values' defaults", () => {
+        const values = {
+            ...withObject("web", { instanceCount: "two", autoScaling: { enabled: true, minSize: 1 } }),
+            "scale-tiers:sqs": JSON.stringify({
+                enabled: true,
+                queues: [{ retentionDays: 3 }, { name: "a" }, { name: "a" }],
+            }),
+        };
+        expect(configErrorOf(values).problems.map((p) => `${p.key}: ${p.problem}`)).to.deep.equal([
+            'scale-tiers:web.instanceCount: must be an integer, got string "two"',
+            "scale-tiers:sqs.queues[0].name: must be a string, got nothing",
+            "scale-tiers:web.instanceCount: is set while autoScaling.enabled is true; the group replaces the fixed instances",
+            "scale-tiers:web.autoScaling.minSize: 1 instance(s) cannot cover the 3 AZs, so losing one AZ could leave no server",
+            "scale-tiers:sqs.queues: names a more than once",
+        ]);
+    });
+
+    it("points a wrong declared key at Pulumi.yaml's default", () => {
+        expect(refusal({ ...stackConfig("tier30k"), "scale-tiers:vpcCidr": "[]" })).to.match(
+            /scale-tiers:vpcCidr: "\[\]" is not an IPv4 CIDR block.*\. Fix: .*Pulumi\.yaml declares its default/,
         );
     });
 });

@@ -6,7 +6,7 @@
 import * as path from "path";
 import { decodeUserData } from "../components/userdata/render";
 import { parseStackConfig } from "../stacks/config";
-import { ConfigError } from "../stacks/schema";
+import { ConfigError } from "../domain/config-problem";
 import {
     ConfigMap,
     EvaluateOptions,

@@ -1,0 +1,376 @@
+/**
+ * The config's rules that span settings, as a table: each names the key it is
+ * reported on and checks the validated config (with the region and the AZ
+ * count the rules depend on). Rules of one value are in the schema
+ * (domain/stack-config.ts); these run once every value is valid or defaulted.
+ */
+import { ConfigProblem } from "./config-problem";
+import { Finding } from "./config-fields";
+import { certificateRegion } from "./config-checks";
+import { MYSQL_VERSIONS } from "./database";
+import { memoryGiB } from "./instance-types";
+import { allowedNextPhases, schemaProblems, transitionProblem } from "./migration";
+import { StackConfig } from "./stack-config";
+
+export interface RuleContext {
+    readonly config: StackConfig;
+    /** Whether the stack file itself gives the setting at `path` (rather than leaving it to its default). */
+    readonly given: (...path: string[]) => boolean;
+}
+
+export interface ConfigRule {
+    /** The key the problem is reported on, under the project's namespace. */
+    readonly key: string;
+    readonly check: (context: RuleContext) => Finding | readonly Finding[] | undefined;
+}
+
+/** OpenSearch spreads a domain over at most three AZs. */
+export const OPENSEARCH_MAX_ZONES = 3;
+/** Jira's own minimum for a production instance. */
+const JIRA_MIN_MEMORY_GIB = 8;
+/** Memory a cache node must leave to the operating system and memcached's own overhead. */
+const SYSTEM_RESERVE_MIB = 1024;
+
+function azFix(region: string): string {
+    return `list 2 to 4 distinct AZ names of ${region}, such as ${region}a and ${region}b`;
+}
+
+function certificateInRegion(arn: string | undefined, region: string): Finding | undefined {
+    const certificateAt = arn ? certificateRegion(arn) : undefined;
+    return certificateAt && certificateAt !== region
+        ? {
+              problem: `the certificate is in ${certificateAt}, but a load balancer can only use a certificate of its own region ${region}`,
+              fix: `give an ACM certificate ARN from ${region}, or leave it out for HTTP only`,
+          }
+        : undefined;
+}
+
+/**
+ * A self-managed service and its managed replacement may run side by side
+ * only while the old one drains; draining with nothing to drain to is a mistake too.
+ */
+function replacementRules(old: "memcached" | "rabbitmq", managed: "elasticache" | "sqs"): ConfigRule[] {
+    return [
+        {
+            key: old,
+            check: ({ config }) =>
+                config[old].enabled && config[managed].enabled && !config[old].draining
+                    ? {
+                          problem: `is enabled alongside ${managed}, and the web tier can use only one`,
+                          fix: `set ${old}.draining: true while it drains, then ${old}.enabled: false`,
+                      }
+                    : undefined,
+        },
+        {
+            key: `${old}.draining`,
+            check: ({ config }) =>
+                config[old].draining && !config[managed].enabled
+                    ? {
+                          problem: `is true but ${managed} is off, so nothing takes over`,
+                          fix: `enable ${managed}, or set ${old}.draining: false`,
+                      }
+                    : undefined,
+        },
+    ];
+}
+
+function migrationSchemaRule(field: "includeSchemas" | "excludeSchemas"): ConfigRule {
+    return {
+        key: `migration.${field}`,
+        check: ({ config }) =>
+            schemaProblems(config.migration.includeSchemas, config.migration.excludeSchemas).filter(
+                (p) => p.field === field,
+            ),
+    };
+}
+
+export const CONFIG_RULES: readonly ConfigRule[] = [
+    {
+        key: "availabilityZones",
+        check: ({ config: { network, region } }) => {
+            const count = network.availabilityZones.length;
+            return count < 2 || count > 4 ? { problem: `has ${count} AZ(s)`, fix: azFix(region) } : undefined;
+        },
+    },
+    {
+        key: "availabilityZones",
+        check: ({ config: { network, region } }) =>
+            new Set(network.availabilityZones).size !== network.availabilityZones.length
+                ? { problem: "lists an AZ twice", fix: azFix(region) }
+                : undefined,
+    },
+    {
+        key: "availabilityZones",
+        check: ({ config: { network, region } }) => {
+            const foreign = network.availabilityZones.filter((az) => !new RegExp(`^${region}[a-z]$`).test(az));
+            return foreign.length > 0
+                ? {
+                      problem: `${foreign.map((az) => `"${az}"`).join(", ")} not in region ${region}`,
+                      fix: azFix(region),
+                  }
+                : undefined;
+        },
+    },
+    {
+        key: "loadBalancer.certificateArn",
+        check: ({ config }) => certificateInRegion(config.loadBalancer.certificateArn, config.region),
+    },
+    {
+        key: "web.instanceCount",
+        check: ({ config, given }) =>
+            config.web.autoScaling.enabled && given("web", "instanceCount")
+                ? {
+                      problem: "is set while autoScaling.enabled is true; the group replaces the fixed instances",
+                      fix: "remove instanceCount, or set autoScaling.enabled: false",
+                  }
+                : undefined,
+    },
+    {
+        key: "web.autoScaling.maxSize",
+        check: ({ config: { web } }) =>
+            web.autoScaling.maxSize < web.autoScaling.minSize
+                ? {
+                      problem: `${web.autoScaling.maxSize} is below minSize ${web.autoScaling.minSize}`,
+                      fix: "raise maxSize to minSize or more",
+                  }
+                : undefined,
+    },
+    {
+        key: "web.autoScaling.minSize",
+        check: ({ config: { web, network } }) => {
+            const azCount = network.availabilityZones.length;
+            return web.autoScaling.enabled && azCount > 0 && web.autoScaling.minSize < azCount
+                ? {
+                      problem: `${web.autoScaling.minSize} instance(s) cannot cover the ${azCount} AZs, so losing one AZ could leave no server`,
+                      fix: `set minSize to ${azCount} or more`,
+                  }
+                : undefined;
+        },
+    },
+    {
+        // gp3's ratios, AWS's own rules.
+        key: "database.dataVolume.iops",
+        check: ({ config }) => {
+            const { iops, sizeGiB } = config.database.dataVolume;
+            return iops > 500 * sizeGiB
+                ? {
+                      problem: `${iops} IOPS on ${sizeGiB} GiB exceeds gp3's 500 IOPS per GiB`,
+                      fix: "lower iops or grow sizeGiB",
+                  }
+                : undefined;
+        },
+    },
+    {
+        key: "database.dataVolume.throughputMiBps",
+        check: ({ config }) => {
+            const { iops, throughputMiBps } = config.database.dataVolume;
+            return throughputMiBps > iops / 4
+                ? {
+                      problem: `${throughputMiBps} MiB/s with ${iops} IOPS exceeds gp3's 0.25 MiB/s per IOPS`,
+                      fix: "lower throughputMiBps or raise iops",
+                  }
+                : undefined;
+        },
+    },
+    {
+        key: "database.selfManaged",
+        check: ({ config: { database } }) =>
+            !database.selfManaged && !database.rds.enabled
+                ? {
+                      problem: "is false, and without RDS the estate has no database",
+                      fix: "set database.rds.enabled: true, or selfManaged: true",
+                  }
+                : undefined,
+    },
+    {
+        key: "database.writer",
+        check: ({ config: { database } }) =>
+            database.writer === "replica" && !database.replica.enabled
+                ? {
+                      problem: "is replica, but there is no replica to fail over to",
+                      fix: "set database.replica.enabled: true, or writer: primary",
+                  }
+                : undefined,
+    },
+    {
+        key: "database.rds.maxAllocatedStorageGiB",
+        check: ({ config }) => {
+            const { allocatedStorageGiB, maxAllocatedStorageGiB } = config.database.rds;
+            const least = Math.ceil(allocatedStorageGiB * 1.1);
+            return maxAllocatedStorageGiB < least
+                ? {
+                      problem: `${maxAllocatedStorageGiB} GiB is not at least 10% above allocatedStorageGiB ${allocatedStorageGiB}, as storage autoscaling requires`,
+                      fix: `set it to ${least} or more`,
+                  }
+                : undefined;
+        },
+    },
+    {
+        key: "database.rds.engineVersion",
+        check: ({ config: { database } }) =>
+            MYSQL_VERSIONS.indexOf(database.rds.engineVersion) > MYSQL_VERSIONS.indexOf(database.mysqlVersion)
+                ? {
+                      problem: `${database.rds.engineVersion} is older than the self-managed server's ${database.mysqlVersion}; DMS would replicate to an older engine and back`,
+                      fix: `use ${database.mysqlVersion}`,
+                  }
+                : undefined,
+    },
+    {
+        key: "database.rds.multiAz",
+        check: ({ config }) =>
+            config.database.rds.multiAz && config.network.availabilityZones.length === 1
+                ? { problem: "needs two AZs, and the VPC has one", fix: "list two or more availabilityZones" }
+                : undefined,
+    },
+    {
+        key: "memcached.memoryMiB",
+        check: ({ config: { memcached } }) => {
+            const available = memoryGiB(memcached.instanceType);
+            const most = available === undefined ? undefined : available * 1024 - SYSTEM_RESERVE_MIB;
+            return most !== undefined && memcached.memoryMiB > most
+                ? {
+                      problem: `${memcached.memoryMiB} MiB does not fit on ${memcached.instanceType} (${available} GiB) with ${SYSTEM_RESERVE_MIB} MiB left to the system`,
+                      fix: `lower memoryMiB to at most ${most} or pick a larger instance type`,
+                  }
+                : undefined;
+        },
+    },
+    ...replacementRules("memcached", "elasticache"),
+    {
+        key: "rabbitmq.nodeCount",
+        check: ({ config }) =>
+            config.rabbitmq.nodeCount === 2
+                ? {
+                      problem: "2 nodes cannot keep a quorum when one fails, so quorum queues would stop",
+                      fix: "use 1 (no redundancy) or 3 to 7",
+                  }
+                : undefined,
+    },
+    {
+        // The nodes raise RabbitMQ's disk alarm (and stop publishers) when free disk falls below their RAM.
+        key: "rabbitmq.dataVolumeGiB",
+        check: ({ config: { rabbitmq } }) => {
+            const memory = memoryGiB(rabbitmq.instanceType);
+            return memory !== undefined && rabbitmq.dataVolumeGiB < 2 * memory
+                ? {
+                      problem: `${rabbitmq.dataVolumeGiB} GiB is less than twice the ${memory} GiB of ${rabbitmq.instanceType}; RabbitMQ blocks publishers when free disk drops below its RAM`,
+                      fix: `set it to at least ${2 * memory}`,
+                  }
+                : undefined;
+        },
+    },
+    {
+        key: "rabbitmq.retired",
+        check: ({ config: { rabbitmq } }) =>
+            rabbitmq.retired && rabbitmq.enabled
+                ? {
+                      problem: "is true while the cluster is enabled",
+                      fix: "set enabled: false to retire it, or retired: false to keep it",
+                  }
+                : undefined,
+    },
+    ...replacementRules("rabbitmq", "sqs"),
+    {
+        key: "sqs.queues",
+        check: ({ config: { sqs } }) => {
+            const names = sqs.queues.map((queue) => queue.name);
+            const twice = [...new Set(names.filter((name, i) => names.indexOf(name) !== i))];
+            return twice.length > 0
+                ? { problem: `names ${twice.join(", ")} more than once`, fix: "give each queue its own name" }
+                : undefined;
+        },
+    },
+    {
+        key: "sqs.queues",
+        check: ({ config: { sqs } }) =>
+            sqs.enabled && sqs.queues.length === 0
+                ? {
+                      problem: "is empty while sqs.enabled is true",
+                      fix: "list queues as {name: orders, visibilityTimeoutSeconds: 60}",
+                  }
+                : undefined,
+    },
+    {
+        key: "monitoring.alarmEmails",
+        check: ({ config: { monitoring } }) =>
+            !monitoring.enabled && monitoring.alarmEmails.length > 0
+                ? {
+                      problem: "lists subscribers while monitoring is off",
+                      fix: "set monitoring.enabled: true, or remove alarmEmails",
+                  }
+                : undefined,
+    },
+    {
+        key: "logging.opensearch.instanceCount",
+        check: ({ config }) => {
+            const zones = Math.min(config.network.availabilityZones.length, OPENSEARCH_MAX_ZONES);
+            const count = config.logging.opensearch.instanceCount;
+            return zones > 0 && count % zones !== 0
+                ? {
+                      problem: `${count} data nodes do not divide evenly over ${zones} AZs`,
+                      fix: `use a multiple of ${zones}`,
+                  }
+                : undefined;
+        },
+    },
+    {
+        key: "migration.phase",
+        check: ({ config: { migration } }) => {
+            const problem = transitionProblem(migration.from, migration.phase);
+            return problem
+                ? {
+                      problem,
+                      fix: `set migration.phase to one of ${allowedNextPhases(migration.from).join(", ")}, or migration.from to the phase the stack is in`,
+                  }
+                : undefined;
+        },
+    },
+    {
+        key: "migration.phase",
+        check: ({ config: { migration, database } }) =>
+            migration.phase !== "none" && !database.rds.enabled
+                ? {
+                      problem: `is ${migration.phase}, but there is no RDS to migrate to`,
+                      fix: "set database.rds.enabled: true",
+                  }
+                : undefined,
+    },
+    {
+        key: "migration.phase",
+        check: ({ config: { migration, database } }) =>
+            migration.phase !== "none" && !database.selfManaged
+                ? {
+                      problem: `is ${migration.phase}, but database.selfManaged is false: there is no self-managed MySQL to migrate from`,
+                      fix: "set migration.phase: none",
+                  }
+                : undefined,
+    },
+    migrationSchemaRule("includeSchemas"),
+    migrationSchemaRule("excludeSchemas"),
+    {
+        key: "collaboration.certificateArn",
+        check: ({ config }) => certificateInRegion(config.collaboration.certificateArn, config.region),
+    },
+    {
+        key: "collaboration.jira.instanceType",
+        check: ({ config }) => {
+            const jira = config.collaboration.jira;
+            const memory = memoryGiB(jira.instanceType);
+            return jira.enabled && memory !== undefined && memory < JIRA_MIN_MEMORY_GIB
+                ? {
+                      problem: `${jira.instanceType} has ${memory} GiB; Jira needs at least ${JIRA_MIN_MEMORY_GIB} GiB`,
+                      fix: "pick a type with 8 GiB or more, such as m7i.large",
+                  }
+                : undefined;
+        },
+    },
+];
+
+/** Every rule's findings for `context`, keyed under `prefix` (the project's namespace). */
+export function ruleProblems(context: RuleContext, prefix: string): ConfigProblem[] {
+    return CONFIG_RULES.flatMap((rule) => {
+        const found = rule.check(context);
+        const findings: readonly Finding[] = found === undefined ? [] : "problem" in found ? [found] : found;
+        return findings.map(({ problem, fix }) => ({ key: `${prefix}${rule.key}`, problem, fix }));
+    });
+}
