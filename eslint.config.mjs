@@ -6,6 +6,28 @@ function layer(files, patterns) {
     return { files: [files].flat(), rules: { "no-restricted-imports": ["error", { patterns }] } };
 }
 
+/**
+ * Components import domain/, components/shared/ and components/userdata/, never stacks/ or another
+ * component; a component split over files (`ownParts`, by file) imports its own parts.
+ */
+function componentLayers(ownParts) {
+    const rules = (parts) => [
+        {
+            regex: "^\\.\\./(?!domain/)",
+            message:
+                "A component imports domain/, components/shared/ and components/userdata/, never stacks/ or above.",
+        },
+        {
+            regex: `^\\./(?!shared/|userdata/${parts.map((part) => `|${part}$`).join("")})`,
+            message: "A component does not import another component: move what both need to domain/.",
+        },
+    ];
+    return [
+        layer("components/*.ts", rules([])),
+        ...Object.entries(ownParts).map(([file, parts]) => layer(file, rules(parts))),
+    ];
+}
+
 export default tseslint.config(
     { ignores: ["node_modules/", "bin/"] },
     js.configs.recommended,
@@ -26,19 +48,12 @@ export default tseslint.config(
         { regex: "^\\.\\./", message: "domain/ is the bottom layer: it imports only domain/." },
         { regex: "^@pulumi/", message: "domain/ is pure logic: no Pulumi SDK." },
     ]),
-    layer("components/*.ts", [
-        {
-            regex: "^\\.\\./(?!domain/)",
-            message:
-                "A component imports domain/, components/shared/ and components/userdata/, never stacks/ or above.",
-        },
-        {
-            // The cutover gate is the migration component's own dynamic resource, in a file of its own because
-            // Pulumi serializes a dynamic provider's code with what its module captures.
-            regex: "^\\./(?!shared/|userdata/|migration-gate$)",
-            message: "A component does not import another component: move what both need to domain/.",
-        },
-    ]),
+    ...componentLayers({
+        // The cutover gate is the migration component's own dynamic resource, in a file of its own because
+        // Pulumi serializes a dynamic provider's code with what its module captures.
+        "components/migration.ts": ["migration-gate"],
+        "components/data.ts": ["data-rds"],
+    }),
     layer(
         ["components/shared/**/*.ts", "components/userdata/**/*.ts"],
         [

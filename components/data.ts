@@ -14,82 +14,20 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { instanceRole, putMetricsStatement, readSecretsPolicy } from "./shared/ec2";
-import { serviceTrustPolicy } from "./shared/iam";
-import { allowClients, allowHttpsOut, allowPeers, createSecurityGroup } from "./shared/rules";
+import { allowClients, allowHttpsOut, allowPeers } from "./shared/rules";
 import { GeneratedSecret, MIXED_PASSWORD, generatedSecret } from "./shared/secrets";
 import { DATA_DEVICE_NAME, StatefulServerArgs, retiredServer, snapshotPolicy, statefulServer } from "./shared/server";
 import { METRIC_NAMESPACES } from "./shared/telemetry";
 import { Tags, componentTags } from "./shared/tags";
 import { renderUserData } from "./userdata/render";
-import { DatabaseNames, MYSQL_PORT, MysqlRole, MysqlVersion } from "../domain/database";
+import { RdsArgs, RdsDatabase, createRds } from "./data-rds";
+import { APP_DATABASE, DatabaseNames, MYSQL_PORT, MysqlRole, MysqlVersion } from "../domain/database";
 
 /** The self-managed servers: where each one runs and its unique server_id. */
 export const MYSQL_SERVERS: Record<MysqlRole, { azIndex: number; serverId: number }> = {
     primary: { azIndex: 0, serverId: 1 },
     replica: { azIndex: 1, serverId: 2 },
 };
-
-/** The application's database (schema), on the self-managed servers and on RDS. */
-export const APP_DATABASE = "app";
-
-/** Amazon RDS for MySQL: the primary, its read replicas and how they are run. */
-export interface RdsArgs {
-    /**
-     * DB instance identifier of the primary (see `rdsIdentifier`); replicas,
-     * log groups and the final snapshot are named from it. Never changes for a
-     * deployed stack: a new identifier is a new, empty database.
-     */
-    identifier: string;
-    /** MySQL major version; RDS picks and upgrades the minor version. */
-    engineVersion: MysqlVersion;
-    /** DB instance class of the primary, e.g. `db.r7g.large`. */
-    instanceClass: string;
-    /** gp3 storage at creation, GiB. */
-    allocatedStorageGiB: number;
-    /** Ceiling of storage autoscaling, GiB. */
-    maxAllocatedStorageGiB: number;
-    /** A synchronous standby in another AZ. */
-    multiAz: boolean;
-    /** Days automated backups (point-in-time recovery) are kept, 1 to 35. */
-    backupRetentionDays: number;
-    /** Daily backup window, UTC `hh:mm-hh:mm`. */
-    backupWindow: string;
-    /** Weekly maintenance window, UTC `ddd:hh:mm-ddd:hh:mm`. */
-    maintenanceWindow: string;
-    /** Read replicas, spread over the AZs (`replicaAvailabilityZones`); 0 for none. */
-    readReplicas: number;
-    /** DB instance class of the read replicas. */
-    replicaInstanceClass: string;
-    /** Performance Insights retention, days: 7, a multiple of 31, or 731. */
-    performanceInsightsRetentionDays: number;
-    /** Enhanced Monitoring interval, seconds: 1, 5, 10, 15, 30 or 60. */
-    monitoringIntervalSeconds: number;
-    /** Retention of the error and slow-query log groups, days (a CloudWatch Logs value). */
-    logRetentionDays: number;
-}
-
-/** What alarms, outputs and the migration need of the RDS database. */
-export interface RdsDatabase {
-    readonly identifier: pulumi.Output<string>;
-    readonly arn: pulumi.Output<string>;
-    /** The DbiResourceId, which CloudWatch and Performance Insights use. */
-    readonly resourceId: pulumi.Output<string>;
-    /** DNS name of the primary (RDS moves it to the standby on failover). */
-    readonly address: pulumi.Output<string>;
-    readonly port: pulumi.Output<number>;
-    /** `address:port`. */
-    readonly endpoint: pulumi.Output<string>;
-    /** `mysql-rds.<zone>`, a CNAME of `address`. */
-    readonly hostName: string;
-    /** Secret RDS keeps the master user's credentials in (and rotates). */
-    readonly masterSecretArn: pulumi.Output<string>;
-    /** The instances' own security group; the migration adds DMS's rule to it. */
-    readonly securityGroupId: pulumi.Output<string>;
-    readonly parameterGroupName: pulumi.Output<string>;
-    readonly replicaIdentifiers: pulumi.Output<string>[];
-    /** DNS names of the read replicas, in order. */
-    readonly replicaAddresses: pulumi.Output<string>[];
-}
 
 export interface DatabaseArgs {
     region: string;
@@ -160,101 +98,6 @@ export function primaryHostName(zoneName: string): string {
 export function replicaHostName(zoneName: string): string {
     return `mysql-replica.${zoneName}`;
 }
-
-/** The DNS name operators and the migration use for the RDS primary, whatever `db.<zone>` points at. */
-export function rdsHostName(zoneName: string): string {
-    return `mysql-rds.${zoneName}`;
-}
-
-/** Longest primary identifier that still leaves room for `-replica-<n>`. */
-const RDS_IDENTIFIER_MAX = 63 - "-replica-9".length;
-
-/**
- * The RDS primary's identifier, `<project>-<stack>-mysql`: unique per stack in
- * an account and region, as RDS requires. Throws when the project or stack
- * name makes one RDS refuses (letters, digits and single hyphens, starting
- * with a letter; RDS would also lower-case it, and then differ from the
- * program's value on every update).
- */
-export function rdsIdentifier(project: string, stack: string): string {
-    const identifier = `${project}-${stack}-mysql`;
-    if (!/^[a-z](?!.*--)[a-z0-9-]*$/.test(identifier) || identifier.length > RDS_IDENTIFIER_MAX) {
-        throw new Error(
-            `RDS identifier "${identifier}" (from project and stack name) must be lower-case letters, digits and ` +
-                `single hyphens, start with a letter and be at most ${RDS_IDENTIFIER_MAX} characters; rename the stack`,
-        );
-    }
-    return identifier;
-}
-
-/** Identifier of read replica `index` (0-based): `<primary>-replica-<index + 1>`. */
-export function rdsReplicaIdentifier(primary: string, index: number): string {
-    return `${primary}-replica-${index + 1}`;
-}
-
-/** The parameter group family of a MySQL major version. */
-export function rdsParameterFamily(version: MysqlVersion): string {
-    return `mysql${version}`;
-}
-
-/** Logs the instances export to CloudWatch Logs. */
-export const RDS_LOG_EXPORTS = ["error", "slowquery"] as const;
-
-/** The log group RDS writes an export to: it must exist first, or RDS creates it without retention. */
-export function rdsLogGroupName(identifier: string, log: (typeof RDS_LOG_EXPORTS)[number]): string {
-    return `/aws/rds/instance/${identifier}/${log}`;
-}
-
-export interface RdsParameter {
-    readonly name: string;
-    readonly value: string;
-    /** `immediate` for dynamic parameters; static ones take effect at the next reboot. */
-    readonly applyMethod: "immediate" | "pending-reboot";
-}
-
-/**
- * The DB parameters, the same for MySQL 8.0 and 8.4 (8.4 deprecates
- * `binlog_format` but still accepts it). Besides character set and slow-query
- * logging as on the self-managed servers, RDS is the source of the reverse DMS
- * task that keeps the old primary current until the cutover is final, so it
- * needs what DMS CDC needs of a MySQL source: row-based binary logs with full
- * row images. `binlog_checksum` stays CRC32 (MySQL's default, as on the
- * self-managed servers): DMS reads checksummed binary logs from engine 3.4.8
- * on, and only older engines required NONE.
- */
-export function rdsParameters(): RdsParameter[] {
-    const dynamic = (name: string, value: string): RdsParameter => ({ name, value, applyMethod: "immediate" });
-    return [
-        dynamic("character_set_server", "utf8mb4"),
-        dynamic("collation_server", "utf8mb4_0900_ai_ci"),
-        dynamic("binlog_format", "ROW"),
-        dynamic("binlog_row_image", "full"),
-        dynamic("binlog_checksum", "CRC32"),
-        // TLS only, as on the self-managed servers.
-        dynamic("require_secure_transport", "1"),
-        dynamic("slow_query_log", "1"),
-        dynamic("long_query_time", "1"),
-        // The CloudWatch Logs export reads log files, not tables.
-        dynamic("log_output", "FILE"),
-        // Performance Insights' per-query detail needs it. Set here rather than left to RDS, which
-        // manages it only while the parameter is at its default; static, so it waits for a reboot.
-        { name: "performance_schema", value: "1", applyMethod: "pending-reboot" },
-    ];
-}
-
-/**
- * The AZ of each read replica: round-robin over `availabilityZones`, starting
- * with the second (the first replica in another AZ than the self-managed
- * primary, like the self-managed replica).
- */
-export function replicaAvailabilityZones(availabilityZones: readonly string[], count: number): string[] {
-    if (availabilityZones.length === 0) {
-        throw new Error("read replicas need at least one AZ");
-    }
-    return Array.from({ length: count }, (_, index) => availabilityZones[(index + 1) % availabilityZones.length]);
-}
-
-export const RDS_ENHANCED_MONITORING_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole";
 
 export class Database extends pulumi.ComponentResource {
     /** `db.<zone>`: what applications connect to. */
@@ -353,7 +196,20 @@ export class Database extends pulumi.ComponentResource {
         }
         this.createSecurityGroupRules(name, args, tags);
         if (args.rds) {
-            this.rds = this.createRds(`${name}-rds`, args.rds, args, tags);
+            this.rds = createRds(
+                `${name}-rds`,
+                args.rds,
+                {
+                    vpcId: args.vpcId,
+                    isolatedSubnetIds: args.isolatedSubnetIds,
+                    availabilityZones: args.availabilityZones,
+                    clientSecurityGroupIds: args.clientSecurityGroupIds,
+                    zoneId: args.zoneId,
+                    zoneName: args.zoneName,
+                    tags,
+                },
+                this,
+            );
         }
 
         this.registerOutputs({
@@ -503,192 +359,6 @@ export class Database extends pulumi.ComponentResource {
             },
             this,
         );
-    }
-
-    /**
-     * RDS for MySQL in the isolated subnets: the primary (Multi-AZ by config)
-     * and its read replicas, with their own security group, parameter group,
-     * Enhanced Monitoring role and log groups, and `mysql-rds.<zone>`.
-     */
-    private createRds(name: string, rds: RdsArgs, args: DatabaseArgs, tags: Tags): RdsDatabase {
-        const parent = { parent: this };
-        const subnetGroup = new aws.rds.SubnetGroup(
-            `${name}-subnets`,
-            {
-                description: "Isolated subnets of the RDS for MySQL instances",
-                subnetIds: args.isolatedSubnetIds,
-                tags,
-            },
-            parent,
-        );
-        // Ingress from the clients only. No egress rule: the instances open no connections into the VPC;
-        // replication to the standby and the replicas, backups, log exports and Enhanced Monitoring run
-        // over RDS's own network, and security groups let replies to admitted connections out anyway.
-        const securityGroup = createSecurityGroup(
-            `${name}-sg`,
-            args.vpcId,
-            "RDS for MySQL: 3306 from its clients",
-            tags,
-            this,
-        );
-        allowClients(
-            name,
-            securityGroup.id,
-            args.clientSecurityGroupIds,
-            { from: MYSQL_PORT },
-            "MySQL on RDS",
-            tags,
-            this,
-        );
-        // Autonamed: a new family (major upgrade) makes a new group, created before the old one goes.
-        const parameterGroup = new aws.rds.ParameterGroup(
-            `${name}-params`,
-            {
-                family: rdsParameterFamily(rds.engineVersion),
-                description: `MySQL ${rds.engineVersion}: utf8mb4, TLS only, row-based binary logs for DMS, slow-query log`,
-                parameters: rdsParameters(),
-                tags,
-            },
-            parent,
-        );
-
-        const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
-        const monitoringRole = new aws.iam.Role(
-            `${name}-monitoring-role`,
-            {
-                description: "Enhanced Monitoring of the RDS for MySQL instances",
-                // Any instance of the account may use it: it can only write OS metrics to `RDSOSMetrics`.
-                assumeRolePolicy: accountId.apply((account) =>
-                    serviceTrustPolicy("monitoring.rds.amazonaws.com", account),
-                ),
-                tags,
-            },
-            parent,
-        );
-        const monitoringPolicy = new aws.iam.RolePolicyAttachment(
-            `${name}-monitoring`,
-            { role: monitoringRole.name, policyArn: RDS_ENHANCED_MONITORING_POLICY },
-            parent,
-        );
-
-        // What the primary and the replicas share.
-        const common = {
-            storageEncrypted: true,
-            publiclyAccessible: false,
-            port: MYSQL_PORT,
-            vpcSecurityGroupIds: [securityGroup.id],
-            parameterGroupName: parameterGroup.name,
-            caCertIdentifier: "rds-ca-rsa2048-g1",
-            autoMinorVersionUpgrade: true,
-            // Changes that restart or fail over the instance (class, storage, parameter group) wait
-            // for the maintenance window instead of happening mid-day on `pulumi up`.
-            applyImmediately: false,
-            // Operators and tools may log in with short-lived IAM tokens instead of a password;
-            // the application keeps its password account.
-            iamDatabaseAuthenticationEnabled: true,
-            // Points in time are restorable on every instance, so a promoted replica has them from the start.
-            backupRetentionPeriod: rds.backupRetentionDays,
-            backupWindow: rds.backupWindow,
-            maintenanceWindow: rds.maintenanceWindow,
-            copyTagsToSnapshot: true,
-            performanceInsightsEnabled: true,
-            performanceInsightsRetentionPeriod: rds.performanceInsightsRetentionDays,
-            // Advanced mode costs per vCPU and needs 15 months of retention: a decision config does not make.
-            databaseInsightsMode: "standard",
-            monitoringInterval: rds.monitoringIntervalSeconds,
-            monitoringRoleArn: monitoringRole.arn,
-            enabledCloudwatchLogsExports: [...RDS_LOG_EXPORTS],
-            tags,
-        };
-        const logGroups = (instanceName: string, identifier: string) =>
-            RDS_LOG_EXPORTS.map(
-                (log) =>
-                    new aws.cloudwatch.LogGroup(
-                        `${instanceName}-log-${log}`,
-                        { name: rdsLogGroupName(identifier, log), retentionInDays: rds.logRetentionDays, tags },
-                        parent,
-                    ),
-            );
-
-        const primary = new aws.rds.Instance(
-            `${name}-primary`,
-            {
-                ...common,
-                identifier: rds.identifier,
-                engine: "mysql",
-                engineVersion: rds.engineVersion,
-                // A new major version is a deliberate config change; it is applied in the maintenance
-                // window, and RDS snapshots the instance before upgrading it.
-                allowMajorVersionUpgrade: true,
-                // At the end of standard support RDS keeps the engine (and charges for extended support)
-                // rather than forcing a major upgrade on a schedule that is not ours.
-                engineLifecycleSupport: "open-source-rds-extended-support",
-                instanceClass: rds.instanceClass,
-                storageType: "gp3",
-                allocatedStorage: rds.allocatedStorageGiB,
-                maxAllocatedStorage: rds.maxAllocatedStorageGiB,
-                multiAz: rds.multiAz,
-                dbSubnetGroupName: subnetGroup.name,
-                dbName: APP_DATABASE,
-                username: "admin",
-                // RDS generates the password and keeps it in Secrets Manager, encrypted with the
-                // account's aws/secretsmanager key: it never passes through this program or its state.
-                manageMasterUserPassword: true,
-                deletionProtection: true,
-                skipFinalSnapshot: false,
-                finalSnapshotIdentifier: `${rds.identifier}-final`,
-                // Point-in-time recovery stays possible after the instance is deleted, until retention ends.
-                deleteAutomatedBackups: false,
-            },
-            // Storage encrypted with the AWS-managed aws/rds key: no key policy to get wrong, and
-            // nothing outside this account needs to read the snapshots.
-            {
-                parent: this,
-                protect: true,
-                dependsOn: [...logGroups(`${name}-primary`, rds.identifier), monitoringPolicy],
-            },
-        );
-
-        // Read replicas hold no data of their own: no deletion protection and no final snapshot (RDS
-        // refuses one of a read replica), so lowering `readReplicas` removes the highest-numbered one.
-        const replicas = replicaAvailabilityZones(args.availabilityZones, rds.readReplicas).map((zone, index) => {
-            const identifier = rdsReplicaIdentifier(rds.identifier, index);
-            return new aws.rds.Instance(
-                `${name}-replica-${index}`,
-                {
-                    ...common,
-                    identifier,
-                    replicateSourceDb: primary.identifier,
-                    instanceClass: rds.replicaInstanceClass,
-                    availabilityZone: zone,
-                    deletionProtection: false,
-                    skipFinalSnapshot: true,
-                },
-                { parent: this, dependsOn: [...logGroups(`${name}-replica-${index}`, identifier), monitoringPolicy] },
-            );
-        });
-
-        const hostName = rdsHostName(args.zoneName);
-        new aws.route53.Record(
-            `${name}-dns`,
-            { zoneId: args.zoneId, name: hostName, type: "CNAME", ttl: 60, records: [primary.address] },
-            parent,
-        );
-
-        return {
-            identifier: primary.identifier,
-            arn: primary.arn,
-            resourceId: primary.resourceId,
-            address: primary.address,
-            port: primary.port,
-            endpoint: primary.endpoint,
-            hostName,
-            masterSecretArn: primary.masterUserSecrets.apply((secrets) => secrets[0].secretArn),
-            securityGroupId: securityGroup.id,
-            parameterGroupName: parameterGroup.name,
-            replicaIdentifiers: replicas.map((replica) => replica.identifier),
-            replicaAddresses: replicas.map((replica) => replica.address),
-        };
     }
 
     private createSecurityGroupRules(name: string, args: DatabaseArgs, tags: Tags): void {

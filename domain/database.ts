@@ -5,6 +5,9 @@
 
 export const MYSQL_PORT = 3306;
 
+/** The application's database (schema), on the self-managed servers and on RDS. */
+export const APP_DATABASE = "app";
+
 /** MySQL Community major versions the self-managed servers run and RDS offers. */
 export const MYSQL_VERSIONS = ["8.4", "8.0"] as const;
 export type MysqlVersion = (typeof MYSQL_VERSIONS)[number];

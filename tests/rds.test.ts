@@ -1,12 +1,11 @@
 /**
- * Amazon RDS for MySQL (components/data.ts): the pure naming, parameter and
+ * Amazon RDS for MySQL (components/data-rds.ts, domain/rds.ts): the pure naming, parameter and
  * placement functions, the resources tier1m records under mocks, and that
  * adding RDS to an estate leaves every self-managed MySQL resource as it was.
  */
 import { expect } from "chai";
-import { MYSQL_PORT } from "../domain/database";
+import { APP_DATABASE, MYSQL_PORT } from "../domain/database";
 import {
-    APP_DATABASE,
     RDS_ENHANCED_MONITORING_POLICY,
     RDS_LOG_EXPORTS,
     rdsHostName,
@@ -16,7 +15,7 @@ import {
     rdsParameters,
     rdsReplicaIdentifier,
     replicaAvailabilityZones,
-} from "../components/data";
+} from "../domain/rds";
 import { serviceTrustPolicy } from "../components/shared/iam";
 import { T, checkRdsHardening } from "../policy/rules";
 import {
