@@ -565,6 +565,16 @@ const collaboration = section("Jira, MediaWiki and WordPress behind an internal 
     ),
 });
 
+const costGuard = section(
+    "How much a pull request may raise the stack's estimated monthly cost before the cost check fails (docs/delivery.md); read by the plan's `--cost-diff`, not by the program.",
+    {
+        maxMonthlyIncreaseUsd: integer(
+            "largest increase of the monthly estimate a pull request may make without approval, USD",
+            { min: 0, max: 10_000_000, default: 250 },
+        ),
+    },
+);
+
 const DECLARED = " (Pulumi.yaml declares its default)";
 
 /** The `scale-tiers` namespace as a stack file writes it. */
@@ -627,6 +637,7 @@ export const SCALE_TIERS_SCHEMA = z.strictObject({
     migration,
     jenkins,
     collaboration,
+    costGuard,
 });
 
 type Values = z.output<typeof SCALE_TIERS_SCHEMA>;

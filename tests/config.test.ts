@@ -43,6 +43,7 @@ describe("stack config", () => {
                 minHealthyPercent: 90,
             },
         });
+        expect(config.costGuard).to.deep.equal({ maxMonthlyIncreaseUsd: 250 });
         expect(config.database).to.deep.equal({
             instanceType: "r7i.large",
             mysqlVersion: "8.4",
@@ -545,6 +546,16 @@ describe("stack config", () => {
                 "an API token at the top level",
                 { ...stackConfig("tier30k"), "scale-tiers:slackToken": "xoxb-123" },
                 /scale-tiers:slackToken: looks like a secret in plain text/,
+            ],
+            [
+                "a cost guard that is not a whole number of dollars",
+                withObject("costGuard", { maxMonthlyIncreaseUsd: 99.5 }),
+                /scale-tiers:costGuard\.maxMonthlyIncreaseUsd: must be an integer, got number 99\.5.*Fix: set it to an integer from 0 to 10000000/,
+            ],
+            [
+                "a cost guard field misspelt, which would leave the default in force",
+                withObject("costGuard", { maxMonthlyIncrease: 1000 }),
+                /scale-tiers:costGuard\.maxMonthlyIncrease: /,
             ],
             [
                 "a namespace typo, which would silently drop the setting (and on a deployed estate its nodes)",
