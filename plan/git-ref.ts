@@ -31,9 +31,23 @@ function run(command: string, args: string[], options: SpawnSyncOptions = {}): s
     return String(result.stdout);
 }
 
+/** The commit `ref` names. */
+export function commitOf(ref: string): string {
+    return run("git", ["rev-parse", "--verify", `${ref}^{commit}`]).trim();
+}
+
+/** The stacks at `ref`: its Pulumi.<name>.yaml files beside Pulumi.yaml, by name. */
+export function stackNamesAtRef(ref: string): string[] {
+    return run("git", ["ls-tree", "--name-only", commitOf(ref)])
+        .split("\n")
+        .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
+        .filter((name): name is string => name !== undefined)
+        .sort();
+}
+
 /** Evaluates `stacks` at `ref`, each once, in one worktree. */
 export function recordingsAtRef(ref: string, stacks: readonly string[]): RefRecording[] {
-    const commit = run("git", ["rev-parse", "--verify", `${ref}^{commit}`]).trim();
+    const commit = commitOf(ref);
     const worktree = fs.mkdtempSync(path.join(os.tmpdir(), "scale-tiers-ref-"));
     run("git", ["worktree", "add", "--detach", worktree, commit]);
     try {

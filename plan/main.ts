@@ -9,6 +9,8 @@
  *   npm run plan -- --json
  *   npm run plan -- --diff tier30k tier150k   # promotion diff, same stack name
  *   npm run plan -- --diff origin/main        # each stack at a git ref against the working tree
+ *   npm run plan -- --cost-diff origin/main   # each stack's monthly cost at a git ref and now, as Markdown;
+ *                                             # exit 3 when a rise exceeds its costGuard
  *   npm run plan -- --write-diagrams          # regenerate docs/diagrams/<stack>.md
  */
 import * as fs from "fs";
@@ -16,10 +18,11 @@ import * as path from "path";
 import { AzLossFinding, azLossFindings, formatAzLoss } from "./az-loss";
 import { CapabilityRow, capabilities, formatCapabilities } from "./capabilities";
 import { StackCost, estimateCost, formatCost } from "./cost";
+import { CostSide, costDiff, costDiffMarkdown, costGuardOf, overLimit } from "./cost-diff";
 import { diagramMarkdown } from "./diagram";
 import { formatDiff, promotionDiff } from "./diff";
 import { PROJECT_ROOT, Recording, STACKS, evaluateStack, stackConfig } from "./evaluate";
-import { recordingsAtRef } from "./git-ref";
+import { commitOf, recordingsAtRef, stackNamesAtRef } from "./git-ref";
 import { CriticalPath, buildGraph, deployTime, formatCriticalPath } from "./graph";
 import { StackInventory, formatInventory, inventory } from "./inventory";
 
@@ -30,10 +33,19 @@ interface Options {
     diff?: [string, string];
     /** A git ref whose plan each stack's working tree is compared with. */
     diffRef?: string;
+    /** A git ref whose monthly cost each stack's working tree is compared with. */
+    costDiffRef?: string;
+    /** The pull-request label that approves a rise over the cost guard, named in the cost diff. */
+    approvalLabel?: string;
+    /** `--stack` was given: only those stacks, at both sides of a cost diff. */
+    stacksChosen: boolean;
     writeDiagrams: boolean;
 }
 
-const USAGE = `usage: npm run plan -- [--stack <${STACKS.join("|")}>]... [--json] [--diff <from-stack> <to-stack> | --diff <git-ref>] [--write-diagrams]`;
+const USAGE = `usage: npm run plan -- [--stack <${STACKS.join("|")}>]... [--json] [--diff <from-stack> <to-stack> | --diff <git-ref> | --cost-diff <git-ref> [--approval-label <label>]] [--write-diagrams]`;
+
+/** The exit status of a cost diff in which a stack's rise exceeds its cost guard (1 is a failure to run). */
+export const OVER_COST_GUARD_STATUS = 3;
 
 function checkStacks(stacks: string[]): void {
     const unknown = stacks.filter((s) => !STACKS.includes(s));
@@ -45,7 +57,7 @@ function checkStacks(stacks: string[]): void {
 }
 
 function parseArgs(argv: string[]): Options {
-    const options: Options = { stacks: [], json: false, writeDiagrams: false };
+    const options: Options = { stacks: [], json: false, writeDiagrams: false, stacksChosen: false };
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         if (arg === "--json") {
@@ -59,6 +71,10 @@ function parseArgs(argv: string[]): Options {
             i += 2;
         } else if (arg === "--diff" && argv[i + 1] !== undefined && !argv[i + 1].startsWith("--")) {
             options.diffRef = argv[++i];
+        } else if (arg === "--cost-diff" && argv[i + 1] !== undefined && !argv[i + 1].startsWith("--")) {
+            options.costDiffRef = argv[++i];
+        } else if (arg === "--approval-label" && argv[i + 1] !== undefined) {
+            options.approvalLabel = argv[++i];
         } else if (arg === "--help" || arg === "-h") {
             process.stdout.write(`${USAGE}\n`);
             process.exit(0);
@@ -67,7 +83,8 @@ function parseArgs(argv: string[]): Options {
         }
     }
     checkStacks([...options.stacks, ...(options.diff ?? [])]);
-    if (options.stacks.length === 0) {
+    options.stacksChosen = options.stacks.length > 0;
+    if (!options.stacksChosen) {
         options.stacks = [...STACKS];
     }
     return options;
@@ -111,6 +128,43 @@ export function diagramPath(stack: string): string {
     return path.join(PROJECT_ROOT, "docs", "diagrams", `${stack}.md`);
 }
 
+/** Each stack's monthly cost at `ref` and in the working tree; stacks only one side has are added or removed. */
+async function runCostDiff(ref: string, options: Options): Promise<void> {
+    const commit = commitOf(ref);
+    const baseStacks = stackNamesAtRef(ref).filter((s) => !options.stacksChosen || options.stacks.includes(s));
+    process.stderr.write(`evaluating ${baseStacks.join(", ") || "no stacks"} at ${ref}, under mocks...\n`);
+    const atRef = baseStacks.length > 0 ? recordingsAtRef(ref, baseStacks) : [];
+    if (atRef[0]?.lockfileDiffers) {
+        process.stderr.write(`note: ${ref}'s package-lock.json differs; it was evaluated with today's packages\n`);
+    }
+    const side = (recording: Recording): CostSide => ({
+        cost: estimateCost(recording),
+        maxMonthlyIncreaseUsd: costGuardOf(recording),
+    });
+    const base = new Map(baseStacks.map((stack, index) => [stack, side(atRef[index].recording)]));
+    const head = new Map<string, CostSide>();
+    for (const stack of options.stacks) {
+        process.stderr.write(`evaluating ${stack} in the working tree...\n`);
+        head.set(stack, side(await evaluateStack(stack)));
+    }
+    const short = commit.slice(0, 12);
+    const labels = {
+        base: commit.startsWith(ref) ? `\`${short}\`` : `\`${ref}\` (\`${short}\`)`,
+        head: `the working tree at \`${commitOf("HEAD").slice(0, 12)}\``,
+    };
+    const diff = costDiff(labels, base, head);
+    process.stdout.write(
+        options.json
+            ? `${JSON.stringify(diff, null, 2)}\n`
+            : costDiffMarkdown(diff, { approvalLabel: options.approvalLabel }),
+    );
+    const over = overLimit(diff);
+    if (over.length > 0) {
+        process.stderr.write(`cost guard: ${over.map((s) => s.stack).join(", ")} rise(s) by more than allowed\n`);
+        process.exitCode = OVER_COST_GUARD_STATUS;
+    }
+}
+
 async function main(): Promise<void> {
     const options = parseArgs(process.argv.slice(2));
     if (options.diff) {
@@ -120,6 +174,10 @@ async function main(): Promise<void> {
         const after = await evaluateStack(from, { stackName: from, config: stackConfig(to) });
         const diff = promotionDiff(before, after, from, `${from} with ${to}'s config`);
         process.stdout.write(options.json ? `${JSON.stringify(diff, null, 2)}\n` : `${formatDiff(diff)}\n`);
+        return;
+    }
+    if (options.costDiffRef) {
+        await runCostDiff(options.costDiffRef, options);
         return;
     }
     if (options.diffRef) {
