@@ -55,6 +55,11 @@ export interface StackCostDiff {
     /** What the estimate cannot price at each side (`name: missing`): its totals are lower bounds. */
     readonly unpricedBefore: readonly string[];
     readonly unpricedAfter: readonly string[];
+    /**
+     * The sides whose clients are unknown (a config this commit's reader refuses), so that
+     * their usage, which counts clients, is not priced.
+     */
+    readonly usageUnpriced: readonly ("base" | "head")[];
     /** The increase allowed without approval: the lower of the base's and the head's guard. */
     readonly limitUsd: number | undefined;
     /** The stack's estimate rises by more than `limitUsd`. */
@@ -170,6 +175,10 @@ export function stackCostDiff(stack: string, before: CostSide | undefined, after
         lines,
         unpricedBefore,
         unpricedAfter,
+        usageUnpriced: [
+            ...(before && before.cost.clients === undefined ? (["base"] as const) : []),
+            ...(after && after.cost.clients === undefined ? (["head"] as const) : []),
+        ],
         limitUsd,
         // A stack without a readable guard is held to no increase at all rather than let through.
         overLimit: cents(changeUsd) > cents(limitUsd ?? 0),
@@ -244,6 +253,13 @@ function lineCell(side: { monthlyUsd: number; basis: string } | undefined): stri
     return side ? `${money(side.monthlyUsd)}<br><sub>${cell(side.basis)}</sub>` : "-";
 }
 
+/** Unpriced items in code spans, as many as the line limit allows, the rest counted. */
+function listed(items: readonly string[]): string {
+    const shown = items.slice(0, MAX_LINES_PER_STACK).map((item) => `\`${cell(item)}\``);
+    const rest = items.length - shown.length;
+    return `${shown.join(", ")}${rest > 0 ? ` and ${rest} more` : ""}`;
+}
+
 function stackSection(s: StackCostDiff): string[] {
     const out = [
         `### ${s.stack}: ${s.status === "added" ? "new stack" : s.status === "removed" ? "removed" : signedMoney(s.changeUsd)}`,
@@ -269,10 +285,16 @@ function stackSection(s: StackCostDiff): string[] {
     const appeared = s.unpricedAfter.filter((u) => !s.unpricedBefore.includes(u));
     const gone = s.unpricedBefore.filter((u) => !s.unpricedAfter.includes(u));
     if (appeared.length > 0) {
-        out.push(`Unpriced now (not in the totals): ${appeared.map((u) => `\`${cell(u)}\``).join(", ")}.`, "");
+        out.push(`Unpriced now (not in the totals): ${listed(appeared)}.`, "");
     }
     if (gone.length > 0 && s.status !== "removed") {
-        out.push(`Priced or gone now: ${gone.map((u) => `\`${cell(u)}\``).join(", ")}.`, "");
+        out.push(`Priced or gone now: ${listed(gone)}.`, "");
+    }
+    if (s.usageUnpriced.length > 0) {
+        out.push(
+            `${s.usageUnpriced.map((side) => `The ${side}'s`).join(" and ")} config does not parse with the head's reader, so its usage (which counts \`clients\`) is not priced: compare the fixed costs only.`,
+            "",
+        );
     }
     return out;
 }

@@ -267,6 +267,28 @@ describe("cost diff comment", () => {
         expect(grown).to.contain("The cost check fails until the rise is agreed.");
     });
 
+    it("lists at most as many unpriced items as lines, and says when a side's usage could not be priced", () => {
+        const unpriced = Array.from({ length: MAX_LINES_PER_STACK + 2 }, (_, i) => ({
+            name: `r-${i}`,
+            type: "t",
+            component: "c",
+            missing: "region eu-west-1",
+        }));
+        const unknownClients = { ...estimate("s", web0), clients: undefined };
+        const text = costDiffMarkdown(
+            costDiff(
+                { base: "a", head: "b" },
+                new Map([["s", side(unknownClients)]]),
+                new Map([["s", side(estimate("s", web0, [egress], unpriced))]]),
+            ),
+        );
+        expect(text).to.contain("`r-29 (t): region eu-west-1` and 2 more.");
+        expect(text).not.to.contain("`r-30");
+        expect(text).to.contain(
+            "The base's config does not parse with the head's reader, so its usage (which counts `clients`) is not priced",
+        );
+    });
+
     it("signs money to the cent", () => {
         expect([signedMoney(1234.5), signedMoney(-0.004), signedMoney(-12), signedMoney(0.005)]).to.deep.equal([
             "+$1,234.50",
