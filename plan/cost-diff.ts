@@ -62,7 +62,14 @@ export interface StackCostDiff {
     readonly usageUnpriced: readonly ("base" | "head")[];
     /** The increase allowed without approval: the lower of the base's and the head's guard. */
     readonly limitUsd: number | undefined;
+    /** Unpriced at the head and not at the base: what the pull request adds that the estimate cannot price. */
+    readonly unpricedAdded: readonly string[];
     /** The stack's estimate rises by more than `limitUsd`. */
+    readonly risesOverLimit: boolean;
+    /**
+     * The guard does not pass: a rise over the limit, or an addition the estimate cannot price
+     * (its cost is unknown, so the rise cannot be shown to be within the limit).
+     */
     readonly overLimit: boolean;
 }
 
@@ -159,6 +166,9 @@ export function stackCostDiff(stack: string, before: CostSide | undefined, after
         (limit): limit is number => limit !== undefined,
     );
     const limitUsd = limits.length > 0 ? Math.min(...limits) : undefined;
+    const unpricedAdded = unpricedAfter.filter((u) => !unpricedBefore.includes(u));
+    // A stack without a readable guard is held to no increase at all rather than let through.
+    const risesOverLimit = cents(changeUsd) > cents(limitUsd ?? 0);
     const status = !before
         ? "added"
         : !after
@@ -180,8 +190,9 @@ export function stackCostDiff(stack: string, before: CostSide | undefined, after
             ...(after && after.cost.clients === undefined ? (["head"] as const) : []),
         ],
         limitUsd,
-        // A stack without a readable guard is held to no increase at all rather than let through.
-        overLimit: cents(changeUsd) > cents(limitUsd ?? 0),
+        unpricedAdded,
+        risesOverLimit,
+        overLimit: risesOverLimit || unpricedAdded.length > 0,
     };
 }
 
@@ -243,10 +254,14 @@ function changeCell(s: StackCostDiff): string {
 }
 
 function guardCell(s: StackCostDiff): string {
+    const unpriced = s.unpricedAdded.length > 0 ? "; **adds what the estimate cannot price**" : "";
     if (s.limitUsd === undefined) {
-        return s.overLimit ? "**over**: no readable `costGuard`, so no rise is allowed" : "no readable `costGuard`";
+        const verdict = s.risesOverLimit
+            ? "**over**: no readable `costGuard`, so no rise is allowed"
+            : "no readable `costGuard`";
+        return `${verdict}${unpriced}`;
     }
-    return s.overLimit ? `**over** the ${money(s.limitUsd)} allowed` : `within ${money(s.limitUsd)}`;
+    return `${s.risesOverLimit ? `**over** the ${money(s.limitUsd)} allowed` : `within ${money(s.limitUsd)}`}${unpriced}`;
 }
 
 function lineCell(side: { monthlyUsd: number; basis: string } | undefined): string {
@@ -282,7 +297,7 @@ function stackSection(s: StackCostDiff): string[] {
         }
         out.push("");
     }
-    const appeared = s.unpricedAfter.filter((u) => !s.unpricedBefore.includes(u));
+    const appeared = s.unpricedAdded;
     const gone = s.unpricedBefore.filter((u) => !s.unpricedAfter.includes(u));
     if (appeared.length > 0) {
         out.push(`Unpriced now (not in the totals): ${listed(appeared)}.`, "");
@@ -324,10 +339,17 @@ export function costDiffMarkdown(diff: CostDiff, options: { approvalLabel?: stri
         const approval = options.approvalLabel
             ? `unless the pull request carries the label \`${options.approvalLabel}\`, which a reviewer adds once the rise is agreed`
             : "until the rise is agreed";
-        out.push(
-            `**${over.map((s) => s.stack).join(", ")}: the monthly estimate rises by more than \`costGuard.maxMonthlyIncreaseUsd\` allows.** The cost check fails ${approval}.`,
-            "",
-        );
+        const rises = over.filter((s) => s.risesOverLimit).map((s) => s.stack);
+        const unknown = over.filter((s) => s.unpricedAdded.length > 0).map((s) => s.stack);
+        const reasons = [
+            rises.length > 0
+                ? `**${rises.join(", ")}: the monthly estimate rises by more than \`costGuard.maxMonthlyIncreaseUsd\` allows.**`
+                : "",
+            unknown.length > 0
+                ? `**${unknown.join(", ")}: adds resources the estimate cannot price, so the rise cannot be shown to be within the guard.**`
+                : "",
+        ].filter((reason) => reason !== "");
+        out.push(`${reasons.join(" ")} The cost check fails ${approval}.`, "");
     }
     const changed = diff.stacks.filter((s) => s.status !== "unchanged");
     if (changed.length === 0) {

@@ -160,7 +160,9 @@ async function runCostDiff(ref: string, options: Options): Promise<void> {
     );
     const over = overLimit(diff);
     if (over.length > 0) {
-        process.stderr.write(`cost guard: ${over.map((s) => s.stack).join(", ")} rise(s) by more than allowed\n`);
+        process.stderr.write(
+            `cost guard: ${over.map((s) => s.stack).join(", ")} rise(s) by more than allowed, or add(s) what the estimate cannot price\n`,
+        );
         process.exitCode = OVER_COST_GUARD_STATUS;
     }
 }

@@ -159,6 +159,32 @@ describe("cost diff", () => {
         expect([unreadable.limitUsd, unreadable.overLimit]).to.deep.equal([undefined, true]);
     });
 
+    it("fails a rise within the limit that adds what the estimate cannot price, not one that keeps it", () => {
+        const rds = { name: "rds", type: "aws:rds/instance:Instance", component: "c", missing: "rdsMysqlHourly" };
+        const plain = estimate("tier30k", web0);
+        const withRds = estimate("tier30k", web0, [], [rds]);
+        const adds = stackCostDiff("tier30k", side(plain), side(withRds));
+        expect([adds.risesOverLimit, adds.overLimit, adds.unpricedAdded]).to.deep.equal([
+            false,
+            true,
+            ["rds (aws:rds/instance:Instance): rdsMysqlHourly"],
+        ]);
+        expect(stackCostDiff("tier30k", side(withRds), side(withRds)).overLimit).to.equal(false);
+        expect(stackCostDiff("tier30k", side(withRds), side(plain)).overLimit).to.equal(false);
+        const text = costDiffMarkdown(
+            costDiff(
+                { base: "a", head: "b" },
+                new Map([["tier30k", side(plain)]]),
+                new Map([["tier30k", side(withRds)]]),
+            ),
+        );
+        expect(text).to.contain("| within $250.00; **adds what the estimate cannot price** |");
+        expect(text).to.contain(
+            "**tier30k: adds resources the estimate cannot price, so the rise cannot be shown to be within the guard.** The cost check fails",
+        );
+        expect(text).not.to.contain("rises by more than");
+    });
+
     it("counts a new stack's whole estimate as its rise, and a removed stack as a fall", () => {
         const base = new Map([["gone", side(estimate("gone", [fixed("web-0", 900, "a")]))]]);
         const head = new Map([
@@ -220,7 +246,7 @@ describe("cost diff comment", () => {
 
     it("gives each stack before, after, change and guard; a total with unpriced resources as a lower bound", () => {
         expect(rows).to.include(
-            "| tier30k | $228.56 | ≥ $566.52 | +$337.96 (+147.9%) | **over** the $250.00 allowed |",
+            "| tier30k | $228.56 | ≥ $566.52 | +$337.96 (+147.9%) | **over** the $250.00 allowed; **adds what the estimate cannot price** |",
         );
         expect(rows).to.include("| tier150k | $39.56 | $39.56 | $0.00 | within $250.00 |");
     });
