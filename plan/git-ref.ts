@@ -36,6 +36,11 @@ export function commitOf(ref: string): string {
     return run("git", ["rev-parse", "--verify", `${ref}^{commit}`]).trim();
 }
 
+/** The working tree differs from HEAD (tracked or untracked files). */
+export function workingTreeChanged(): boolean {
+    return run("git", ["status", "--porcelain"]).trim() !== "";
+}
+
 /** The stacks at `ref`: its Pulumi.<name>.yaml files beside Pulumi.yaml, by name. */
 export function stackNamesAtRef(ref: string): string[] {
     return run("git", ["ls-tree", "--name-only", commitOf(ref)])

@@ -22,7 +22,7 @@ import { CostSide, costDiff, costDiffMarkdown, costGuardOf, overLimit } from "./
 import { diagramMarkdown } from "./diagram";
 import { formatDiff, promotionDiff } from "./diff";
 import { PROJECT_ROOT, Recording, STACKS, evaluateStack, stackConfig } from "./evaluate";
-import { commitOf, recordingsAtRef, stackNamesAtRef } from "./git-ref";
+import { commitOf, recordingsAtRef, stackNamesAtRef, workingTreeChanged } from "./git-ref";
 import { CriticalPath, buildGraph, deployTime, formatCriticalPath } from "./graph";
 import { StackInventory, formatInventory, inventory } from "./inventory";
 
@@ -150,7 +150,7 @@ async function runCostDiff(ref: string, options: Options): Promise<void> {
     const short = commit.slice(0, 12);
     const labels = {
         base: commit.startsWith(ref) ? `\`${short}\`` : `\`${ref}\` (\`${short}\`)`,
-        head: `the working tree at \`${commitOf("HEAD").slice(0, 12)}\``,
+        head: `the working tree at \`${commitOf("HEAD").slice(0, 12)}\`${workingTreeChanged() ? " with uncommitted changes" : ""}`,
     };
     const diff = costDiff(labels, base, head);
     process.stdout.write(
