@@ -7,7 +7,7 @@
  * from plan/cost.ts.
  */
 import { parseStackConfig } from "../stacks/config";
-import { ConfigError } from "../stacks/schema";
+import { ConfigError } from "../domain/config-problem";
 import { StackCost } from "./cost";
 import { Recording, projectName } from "./evaluate";
 
