@@ -9,8 +9,8 @@ import { Finding } from "./config-fields";
 import { certificateRegion } from "./config-checks";
 import { MYSQL_VERSIONS } from "./database";
 import { memoryGiB } from "./instance-types";
-import { allowedNextPhases, schemaProblems, transitionProblem } from "./migration";
-import { StackConfig } from "./stack-config";
+import { schemaProblems } from "./migration";
+import { StackConfig, TOOL_NAMES } from "./stack-config";
 
 export interface RuleContext {
     readonly config: StackConfig;
@@ -81,6 +81,24 @@ function migrationSchemaRule(field: "includeSchemas" | "excludeSchemas"): Config
             schemaProblems(config.migration.includeSchemas, config.migration.excludeSchemas).filter(
                 (p) => p.field === field,
             ),
+    };
+}
+
+/** A server that holds data is either running or retired, never both. */
+function retiredRule(
+    key: string,
+    what: string,
+    settings: (config: StackConfig) => { enabled: boolean; retired: boolean },
+): ConfigRule {
+    return {
+        key: `${key}.retired`,
+        check: ({ config }) =>
+            settings(config).retired && settings(config).enabled
+                ? {
+                      problem: `is true while the ${what} is enabled`,
+                      fix: "set enabled: false to retire it, or retired: false to keep it",
+                  }
+                : undefined,
     };
 }
 
@@ -259,16 +277,10 @@ export const CONFIG_RULES: readonly ConfigRule[] = [
                 : undefined;
         },
     },
-    {
-        key: "rabbitmq.retired",
-        check: ({ config: { rabbitmq } }) =>
-            rabbitmq.retired && rabbitmq.enabled
-                ? {
-                      problem: "is true while the cluster is enabled",
-                      fix: "set enabled: false to retire it, or retired: false to keep it",
-                  }
-                : undefined,
-    },
+    retiredRule("rabbitmq", "cluster", (config) => config.rabbitmq),
+    retiredRule("database.replica", "replica", (config) => config.database.replica),
+    retiredRule("jenkins", "server", (config) => config.jenkins),
+    ...TOOL_NAMES.map((tool) => retiredRule(`collaboration.${tool}`, "server", (config) => config.collaboration[tool])),
     ...replacementRules("rabbitmq", "sqs"),
     {
         key: "sqs.queues",
@@ -309,18 +321,6 @@ export const CONFIG_RULES: readonly ConfigRule[] = [
                 ? {
                       problem: `${count} data nodes do not divide evenly over ${zones} AZs`,
                       fix: `use a multiple of ${zones}`,
-                  }
-                : undefined;
-        },
-    },
-    {
-        key: "migration.phase",
-        check: ({ config: { migration } }) => {
-            const problem = transitionProblem(migration.from, migration.phase);
-            return problem
-                ? {
-                      problem,
-                      fix: `set migration.phase to one of ${allowedNextPhases(migration.from).join(", ")}, or migration.from to the phase the stack is in`,
                   }
                 : undefined;
         },

@@ -49,6 +49,10 @@ const MONITORING_INTERVALS = [1, 5, 10, 15, 30, 60] as const;
 export const TOOL_NAMES = ["jira", "wiki", "cms"] as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
 
+/** `retired` of a server whose volume holds data: the one way to remove it that keeps the data. */
+const RETIRED_DOC =
+    "with `enabled: false`: the server goes, its data volume stays (protected, kept on destroy) with a final snapshot; switching the server off any other way is refused, as it would delete the volume";
+
 const EC2_TYPE_FIX = "use a current-generation EC2 instance type such as t3.small, m7i.large or r7g.xlarge";
 
 function ec2Type(doc: string) {
@@ -220,6 +224,7 @@ const database = section("Self-managed MySQL on EC2, and Amazon RDS.", {
             },
             instanceTypeProblem,
         ).optional(),
+        retired: flag(RETIRED_DOC, false),
     }),
     writer: oneOf(
         "the server `db.<zone>` sends writes to: `replica` only with a replica, after the manual failover of docs/tier150k.md",
@@ -421,9 +426,12 @@ const migration = section(
             "none",
         ),
         from: oneOf(
-            "the phase the stack is deployed in now: `phase` must be reachable from it in one step (none -> replicating -> cutover -> decommissioned; cutover -> rollback -> replicating; replicating or rollback -> none); set it to `phase` once the update is done",
+            {
+                doc: "an assertion of the phase the stack is deployed in now, checked against the deployed state the program reads back; needed only once, on an estate last updated by a version that recorded no state (its phase is then taken from here)",
+                defaultText: "unset",
+            },
             MIGRATION_PHASES,
-        ).default("none"),
+        ).optional(),
         replicationInstanceClass: managedClass("`dms.` and a current-generation type", "dms.r6i.large", {
             prefix: "dms.",
             suffix: "",
@@ -494,6 +502,7 @@ function toolServer(server: {
             max: 16384,
             default: server.dataVolumeGiB,
         }),
+        retired: flag(RETIRED_DOC, false),
     };
 }
 
