@@ -13,7 +13,8 @@ import { privateBucket } from "./shared/bucket";
 import { instanceRole } from "./shared/ec2";
 import { generatedSecret } from "./shared/secrets";
 import { allowHttpsOut, createSecurityGroup } from "./shared/rules";
-import { DATA_DEVICE_NAME, snapshotPolicy, statefulServer } from "./shared/server";
+import { JENKINS_AZ_INDEX } from "../domain/placement";
+import { DATA_DEVICE_NAME, retiredServer, snapshotPolicy, statefulServer } from "./shared/server";
 import { Tags, componentTags } from "./shared/tags";
 import { renderUserData } from "./userdata/render";
 
@@ -135,17 +136,24 @@ export interface CiArgs {
     jenkinsUrl: string;
     snapshotSelector: string;
     cloudWatchAgentParameter: string;
+    /**
+     * Jenkins ran and is removed: only JENKINS_HOME's volume stays, with a
+     * final snapshot, and the artifact bucket with the releases the web
+     * servers deploy from. Default false.
+     */
+    retired?: boolean;
     tags: Tags;
 }
 
 export class Ci extends pulumi.ComponentResource {
     public readonly artifactBucketName: pulumi.Output<string>;
     public readonly artifactBucketArn: pulumi.Output<string>;
-    public readonly deployDocumentName: pulumi.Output<string>;
-    public readonly adminSecretArn: pulumi.Output<string>;
-    public readonly instanceId: pulumi.Output<string>;
-    public readonly securityGroupId: pulumi.Output<string>;
-    public readonly roleName: pulumi.Output<string>;
+    /** The deploy document, the controller and its access; unset once Jenkins is retired. */
+    public readonly deployDocumentName?: pulumi.Output<string>;
+    public readonly adminSecretArn?: pulumi.Output<string>;
+    public readonly instanceId?: pulumi.Output<string>;
+    public readonly securityGroupId?: pulumi.Output<string>;
+    public readonly roleName?: pulumi.Output<string>;
 
     constructor(name: string, args: CiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("scale-tiers:ci:Ci", name, {}, opts);
@@ -175,6 +183,21 @@ export class Ci extends pulumi.ComponentResource {
         );
         this.artifactBucketName = artifacts.bucket.bucket;
         this.artifactBucketArn = artifacts.bucket.arn;
+        if (args.retired) {
+            // The same name, AZ and volume settings as the running controller's: any other would replace it.
+            retiredServer(
+                `${name}-jenkins`,
+                {
+                    availabilityZone: args.availabilityZones[JENKINS_AZ_INDEX],
+                    dataVolume: { sizeGiB: args.dataVolumeGiB },
+                    snapshotSelector: args.snapshotSelector,
+                    tags,
+                },
+                this,
+            );
+            this.registerOutputs({ artifactBucketName: this.artifactBucketName });
+            return;
+        }
 
         const document = new aws.ssm.Document(
             `${name}-deploy`,
@@ -218,8 +241,8 @@ export class Ci extends pulumi.ComponentResource {
         const { instance } = statefulServer(
             `${name}-jenkins`,
             {
-                availabilityZone: args.availabilityZones[0],
-                subnetId: pulumi.output(args.privateSubnetIds).apply((ids) => ids[0]),
+                availabilityZone: args.availabilityZones[JENKINS_AZ_INDEX],
+                subnetId: pulumi.output(args.privateSubnetIds).apply((ids) => ids[JENKINS_AZ_INDEX]),
                 instanceType: args.instanceType,
                 securityGroupIds: [securityGroup.id],
                 instanceProfile: profile.name,

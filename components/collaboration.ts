@@ -12,7 +12,8 @@ import { TLS_POLICY } from "../domain/tls";
 import { instanceRole, readSecretsPolicy } from "./shared/ec2";
 import { generatedSecret } from "./shared/secrets";
 import { allowClients, allowHttpsOut, createSecurityGroup, ingressRule, vpcAndAdminPeers } from "./shared/rules";
-import { DATA_DEVICE_NAME, snapshotPolicy, statefulServer } from "./shared/server";
+import { toolAzIndex } from "../domain/placement";
+import { DATA_DEVICE_NAME, retiredServer, snapshotPolicy, statefulServer } from "./shared/server";
 import { Tags, componentTags } from "./shared/tags";
 import { ServerRole } from "./shared/telemetry";
 import { UserDataScript, renderUserData } from "./userdata/render";
@@ -57,6 +58,11 @@ export interface CollaborationArgs {
     vpcCidr: string;
     privateSubnetIds: pulumi.Input<string[]>;
     availabilityZones: readonly string[];
+    /**
+     * Tools that ran and are removed: each one's data volume stays, with a
+     * final snapshot, under the name it had. Default none.
+     */
+    retiredTools?: Partial<Record<ToolName, { dataVolumeGiB: number }>>;
     /** Admin or VPN ranges allowed to the load balancer besides the VPC. */
     adminCidrs: readonly string[];
     /** HTTPS (and HTTP redirecting to it) when set. */
@@ -94,6 +100,22 @@ export class Collaboration extends pulumi.ComponentResource {
         const https = args.certificateArn !== undefined;
         const scheme = https ? "https" : "http";
 
+        for (const [tool, retired] of Object.entries(args.retiredTools ?? {}) as [
+            ToolName,
+            { dataVolumeGiB: number },
+        ][]) {
+            // The same name, AZ and volume settings as the running tool's (createTool): any other would replace it.
+            retiredServer(
+                `${name}-${tool}`,
+                {
+                    availabilityZone: args.availabilityZones[toolAzIndex(tool, args.availabilityZones.length)],
+                    dataVolume: { sizeGiB: retired.dataVolumeGiB },
+                    snapshotSelector: args.snapshotSelector,
+                    tags,
+                },
+                this,
+            );
+        }
         const backends: Backend[] = [...args.extraBackends];
         for (const tool of Object.keys(TOOLS) as ToolName[]) {
             const settings = args.tools[tool];
@@ -298,13 +320,13 @@ export class Collaboration extends pulumi.ComponentResource {
         );
         this.roleNames[tool] = role.name;
 
-        const azIndex = TOOLS[tool].priority / 10 - 1;
-        const availabilityZone = args.availabilityZones[azIndex % args.availabilityZones.length];
+        const azIndex = toolAzIndex(tool, args.availabilityZones.length);
+        const availabilityZone = args.availabilityZones[azIndex];
         const { instance } = statefulServer(
             toolName,
             {
                 availabilityZone,
-                subnetId: pulumi.output(args.privateSubnetIds).apply((ids) => ids[azIndex % ids.length]),
+                subnetId: pulumi.output(args.privateSubnetIds).apply((ids) => ids[azIndex]),
                 instanceType: settings.instanceType,
                 securityGroupIds: [securityGroup.id],
                 instanceProfile: profile.name,

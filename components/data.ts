@@ -16,6 +16,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { instanceRole, putMetricsStatement, readSecretsPolicy } from "./shared/ec2";
 import { allowClients, allowHttpsOut, allowPeers } from "./shared/rules";
 import { GeneratedSecret, MIXED_PASSWORD, generatedSecret } from "./shared/secrets";
+import { MYSQL_AZ_INDEX } from "../domain/placement";
 import { DATA_DEVICE_NAME, StatefulServerArgs, retiredServer, snapshotPolicy, statefulServer } from "./shared/server";
 import { METRIC_NAMESPACES } from "./shared/telemetry";
 import { Tags, componentTags } from "./shared/tags";
@@ -25,8 +26,8 @@ import { APP_DATABASE, DatabaseNames, MYSQL_PORT, MysqlRole, MysqlVersion } from
 
 /** The self-managed servers: where each one runs and its unique server_id. */
 export const MYSQL_SERVERS: Record<MysqlRole, { azIndex: number; serverId: number }> = {
-    primary: { azIndex: 0, serverId: 1 },
-    replica: { azIndex: 1, serverId: 2 },
+    primary: { azIndex: MYSQL_AZ_INDEX.primary, serverId: 1 },
+    replica: { azIndex: MYSQL_AZ_INDEX.replica, serverId: 2 },
 };
 
 export interface DatabaseArgs {
@@ -57,8 +58,11 @@ export interface DatabaseArgs {
     zoneName: string;
     /** Value of the snapshot-selection tag, unique per stack in an account. */
     snapshotSelector: string;
-    /** Run a replica of this type in the second AZ; absent: no replica. */
-    replica?: { instanceType: string };
+    /**
+     * Run a replica of this type in the second AZ; `retired`: it ran and only
+     * its data volume stays, with a final snapshot. Absent: no replica.
+     */
+    replica?: { instanceType: string; retired: boolean };
     /** The server `db.<zone>` points at: the primary, or the replica after a failover. */
     writer: MysqlRole;
     /** Stack name, the dimension of the replication metrics. */
@@ -246,8 +250,8 @@ export class Database extends pulumi.ComponentResource {
             tags,
             this,
         );
-        const server = (mysqlRole: MysqlRole, instanceType: string) =>
-            this.createServer(name, mysqlRole, instanceType, args, tags, profile, {
+        const server = (mysqlRole: MysqlRole, instanceType: string, retired = false) =>
+            this.createServer(name, mysqlRole, instanceType, retired, args, tags, profile, {
                 rootSecret,
                 appSecret,
                 replicationSecret,
@@ -255,7 +259,7 @@ export class Database extends pulumi.ComponentResource {
         const primary = server("primary", args.instanceType);
         return {
             primary,
-            replica: args.replica ? server("replica", args.replica.instanceType) : undefined,
+            replica: args.replica ? server("replica", args.replica.instanceType, args.replica.retired) : undefined,
             rootSecretArn: rootSecret.arn,
             replicationSecretArn: replicationSecret.arn,
             roleName: role.name,
@@ -303,12 +307,14 @@ export class Database extends pulumi.ComponentResource {
      * One MySQL server: its protected data volume in the server's AZ, the
      * instance, and the attachment. The boot script sets the server up for its
      * role (a replica clones the primary and replicates by GTID). Once the
-     * servers are retired only the volume stays, with a final snapshot.
+     * servers are retired (or the replica alone) only the volume stays, with a
+     * final snapshot.
      */
     private createServer(
         name: string,
         mysqlRole: MysqlRole,
         instanceType: string,
+        retired: boolean,
         args: DatabaseArgs,
         tags: Tags,
         profile: aws.iam.InstanceProfile,
@@ -316,7 +322,7 @@ export class Database extends pulumi.ComponentResource {
     ): { instance?: aws.ec2.Instance; volume: aws.ebs.Volume } {
         const { azIndex, serverId } = MYSQL_SERVERS[mysqlRole];
         const build =
-            args.servers === "running"
+            args.servers === "running" && !retired
                 ? statefulServer
                 : (serverName: string, serverArgs: StatefulServerArgs, parent: pulumi.Resource) => ({
                       volume: retiredServer(serverName, serverArgs, parent),

@@ -32,6 +32,7 @@ import {
 } from "./shared/rules";
 import { Tags, componentTags } from "./shared/tags";
 import { generatedSecret } from "./shared/secrets";
+import { rabbitmqNodeAzIndex } from "../domain/placement";
 import { DATA_DEVICE_NAME, retiredServer, snapshotPolicy, statefulServer } from "./shared/server";
 import { METRIC_NAMESPACES } from "./shared/telemetry";
 import { renderUserData } from "./userdata/render";
@@ -41,11 +42,6 @@ export const AMQPS_PORT = 5671;
 export const MANAGEMENT_PORT = 15672;
 /** Erlang port mapper, inter-node distribution, and the CLI tools' range. */
 export const CLUSTER_PORTS = [{ from: 4369 }, { from: 25672 }, { from: 35672, to: 35682 }] as const;
-
-/** The AZ (index) of node `index`: round-robin, so that a quorum survives the loss of one AZ. */
-export function nodeAzIndex(index: number, azCount: number): number {
-    return index % azCount;
-}
 
 /** Stable DNS name of node `index`. */
 export function nodeHostName(index: number, zoneName: string): string {
@@ -215,7 +211,7 @@ export class Messaging extends pulumi.ComponentResource {
             retiredServer(
                 `${name}-${index}`,
                 {
-                    availabilityZone: args.availabilityZones[nodeAzIndex(index, args.availabilityZones.length)],
+                    availabilityZone: args.availabilityZones[rabbitmqNodeAzIndex(index, args.availabilityZones.length)],
                     dataVolume: { sizeGiB: retired!.dataVolumeGiB },
                     snapshotSelector: retired!.snapshotSelector,
                     tags,
@@ -313,7 +309,7 @@ export class Messaging extends pulumi.ComponentResource {
         const nodeNames = clusterNodeNames(rabbitmq.nodeCount, rabbitmq.zoneName);
         const subnetIds = pulumi.output(args.privateSubnetIds);
         const nodes = nodeNames.map((nodeName, index) => {
-            const azIndex = nodeAzIndex(index, args.availabilityZones.length);
+            const azIndex = rabbitmqNodeAzIndex(index, args.availabilityZones.length);
             const availabilityZone = args.availabilityZones[azIndex];
             const logicalName = `${name}-${index}`;
             const { instance } = statefulServer(

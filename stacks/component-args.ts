@@ -20,7 +20,7 @@ import { ServerRole, agentParameterName } from "../components/shared/telemetry";
 import { MYSQL_PORT } from "../domain/database";
 import { phaseResources } from "../domain/migration";
 import { StackConfig } from "../domain/stack-config";
-import { enabledTools, selfManagedServers, toolsScheme } from "./decisions";
+import { enabledTools, retiredTools, selfManagedServers, toolsScheme } from "./decisions";
 
 /** What every args function starts from. */
 export interface BuildContext {
@@ -69,7 +69,10 @@ export function databaseArgs(context: BuildContext, network: Network): DatabaseA
         zoneId: network.zoneId,
         zoneName: network.zoneName,
         snapshotSelector: snapshotSelector(context, "mysql"),
-        replica: replica.enabled ? { instanceType: replica.instanceType } : undefined,
+        replica:
+            replica.enabled || replica.retired
+                ? { instanceType: replica.instanceType, retired: replica.retired }
+                : undefined,
         stackName: config.stack,
         cloudWatchAgentParameter: context.agentParameter("mysql"),
         servers: selfManagedServers(config),
@@ -141,7 +144,7 @@ export function messagingArgs(context: BuildContext, network: Network): Messagin
 
 export function ciArgs(context: BuildContext, network: Network): CiArgs {
     const { config, tags } = context;
-    const { enabled: _enabled, ...jenkins } = config.jenkins;
+    const { enabled: _enabled, retired: _retired, ...jenkins } = config.jenkins;
     return {
         region: config.region,
         stackName: config.stack,
@@ -153,6 +156,7 @@ export function ciArgs(context: BuildContext, network: Network): CiArgs {
         jenkinsUrl: `${toolsScheme(config)}://${toolHostName("jenkins", network.zoneName)}/`,
         snapshotSelector: snapshotSelector(context, "jenkins"),
         cloudWatchAgentParameter: context.agentParameter("jenkins"),
+        retired: config.jenkins.retired,
         tags,
     };
 }
@@ -240,18 +244,22 @@ export function collaborationArgs(context: BuildContext, network: Network, web: 
                 { instanceType: tools[tool].instanceType, dataVolumeGiB: tools[tool].dataVolumeGiB },
             ]),
         ),
-        extraBackends: ci
-            ? [
-                  {
-                      host: "jenkins",
-                      port: JENKINS_PORT,
-                      healthPath: "/login",
-                      instanceId: ci.instanceId,
-                      securityGroupId: ci.securityGroupId,
-                      priority: 40,
-                  },
-              ]
-            : [],
+        retiredTools: Object.fromEntries(
+            retiredTools(config).map((tool) => [tool, { dataVolumeGiB: tools[tool].dataVolumeGiB }]),
+        ),
+        extraBackends:
+            ci?.instanceId && ci.securityGroupId
+                ? [
+                      {
+                          host: "jenkins",
+                          port: JENKINS_PORT,
+                          healthPath: "/login",
+                          instanceId: ci.instanceId,
+                          securityGroupId: ci.securityGroupId,
+                          priority: 40,
+                      },
+                  ]
+                : [],
         snapshotSelector: snapshotSelector(context, "tools"),
         agentParameter: context.agentParameter,
         tags,
@@ -279,7 +287,7 @@ export function observabilityArgs(context: BuildContext, watched: WatchedCompone
             ...(database.roleName ? [{ role: "mysql" as const, roleName: database.roleName }] : []),
             ...(cache?.roleName ? [{ role: "memcached" as const, roleName: cache.roleName }] : []),
             ...(messaging?.roleName ? [{ role: "rabbitmq" as const, roleName: messaging.roleName }] : []),
-            ...(ci ? [{ role: "jenkins" as const, roleName: ci.roleName }] : []),
+            ...(ci?.roleName ? [{ role: "jenkins" as const, roleName: ci.roleName }] : []),
             ...enabledTools(config).map((tool) => ({ role: tool, roleName: collaboration!.roleNames[tool]! })),
         ],
         loadBalancerArnSuffix: web.loadBalancerArnSuffix,
@@ -347,7 +355,7 @@ export function statefulServers({ database, messaging, ci, collaboration }: Watc
     messaging?.instanceIds.forEach((instanceId, index) =>
         servers.push({ label: `mq-${index}`, instanceId, dataPath: "/data/rabbitmq", recover: true }),
     );
-    if (ci) {
+    if (ci?.instanceId) {
         servers.push({ label: "jenkins", instanceId: ci.instanceId, dataPath: "/data/jenkins", recover: true });
     }
     for (const [tool, instanceId] of Object.entries(collaboration?.instanceIds ?? {})) {

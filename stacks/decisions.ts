@@ -41,9 +41,22 @@ export function enabledTools(config: StackConfig): ToolName[] {
     return TOOL_NAMES.filter((tool) => config.collaboration[tool].enabled);
 }
 
-/** The internal load balancer and its tools exist for any team tool, and for Jenkins. */
+/** The team tools that ran and are retired (their volumes kept), in the tools table's order. */
+export function retiredTools(config: StackConfig): ToolName[] {
+    return TOOL_NAMES.filter((tool) => config.collaboration[tool].retired);
+}
+
+/**
+ * The internal load balancer and its tools exist for any team tool, and for
+ * Jenkins; the component stays while it holds a retired tool's volume.
+ */
 export function hasCollaboration(config: StackConfig): boolean {
-    return enabledTools(config).length > 0 || config.jenkins.enabled;
+    return enabledTools(config).length > 0 || config.jenkins.enabled || retiredTools(config).length > 0;
+}
+
+/** The CI component runs Jenkins, or holds its volume and artifact bucket once it is retired. */
+export function hasCi(config: StackConfig): boolean {
+    return config.jenkins.enabled || config.jenkins.retired;
 }
 
 /** DMS runs (replication instance, endpoints, tasks) in the phases that move data, and only towards RDS. */

@@ -31,7 +31,7 @@ import {
     statefulServers,
     webArgs,
 } from "./component-args";
-import { databaseNames, hasCache, hasCollaboration, hasMessaging, runsDms } from "./decisions";
+import { databaseNames, hasCache, hasCi, hasCollaboration, hasMessaging, runsDms } from "./decisions";
 
 export interface Platform {
     readonly network: Network;
@@ -52,7 +52,7 @@ export function buildPlatform(config: StackConfig): Platform {
     const database = new Database("db", databaseArgs(context, network));
     const cache = hasCache(config) ? new Cache("cache", cacheArgs(context, network)) : undefined;
     const messaging = hasMessaging(config) ? new Messaging("mq", messagingArgs(context, network)) : undefined;
-    const ci = config.jenkins.enabled ? new Ci("ci", ciArgs(context, network)) : undefined;
+    const ci = hasCi(config) ? new Ci("ci", ciArgs(context, network)) : undefined;
     const logging = config.logging.enabled ? new Logging("logs", loggingArgs(context, network)) : undefined;
     const web = new WebTier("web", webArgs(context, { network, database, cache, messaging, ci, logging }));
     const collaboration = hasCollaboration(config)

@@ -50,7 +50,7 @@ describe("stack config", () => {
             dataVolume: { sizeGiB: 100, iops: 3000, throughputMiBps: 125 },
             snapshots: { intervalHours: 24, retainCount: 7 },
             binlogRetentionHours: 168,
-            replica: { enabled: false, instanceType: "r7i.large" },
+            replica: { enabled: false, instanceType: "r7i.large", retired: false },
             writer: "primary",
             selfManaged: true,
             rds: {
@@ -111,12 +111,13 @@ describe("stack config", () => {
             dataVolumeGiB: 100,
             artifactRetentionDays: 365,
             deployBatchPercent: 25,
+            retired: false,
         });
         expect(config.collaboration).to.deep.equal({
             adminCidrs: [],
-            jira: { enabled: false, instanceType: "m7i.xlarge", dataVolumeGiB: 100 },
-            wiki: { enabled: false, instanceType: "t3.medium", dataVolumeGiB: 50 },
-            cms: { enabled: false, instanceType: "t3.medium", dataVolumeGiB: 50 },
+            jira: { enabled: false, instanceType: "m7i.xlarge", dataVolumeGiB: 100, retired: false },
+            wiki: { enabled: false, instanceType: "t3.medium", dataVolumeGiB: 50, retired: false },
+            cms: { enabled: false, instanceType: "t3.medium", dataVolumeGiB: 50, retired: false },
         });
         expect(config.monitoring).to.deep.equal({
             enabled: false,
@@ -472,22 +473,6 @@ describe("stack config", () => {
                 "a single Logstash instance",
                 withObject("logging", { enabled: true, logstash: { instanceCount: 1 } }),
                 /scale-tiers:logging\.logstash\.instanceCount: 1 is out of range/,
-            ],
-            [
-                "a migration phase that skips one",
-                {
-                    ...withObject("database", { rds: { enabled: true } }),
-                    "scale-tiers:migration": JSON.stringify({ phase: "cutover", from: "none" }),
-                },
-                /scale-tiers:migration\.phase: migration\.phase "cutover" cannot follow "none".*Fix: set migration\.phase to one of none, replicating/,
-            ],
-            [
-                "decommissioning before the cutover",
-                {
-                    ...withObject("database", { rds: { enabled: true } }),
-                    "scale-tiers:migration": JSON.stringify({ phase: "decommissioned", from: "replicating" }),
-                },
-                /scale-tiers:migration\.phase: .*"decommissioned" cannot follow "replicating".*one of replicating, cutover, none/,
             ],
             [
                 "a migration with no RDS to migrate to",
