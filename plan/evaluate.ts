@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parseStackConfig } from "../stacks/config";
-import { awsMocks } from "./mocks";
+import { STACK_REFERENCE_TYPE, awsMocks } from "./mocks";
 
 /** The program's own tree: the repository under ts-node, `bin/` once compiled. */
 const PROGRAM_ROOT = path.resolve(__dirname, "..");
@@ -184,7 +184,16 @@ export interface EvaluateOptions {
     stackName?: string;
     /** Replaces the stack's config entirely (bad-input tests). */
     config?: ConfigMap;
+    /**
+     * The outputs the stack's last update left, as the program reads them back
+     * through a StackReference to itself (`deployedState`...). Default none: a
+     * stack that was never deployed.
+     */
+    previousOutputs?: Record<string, unknown>;
 }
+
+/** The organization the mocks run in: a self-managed backend's, as `pulumi.getOrganization()` gives it there. */
+export const MOCK_ORGANIZATION = "organization";
 
 /**
  * Evaluates the program for `stack`. Runs are sequential: the Pulumi runtime
@@ -217,7 +226,10 @@ async function evaluate(stack: string, options: EvaluateOptions): Promise<Record
     const stackName = options.stackName ?? stack;
     const region = config["aws:region"] ?? "ap-northeast-2";
     const mockInputs = new Map<string, { inputs: Record<string, unknown>; custom: boolean }>();
-    const mocks = awsMocks(region);
+    const mocks = awsMocks(region, {
+        name: `${MOCK_ORGANIZATION}/scale-tiers/${stackName}`,
+        outputs: options.previousOutputs ?? {},
+    });
     await pulumi.runtime.setMocks(
         {
             newResource(args) {
@@ -232,6 +244,7 @@ async function evaluate(stack: string, options: EvaluateOptions): Promise<Record
         "scale-tiers",
         stackName,
         false,
+        MOCK_ORGANIZATION,
     );
     pulumi.runtime.setAllConfig(config);
     forgetProgramModules();
@@ -248,7 +261,10 @@ async function evaluate(stack: string, options: EvaluateOptions): Promise<Record
         try {
             outputs = await pulumi.runtime.runInPulumiStack(() => {
                 pulumi.runtime.registerStackTransformation((args) => {
-                    captured.push({ type: args.type, name: args.name, resource: args.resource, opts: args.opts });
+                    // The read of the stack's own last outputs creates nothing: not part of the estate.
+                    if (args.type !== STACK_REFERENCE_TYPE) {
+                        captured.push({ type: args.type, name: args.name, resource: args.resource, opts: args.opts });
+                    }
                     return undefined;
                 });
                 // The Stack awaits this callback, so what the program throws while loading still rejects the run.

@@ -12,6 +12,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { deployedState } from "../domain/deployed-state";
 import { parseStackConfig } from "../stacks/config";
 import { estimateCost } from "./cost";
 import { formatDiff, promotionDiff } from "./diff";
@@ -78,8 +79,12 @@ async function main(): Promise<void> {
     const after = stackConfigFromText(grown);
     parse(after);
     process.stderr.write(`evaluating ${options.stack} before and after "${next.name}" under mocks...\n`);
-    const beforeRecording = await evaluateStack(options.stack);
-    const afterRecording = await evaluateStack(options.stack, { config: after });
+    // Each evaluated as the program runs it on the deployed estate: reading back the state the
+    // file's current config recorded, so a step the program would refuse fails here too.
+    const before = stackConfigFromFile(file);
+    const previousOutputs = { deployedState: deployedState(parse(before)) };
+    const beforeRecording = await evaluateStack(options.stack, { config: before, previousOutputs });
+    const afterRecording = await evaluateStack(options.stack, { config: after, previousOutputs });
     const [costBefore, costAfter] = [beforeRecording, afterRecording].map((r) => estimateCost(r));
     const total = (c: typeof costBefore) => c.fixedUsd + c.usageUsd;
     process.stdout.write(

@@ -193,10 +193,30 @@ function callResult(token: string, inputs: State): State {
     }
 }
 
-export function awsMocks(region: string): pulumi.runtime.Mocks {
+/** The type of the stack's read of its own outputs (stacks/deployed-state.ts). */
+export const STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference";
+
+/** The one stack a program may reference under mocks (its own), and the outputs its last update left. */
+export interface MockStackReference {
+    /** `<organization>/<project>/<stack>`. */
+    readonly name: string;
+    /** The outputs the reference returns; none: a stack that was never deployed. */
+    readonly outputs: Record<string, unknown>;
+}
+
+export function awsMocks(region: string, stackReference?: MockStackReference): pulumi.runtime.Mocks {
     return {
         newResource(args: pulumi.runtime.MockResourceArgs) {
             const inputs = args.inputs as State;
+            if (args.type === STACK_REFERENCE_TYPE) {
+                if (!stackReference || inputs.name !== stackReference.name) {
+                    throw new Error(
+                        `the program references stack ${String(inputs.name)}; the mocks know only ${stackReference?.name ?? "none"}`,
+                    );
+                }
+                const state = { name: stackReference.name, outputs: stackReference.outputs, secretOutputNames: [] };
+                return { id: stackReference.name, state };
+            }
             if (args.type === "awsx:ec2:Vpc") {
                 return { id: `${args.name}-id`, state: vpcOutputs(args.name, inputs) };
             }

@@ -39,7 +39,12 @@ function section(config: StackFileConfig, name: string): Record<string, unknown>
     return (config[KEY(name)] ?? {}) as Record<string, unknown>;
 }
 
-const migration = (phase: string, from: string): StackFileConfig => ({ [KEY("migration")]: { phase, from } });
+/**
+ * A migration step writes the phase only: the program reads the phase the
+ * estate is in from its deployedState output, and a `from` left in the file
+ * by hand is removed (it would assert the phase before this step).
+ */
+const migration = (phase: string): StackFileConfig => ({ [KEY("migration")]: { phase, from: null } });
 
 export const ROAD: readonly RoadStep[] = [
     {
@@ -81,19 +86,19 @@ export const ROAD: readonly RoadStep[] = [
         name: "replicating",
         summary: "the DMS migration's first phase: RDS gets a full copy and every change after it (docs/migration.md)",
         taken: (c) => ["replicating", "cutover", "rollback", "decommissioned"].includes(c.migration.phase),
-        values: () => migration("replicating", "none"),
+        values: () => migration("replicating"),
     },
     {
         name: "cutover",
         summary: "db.<zone> moves to RDS once the gate finds the task loaded, validated and caught up",
         taken: (c) => ["cutover", "decommissioned"].includes(c.migration.phase),
-        values: () => migration("cutover", "replicating"),
+        values: () => migration("cutover"),
     },
     {
         name: "decommissioned",
         summary: "DMS and the MySQL servers go; their data volumes stay, each with a final snapshot",
         taken: (c) => c.migration.phase === "decommissioned",
-        values: () => migration("decommissioned", "cutover"),
+        values: () => migration("decommissioned"),
     },
     {
         name: "memcached-retired",
@@ -126,8 +131,8 @@ export function roadPosition(config: StackConfig): RoadPosition {
     if (config.migration.phase === "rollback") {
         return {
             refused:
-                "the migration is rolled back: start it over by hand with migration.phase: replicating, " +
-                "from: rollback (docs/migration.md)",
+                "the migration is rolled back: start it over by hand with migration.phase: replicating " +
+                "(docs/migration.md)",
         };
     }
     const index = ROAD.findIndex((step) => !step.taken(config));
@@ -169,7 +174,10 @@ function merge(document: Document, path: string[], value: unknown): void {
         document.setIn(path, Math.max(value, current));
         return;
     }
-    if (value !== undefined && typeof value === "object" && !Array.isArray(value) && isMap(existing)) {
+    if (value !== undefined && typeof value === "object" && !Array.isArray(value)) {
+        if (!isMap(existing)) {
+            document.setIn(path, document.createNode({}));
+        }
         for (const [field, fieldValue] of Object.entries(value)) {
             merge(document, [...path, field], fieldValue);
         }

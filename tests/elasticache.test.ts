@@ -24,6 +24,7 @@ import {
     recordStack,
     refusal,
     stackConfig,
+    reached,
 } from "./harness";
 
 const AZS = ["ap-northeast-2a", "ap-northeast-2b", "ap-northeast-2c"];
@@ -160,9 +161,10 @@ describe("a managed service beside the self-managed one it replaces", () => {
 
 describe("moving from the memcached nodes to ElastiCache (mocks)", () => {
     it("keeps the nodes while they drain, and points the web tier at ElastiCache", async () => {
-        const recording = await evaluate("tier1m", {
-            config: configPatched(PROMOTED_TO_1M, "scale-tiers:memcached", { enabled: true, draining: true }),
-        });
+        const recording = await evaluate(
+            "tier1m",
+            reached(configPatched(PROMOTED_TO_1M, "scale-tiers:memcached", { enabled: true, draining: true })),
+        );
         const nodes = byRole(recording, "memcached");
         expect(nodes.map((n) => n.name)).to.deep.equal(["cache-0", "cache-1"]);
         nodes.forEach((node) => expect(input(node, "vpcSecurityGroupIds")).to.deep.equal(["cache-sg-id"]));

@@ -9,7 +9,7 @@ import { StackConfig } from "../domain/stack-config";
 import { stackConfigFromText } from "../plan/evaluate";
 import { ROAD, roadPosition, shippedConfig, writeStep } from "../plan/road";
 import { parseStackConfig } from "../stacks/config";
-import { PROJECT_ROOT, evaluate, named, ofType } from "./harness";
+import { PROJECT_ROOT, evaluate, named, ofType, stateOf } from "./harness";
 
 /** A stack file's text as the loader reads it (over Pulumi.yaml's defaults). */
 function configOf(text: string): { values: Record<string, string>; config: StackConfig } {
@@ -82,8 +82,9 @@ describe("the road an estate grows along", () => {
             .that.matches(/has taken "decommissioned" without "managed-services"/);
     });
 
-    it("keeps the 30k estate's data volume through the whole road (mocks)", async () => {
-        const recording = await evaluate("tier30k", { config: configOf(steps[steps.length - 1].text).values });
+    it("keeps the 30k estate's data volume through the whole road, the state read back (mocks)", async () => {
+        const [beforeLast, last] = steps.slice(-2).map((step) => configOf(step.text).values);
+        const recording = await evaluate("tier30k", { config: last, previous: stateOf(beforeLast, "tier30k") });
         const volume = named(recording, "aws:ebs/volume:Volume", "db-primary-data");
         expect(volume).to.include({ protect: true, retainOnDelete: true });
         expect(named(recording, "aws:ebs/snapshot:Snapshot", "db-primary-data-final").inputs.volumeId).to.equal(

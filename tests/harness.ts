@@ -5,6 +5,7 @@
  */
 import * as path from "path";
 import { decodeUserData } from "../components/userdata/render";
+import { DeployedState, deployedState } from "../domain/deployed-state";
 import { parseStackConfig } from "../stacks/config";
 import { ConfigError } from "../domain/config-problem";
 import {
@@ -22,6 +23,11 @@ import {
 export { PROJECT_ROOT, STACKS, stackConfig, projectDefaults } from "../plan/evaluate";
 export type { ConfigMap, RecordedResource, Recording } from "../plan/evaluate";
 
+export interface HarnessOptions extends EvaluateOptions {
+    /** The state the stack's last update recorded (its `deployedState` output), read back by the program. */
+    previous?: DeployedState;
+}
+
 let queue: Promise<unknown> = Promise.resolve();
 const evaluations = new Map<string, Promise<Recording>>();
 
@@ -32,12 +38,14 @@ const evaluations = new Map<string, Promise<Recording>>();
  * another because the Pulumi runtime is process-global. Callers share the
  * recording: read it, never change it.
  */
-export function evaluate(stack: string, options: EvaluateOptions = {}): Promise<Recording> {
+export function evaluate(stack: string, options: HarnessOptions = {}): Promise<Recording> {
+    const { previous, ...evaluateOptions } = options;
     const config = options.config ?? stackConfig(stack);
-    const key = JSON.stringify([options.stackName ?? stack, Object.entries(config).sort()]);
+    const previousOutputs = previous ? { deployedState: previous } : options.previousOutputs;
+    const key = JSON.stringify([options.stackName ?? stack, Object.entries(config).sort(), previousOutputs]);
     let recording = evaluations.get(key);
     if (!recording) {
-        recording = queue.then(() => evaluateStack(stack, { ...options, config }));
+        recording = queue.then(() => evaluateStack(stack, { ...evaluateOptions, config, previousOutputs }));
         queue = recording.catch(() => undefined);
         evaluations.set(key, recording);
     }
@@ -142,15 +150,37 @@ export function tier150kOperated(): ConfigMap {
     });
 }
 
-/** The phase a migration step starts from (the one before it on the way to RDS). */
-const PREVIOUS_PHASE = { none: "none", replicating: "none", cutover: "replicating", rollback: "cutover" } as const;
+/** The phase an update to a migration phase starts from, on the way to RDS (and back, for a rollback). */
+const PREVIOUS_PHASE = {
+    none: "none",
+    replicating: "none",
+    cutover: "replicating",
+    rollback: "cutover",
+    decommissioned: "cutover",
+} as const;
 
 /**
  * The promoted-to-1M estate at an earlier migration phase than its fixture's
  * (`decommissioned`): the estate on its way from tier150k.
  */
-export function tier1mAt(phase: keyof typeof PREVIOUS_PHASE): ConfigMap {
-    return configPatched(PROMOTED_TO_1M, "scale-tiers:migration", { phase, from: PREVIOUS_PHASE[phase] });
+export function tier1mAt(phase: Exclude<keyof typeof PREVIOUS_PHASE, "decommissioned">): ConfigMap {
+    return configPatched(PROMOTED_TO_1M, "scale-tiers:migration", { phase });
+}
+
+/** The state an update with `config` records (its `deployedState` output). */
+export function stateOf(config: ConfigMap, stack = "tier1m"): DeployedState {
+    return deployedState(parseStackConfig({ project: "scale-tiers", stack, values: config }));
+}
+
+/**
+ * Evaluation options for `config` as its estate's next update: the state read
+ * back is the one the same estate recorded one migration phase earlier (the
+ * same phase for `none`), so the update takes exactly one step.
+ */
+export function reached(config: ConfigMap, stack = "tier1m"): HarnessOptions {
+    const { phase } = parseStackConfig({ project: "scale-tiers", stack, values: config }).migration;
+    const before = withPatch(config, "scale-tiers:migration", { phase: PREVIOUS_PHASE[phase] });
+    return { config, previous: stateOf(before, stack) };
 }
 
 export function ofType(recording: Recording, type: string): RecordedResource[] {

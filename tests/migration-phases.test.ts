@@ -23,7 +23,13 @@ import {
     recordStack,
     refusal,
     tier1mAt,
+    reached,
+    stateOf,
+    withPatch,
 } from "./harness";
+import { deploymentProblems } from "../stacks/deployed-state";
+import { parseStackConfig } from "../stacks/config";
+import { ConfigError } from "../stacks/schema";
 
 const ZONE = "scale-tiers.internal";
 const PRIMARY_HOST = `mysql-primary.${ZONE}`;
@@ -87,9 +93,9 @@ describe("migration phases of tier1m, as the program builds them (mocks)", () =>
     before(async function () {
         this.timeout(300_000);
         for (const phase of ["none", "replicating", "cutover", "rollback"] as const) {
-            recordings[phase] = await evaluate("tier1m", { config: tier1mAt(phase) });
+            recordings[phase] = await evaluate("tier1m", reached(tier1mAt(phase)));
         }
-        recordings.decommissioned = await evaluate("tier1m", { config: promotedTo1m() });
+        recordings.decommissioned = await evaluate("tier1m", reached(promotedTo1m()));
     });
 
     it("evaluates the phase each recording claims", () => {
@@ -355,10 +361,9 @@ describe("migration phases of tier1m, as the program builds them (mocks)", () =>
         it("takes maxCdcLatencySeconds from config", async () => {
             const config = configPatched(PROMOTED_TO_1M, "scale-tiers:migration", {
                 phase: "cutover",
-                from: "replicating",
                 maxCdcLatencySeconds: 12,
             });
-            const bounded = await evaluate("tier1m", { config });
+            const bounded = await evaluate("tier1m", reached(config));
             expect(input(named(bounded, GATE, "migration-cutover-gate"), "bounds")).to.deep.equal({
                 maxCdcLatencySeconds: 12,
                 requireFullLoad: true,
@@ -541,56 +546,71 @@ describe("migration phases of tier1m, as the program builds them (mocks)", () =>
     });
 });
 
-describe("forbidden migration transitions", () => {
-    const migration = (phase: Phase, from: Phase, extra: Record<string, unknown> = {}) =>
-        configPatched(PROMOTED_TO_1M, "scale-tiers:migration", { phase, from, ...extra });
-    const cases: [string, () => ConfigMap, RegExp[]][] = [
+describe("forbidden migration transitions, from the phase the estate has deployed", () => {
+    const at = (phase: Phase) => configPatched(PROMOTED_TO_1M, "scale-tiers:migration", { phase });
+    /** The refusal of `asked` on the promoted estate whose last update reached `deployed`. */
+    const refusalOver = (deployed: Phase, asked: ConfigMap): string => {
+        const config = parseStackConfig({ project: "scale-tiers", stack: "tier1m", values: asked });
+        const problems = deploymentProblems({ kind: "recorded", state: stateOf(at(deployed)) }, config);
+        expect(problems, "accepted").not.to.deep.equal([]);
+        return new ConfigError(problems).message;
+    };
+    const cases: [string, Phase, () => ConfigMap, RegExp[]][] = [
         [
             "cutover straight from none",
-            () => migration("cutover", "none"),
-            [/scale-tiers:migration\.phase: migration\.phase "cutover" cannot follow "none"/, /"none", "replicating"/],
+            "none",
+            () => at("cutover"),
+            [
+                /scale-tiers:migration\.phase: deployed none, asked cutover: "cutover" cannot follow "none"/,
+                /one of none, replicating/,
+            ],
         ],
         [
             "decommissioned from replicating",
-            () => migration("decommissioned", "replicating"),
-            [/scale-tiers:migration\.phase: .*"decommissioned" cannot follow "replicating"/, /"cutover", "none"/],
+            "replicating",
+            () => at("decommissioned"),
+            [/"decommissioned" cannot follow "replicating"/, /one of replicating, cutover, none/],
         ],
         [
             "decommissioned from rollback",
-            () => migration("decommissioned", "rollback"),
-            [/scale-tiers:migration\.phase: .*"decommissioned" cannot follow "rollback"/, /"replicating", "none"/],
+            "rollback",
+            () => at("decommissioned"),
+            [/"decommissioned" cannot follow "rollback"/, /one of rollback, replicating, none/],
         ],
-        [
-            "cutover again from rollback",
-            () => migration("cutover", "rollback"),
-            [/scale-tiers:migration\.phase: .*"cutover" cannot follow "rollback"/],
-        ],
+        ["cutover again from rollback", "rollback", () => at("cutover"), [/"cutover" cannot follow "rollback"/]],
         [
             "anything after decommissioned",
-            () => migration("replicating", "decommissioned"),
-            [/scale-tiers:migration\.phase: .*allowed phases are "decommissioned" /],
+            "decommissioned",
+            () => at("replicating"),
+            [/"replicating" cannot follow "decommissioned"/, /one of decommissioned \(/],
         ],
         [
-            "a migration with no RDS to migrate to",
-            () => {
-                const noRds = configPatched(PROMOTED_TO_1M, "scale-tiers:database", { rds: { enabled: false } });
-                const current = JSON.parse(noRds["scale-tiers:migration"]) as Record<string, unknown>;
-                return {
-                    ...noRds,
-                    "scale-tiers:migration": JSON.stringify({ ...current, phase: "replicating", from: "none" }),
-                };
-            },
-            [/scale-tiers:migration\.phase: is replicating, but there is no RDS to migrate to/, /rds\.enabled: true/],
+            "a stale migration.from, whatever the phase",
+            "cutover",
+            () =>
+                configPatched(PROMOTED_TO_1M, "scale-tiers:migration", {
+                    phase: "decommissioned",
+                    from: "replicating",
+                }),
+            [/scale-tiers:migration\.from: deployed cutover, asked replicating/, /remove migration\.from/],
         ],
     ];
-    for (const [what, config, messages] of cases) {
+    for (const [what, deployed, config, messages] of cases) {
         it(`refuses ${what}`, () => {
-            const message = refusal(config(), "tier1m");
+            const message = refusalOver(deployed, config());
             for (const expected of messages) {
                 expect(message).to.match(expected);
             }
         });
     }
+
+    it("refuses a migration with no RDS to migrate to, by config alone", () => {
+        const noRds = configPatched(PROMOTED_TO_1M, "scale-tiers:database", { rds: { enabled: false } });
+        const config = withPatch(noRds, "scale-tiers:migration", { phase: "replicating" });
+        const message = refusal(config, "tier1m");
+        expect(message).to.match(/scale-tiers:migration\.phase: is replicating, but there is no RDS to migrate to/);
+        expect(message).to.match(/rds\.enabled: true/);
+    });
 });
 
 describe("tier1m, built at 1M from nothing: RDS from the start (mocks)", () => {

@@ -5,7 +5,18 @@
 import { expect } from "chai";
 import { RecordedResource, Recording } from "../plan/evaluate";
 import { replacementInputs, statefulLosses } from "../plan/replacement";
-import { ConfigMap, configPatched, evaluate, PROMOTED_TO_1M, promotedTo1m, stackConfig, tier1mAt } from "./harness";
+import {
+    ConfigMap,
+    configPatched,
+    evaluate,
+    PROMOTED_TO_1M,
+    promotedTo1m,
+    stackConfig,
+    tier1mAt,
+    reached,
+    stateOf,
+} from "./harness";
+import { DeployedState } from "../domain/deployed-state";
 
 function resource(
     urn: string,
@@ -80,10 +91,13 @@ describe("promotion tier30k -> tier150k -> tier1m through each migration phase (
     ];
     let steps: Recording[];
     before(async () => {
-        // The estate keeps its stack name; only its config changes.
+        // The estate keeps its stack name; only its config changes, and each update reads back the state
+        // the one before it recorded.
         steps = [];
+        let previous: DeployedState | undefined;
         for (const [, config] of PATH) {
-            steps.push(await evaluate("tier30k", { config: config() }));
+            steps.push(await evaluate("tier30k", { config: config(), previous }));
+            previous = stateOf(config(), "tier30k");
         }
     });
 
@@ -197,14 +211,17 @@ describe("retiring the drained RabbitMQ cluster of tier1m (mocks)", () => {
     let draining: Recording;
     let retired: Recording;
     before(async () => {
-        draining = await evaluate("tier1m", { config: promotedTo1m() });
-        retired = await evaluate("tier1m", {
-            config: configPatched(PROMOTED_TO_1M, "scale-tiers:rabbitmq", {
-                enabled: false,
-                draining: false,
-                retired: true,
-            }),
-        });
+        draining = await evaluate("tier1m", reached(promotedTo1m()));
+        retired = await evaluate(
+            "tier1m",
+            reached(
+                configPatched(PROMOTED_TO_1M, "scale-tiers:rabbitmq", {
+                    enabled: false,
+                    draining: false,
+                    retired: true,
+                }),
+            ),
+        );
     });
 
     it("removes the nodes and their secrets, and keeps every data volume with a final snapshot", () => {

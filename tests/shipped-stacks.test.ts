@@ -7,7 +7,17 @@ import { expect } from "chai";
 import { StackConfig } from "../domain/stack-config";
 import { parseStackConfig } from "../stacks/config";
 import { selfManagedServers } from "../stacks/decisions";
-import { PROMOTED_TO_1M, Recording, STACKS, evaluate, ofType, promotedTo1m, recordStack, stackConfig } from "./harness";
+import {
+    PROMOTED_TO_1M,
+    Recording,
+    STACKS,
+    evaluate,
+    ofType,
+    promotedTo1m,
+    recordStack,
+    stackConfig,
+    reached,
+} from "./harness";
 
 /** What in a config belongs to a road between tiers, not to an estate deployed for its tier. */
 function roadSettings(config: StackConfig): string[] {
@@ -46,7 +56,7 @@ describe("shipped stack files", () => {
     it("would be told apart from an estate on the road: the promoted fixture has both", async () => {
         const config = parseStackConfig({ project: "scale-tiers", stack: "tier1m", values: promotedTo1m() });
         expect(roadSettings(config)).to.include.members(["rabbitmq.draining", "retired MySQL servers"]);
-        const recording = await evaluate("tier1m", { config: promotedTo1m() });
+        const recording = await evaluate("tier1m", reached(promotedTo1m()));
         expect(roadResources(recording)).to.include.members([
             "db-primary-data (aws:ebs/volume:Volume)",
             "db-primary-data-final (aws:ebs/snapshot:Snapshot)",

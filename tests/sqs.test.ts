@@ -25,6 +25,7 @@ import {
     Recording,
     recordStack,
     stackConfig,
+    reached,
 } from "./harness";
 
 const QUEUE = "aws:sqs/queue:Queue";
@@ -177,7 +178,7 @@ describe("tier1m: SQS queues with dead-letter queues (mocks)", () => {
     });
 
     it("keeps the RabbitMQ of an estate promoted from tier150k running while it drains, its host published", async () => {
-        const recording = await evaluate("tier1m", { config: promotedTo1m() });
+        const recording = await evaluate("tier1m", reached(promotedTo1m()));
         expect(byRole(recording, "rabbitmq").map((n) => n.name)).to.deep.equal(["mq-0", "mq-1", "mq-2"]);
         [0, 1, 2].forEach((index) =>
             expect(named(recording, "aws:ebs/volume:Volume", `mq-${index}-data`).protect).to.equal(true),
@@ -196,10 +197,11 @@ describe("SQS elsewhere (mocks)", () => {
     });
 
     it("with RabbitMQ gone, keeps the queues and their names, and leaves nothing of the broker", async () => {
-        const recording = await evaluate("tier1m", {
-            config: configPatched(PROMOTED_TO_1M, "scale-tiers:rabbitmq", { enabled: false, draining: false }),
-        });
-        const full = await evaluate("tier1m", { config: promotedTo1m() });
+        const recording = await evaluate(
+            "tier1m",
+            reached(configPatched(PROMOTED_TO_1M, "scale-tiers:rabbitmq", { enabled: false, draining: false })),
+        );
+        const full = await evaluate("tier1m", reached(promotedTo1m()));
         const urns = (r: Recording) => ofType(r, QUEUE).map((q) => q.urn);
         expect(urns(recording)).to.have.members(urns(full));
         expect(recording.resources.filter((r) => /^mq-(sg|role|cookie|admin|dns|\d+)/.test(r.name))).to.deep.equal([]);

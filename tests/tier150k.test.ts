@@ -26,6 +26,7 @@ import {
     tier150kOperated,
     tier1mAt,
     userDataOf,
+    reached,
 } from "./harness";
 
 const SG = {
@@ -63,9 +64,7 @@ for (const stack of ["tier150k", "tier1m"] as const) {
         let recording: Recording;
         before(async () => {
             // At 1M, the estate promoted from tier150k: the replica and the RabbitMQ draining into SQS.
-            recording = await (stack === "tier1m"
-                ? evaluate("tier1m", { config: promotedTo1m() })
-                : recordStack(stack));
+            recording = await (stack === "tier1m" ? evaluate("tier1m", reached(promotedTo1m())) : recordStack(stack));
         });
 
         it("opens exactly the ports each service needs, to exactly its clients", () => {
