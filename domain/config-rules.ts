@@ -4,6 +4,7 @@
  * count the rules depend on). Rules of one value are in the schema
  * (domain/stack-config.ts); these run once every value is valid or defaulted.
  */
+import { regionZones } from "./availability-zones";
 import { ConfigProblem } from "./config-problem";
 import { Finding } from "./config-fields";
 import { certificateRegion } from "./config-checks";
@@ -125,6 +126,23 @@ export const CONFIG_RULES: readonly ConfigRule[] = [
                 ? {
                       problem: `${foreign.map((az) => `"${az}"`).join(", ")} not in region ${region}`,
                       fix: azFix(region),
+                  }
+                : undefined;
+        },
+    },
+    {
+        // A subnet in an AZ the region lacks fails halfway through the first update. Regions the table
+        // does not know are not checked (the program warns).
+        key: "availabilityZones",
+        check: ({ config: { network, region } }) => {
+            const zones = regionZones(region);
+            const missing = zones
+                ? network.availabilityZones.filter((az) => az.startsWith(region) && !zones.includes(az))
+                : [];
+            return zones && missing.length > 0
+                ? {
+                      problem: `${missing.map((az) => `"${az}"`).join(", ")}: ${region} has no such AZ (it has ${zones.join(", ")})`,
+                      fix: `list AZs of ${zones.join(", ")}`,
                   }
                 : undefined;
         },

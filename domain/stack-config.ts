@@ -597,7 +597,7 @@ export const SCALE_TIERS_SCHEMA = z.strictObject({
         vpcCidrProblem,
     ).default("10.40.0.0/16"),
     availabilityZones: textList({
-        doc: "2 to 4 distinct AZ names of `aws:region`. Never changed after the first deployment: not reordered, replaced, removed or added to (stateful servers are placed by their position in the list)",
+        doc: "2 to 4 distinct AZs that `aws:region` has (a table per region in `domain/availability-zones.ts`; a region missing from it is not checked, and the preview says so). On a deployed stack the program refuses any change that moves a subnet or a stateful server: reordering, replacing or removing an AZ always does. Appending one at the end is accepted only where every server keeps its AZ: each AZ's subnets have a fixed slot of the VPC, but RabbitMQ nodes and the team tools go round the list, so with fewer AZs than nodes or tools an appended AZ moves some of them, and is refused",
         fix: `list 2 to 4 AZ names of the region, e.g. ap-northeast-2a, ap-northeast-2b${DECLARED}`,
         declared: true,
     }).default(["ap-northeast-2a", "ap-northeast-2b", "ap-northeast-2c"]),

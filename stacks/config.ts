@@ -10,6 +10,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { regionZones } from "../domain/availability-zones";
 import { REGION_PATTERN } from "../domain/config-checks";
 import { problemsOf, shapeOf, unwrap } from "../domain/config-fields";
 import { ConfigError, ConfigProblem, nearest } from "../domain/config-problem";
@@ -212,9 +213,16 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
 
 /** Reads the running stack's config from the Pulumi runtime. */
 export function loadStackConfig(): StackConfig {
-    return parseStackConfig({
+    const config = parseStackConfig({
         project: pulumi.getProject(),
         stack: pulumi.getStack(),
         values: pulumi.runtime.allConfig(),
     });
+    if (!regionZones(config.region)) {
+        void pulumi.log.warn(
+            `aws:region ${config.region} is not in the program's table of AZs (domain/availability-zones.ts): ` +
+                "availabilityZones were not checked against the region's",
+        );
+    }
+    return config;
 }
