@@ -14,8 +14,30 @@ describe("instance types", () => {
         expect(instanceTypeProblem("m9.large")).to.match(/unknown or previous-generation family "m9"/);
         expect(instanceTypeProblem("t2.micro")).to.match(/family "t2"/);
         expect(instanceTypeProblem("t3.mircro")).to.match(/unknown size "mircro"/);
-        expect(instanceTypeProblem("t3.4xlarge")).to.match(/burstable families stop at 2xlarge/);
+        expect(instanceTypeProblem("t3.4xlarge")).to.match(/unknown size "4xlarge": t3 comes in nano, .*, 2xlarge$/);
         expect(instanceTypeProblem("m7i.large.extra")).to.match(/<family>.<size>/);
+    });
+
+    it("knows each family's own sizes, not a pattern of sizes some family has", () => {
+        const table: [string, boolean][] = [
+            ["c5.9xlarge", true],
+            ["c7i.9xlarge", false],
+            ["c7i.48xlarge", true],
+            ["c7i.metal-24xl", true],
+            ["m7i.32xlarge", false],
+            ["m6i.32xlarge", true],
+            ["m6i.48xlarge", false],
+            ["m6a.48xlarge", true],
+            ["m7g.medium", true],
+            ["m7g.24xlarge", false],
+            ["m8g.24xlarge", true],
+            ["m7i.medium", false],
+            ["r7iz.metal-16xl", true],
+            ["c6gn.metal", false],
+        ];
+        for (const [type, exists] of table) {
+            expect(instanceTypeProblem(type) === undefined, type).to.equal(exists);
+        }
     });
 
     it("maps types to the AMI architecture", () => {
