@@ -278,6 +278,10 @@ const vpcCidrRule: Rule = (previous, next) =>
  * slot and moves nothing. A removed, replaced or reordered AZ moves subnets.
  */
 const availabilityZonesRule: Rule = (previous, next) => {
+    if (previous.network.vpcCidr !== next.network.vpcCidr) {
+        // Every subnet moves with a new CIDR; vpcCidrRule says so once.
+        return [];
+    }
     const before = previous.network.subnets;
     const moved = before.filter((subnets) => {
         const now = next.network.subnets.find((s) => s.availabilityZone === subnets.availabilityZone);

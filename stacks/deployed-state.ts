@@ -50,7 +50,7 @@ export async function readPreviousDeployment(): Promise<PreviousDeployment> {
         self.getOutputDetails(DEPLOYED_STATE_OUTPUT),
         self.getOutputDetails(ALWAYS_EXPORTED),
     ]);
-    const value = recorded.value ?? recorded.secretValue;
+    const value: unknown = recorded.value ?? recorded.secretValue;
     if (value === undefined) {
         return marker.value === undefined && marker.secretValue === undefined
             ? { kind: "none" }
@@ -111,7 +111,7 @@ export function checkDeployment(previous: PreviousDeployment, config: StackConfi
         throw new ConfigError(problems);
     }
     if (previous.kind === "unrecorded") {
-        pulumi.log.warn(
+        void pulumi.log.warn(
             "the stack was last updated by a version that did not record its deployedState: only the migration " +
                 "phase was checked (from migration.from); this update records it, and the next ones are checked in full",
         );
