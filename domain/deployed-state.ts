@@ -309,12 +309,23 @@ const availabilityZonesRule: Rule = (previous, next) => {
     ];
 };
 
-/** Each volume in both states: it may grow, never shrink, never move to another AZ. */
+/** Each deployed volume stays while its holder does: it may grow, never shrink, never move to another AZ. */
 const volumeRule: Rule = (previous, next) =>
     previous.volumes.flatMap((before): StateProblem[] => {
         const after = next.volumes.find((v) => v.label === before.label);
         if (!after) {
-            return [];
+            // A holder that goes altogether is the holders rule's; one that stays loses this volume.
+            return next.holders[before.holder] === "absent"
+                ? []
+                : [
+                      {
+                          key: before.holder === "rabbitmq" ? "rabbitmq.nodeCount" : HOLDER_KEYS[before.holder],
+                          deployed: `${before.label}'s volume (${before.sizeGiB} GiB)`,
+                          asked: "without it",
+                          why: "the volume would be deleted with its data; it is protected, so the update stops halfway",
+                          fix: `keep ${before.label}: a node is removed by hand, its queues shrunk off it first (docs/tier150k.md)`,
+                      },
+                  ];
         }
         const problems: StateProblem[] = [];
         if (after.sizeGiB < before.sizeGiB) {
@@ -437,7 +448,7 @@ const rabbitmqRule: Rule = (previous, next) => {
             deployed: `${previous.rabbitmqNodes} nodes`,
             asked: `${next.rabbitmqNodes}`,
             why: `quorum queues keep a member on each of the ${previous.rabbitmqNodes} nodes and stop without a majority of them: the queues and the messages in them would be lost`,
-            fix: `keep ${minimum} nodes or more, after \`rabbitmq-queues shrink\` on each node that goes (docs/tier150k.md)`,
+            fix: `keep ${minimum} nodes or more (removing nodes by hand: docs/tier150k.md)`,
         },
     ];
 };

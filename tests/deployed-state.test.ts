@@ -120,8 +120,14 @@ describe("the rules a config is checked against, over what is deployed (pure)", 
 
     it("needs a majority of the deployed RabbitMQ nodes, and three at least, for the quorum queues", () => {
         expect([1, 3, 4, 5, 7].map(rabbitmqMinimumNodes)).to.deep.equal([1, 3, 3, 3, 4]);
+        // 5 -> 3 keeps a majority, but the two nodes' volumes would go: refused for that alone.
         const five = patched("rabbitmq", { nodeCount: 5 });
-        expect(problemsOver(five, patched("rabbitmq", { nodeCount: 3 }))).to.deep.equal([]);
+        const problems = problemsOver(five, patched("rabbitmq", { nodeCount: 3 }));
+        expect(problems.map((p) => p.problem.split(",")[0])).to.deep.equal([
+            "deployed mq-3's volume (100 GiB)",
+            "deployed mq-4's volume (100 GiB)",
+        ]);
+        expect(problems.every((p) => p.key === "scale-tiers:rabbitmq.nodeCount")).to.equal(true);
     });
 
     it("lets an AZ be appended when no subnet or server moves, and says which when one does", () => {
@@ -147,6 +153,8 @@ describe("the rules a config is checked against, over what is deployed (pure)", 
         expect(problemsOver(tier150k(), many).map((p) => p.key)).to.deep.equal([
             "scale-tiers:vpcCidr",
             "scale-tiers:rabbitmq.dataVolumeGiB",
+            "scale-tiers:rabbitmq.nodeCount",
+            "scale-tiers:rabbitmq.nodeCount",
             "scale-tiers:jenkins",
             "scale-tiers:rabbitmq.nodeCount",
         ]);
@@ -404,6 +412,13 @@ describe("deployed-state mistakes, each refused by the program with nothing regi
             () => promoted("cutover"),
             () => withPatch(promoted("none"), "scale-tiers:database", { rds: { enabled: false } }),
             /database\.rds\.enabled: deployed running, asked removed[\s\S]*"none" cannot follow "cutover"/,
+        ],
+        [
+            "a retired RabbitMQ's kept volumes dropped by a smaller node count",
+            "tier150k",
+            () => patched("rabbitmq", { enabled: false, retired: true }),
+            () => patched("rabbitmq", { enabled: false, retired: true, nodeCount: 1 }),
+            /rabbitmq\.nodeCount: deployed mq-1's volume \(100 GiB\), asked without it/,
         ],
         [
             "a server retired that never ran",
