@@ -19,6 +19,8 @@ export const DEPLOYED_STATE_VERSION = 1;
 /** The services whose servers keep data on their own volume, and RDS. */
 export const DATA_HOLDERS = ["mysql", "mysql-replica", "rabbitmq", "jenkins", "jira", "wiki", "cms", "rds"] as const;
 export type DataHolder = (typeof DATA_HOLDERS)[number];
+/** The data holders that are servers with their own EBS volume. */
+export type ServerHolder = Exclude<DataHolder, "rds">;
 
 /** `retired`: the server went, its volume stayed with a final snapshot. */
 export type HolderState = "absent" | "running" | "retired";
@@ -26,7 +28,7 @@ export type HolderState = "absent" | "running" | "retired";
 export interface VolumeState {
     /** The server's label, as in the `serverInstanceIds` output: `db-primary`, `mq-0`, `jenkins`, `jira`... */
     readonly label: string;
-    readonly holder: DataHolder;
+    readonly holder: ServerHolder;
     readonly sizeGiB: number;
     readonly availabilityZone: string;
     /** The server's CPU architecture; unset once the server is retired. */
@@ -89,7 +91,7 @@ function volumes(config: StackConfig, state: Record<DataHolder, HolderState>): V
     const zones = config.network.availabilityZones;
     const volume = (
         label: string,
-        holder: DataHolder,
+        holder: ServerHolder,
         sizeGiB: number,
         azIndex: number,
         instanceType: string,
@@ -183,7 +185,7 @@ export const HOLDER_KEYS: Readonly<Record<DataHolder, string>> = {
 };
 
 /** The config key of a holder's volume size. */
-const SIZE_KEYS: Readonly<Record<DataHolder, string>> = {
+const SIZE_KEYS: Readonly<Record<ServerHolder, string>> = {
     mysql: "database.dataVolume.sizeGiB",
     "mysql-replica": "database.dataVolume.sizeGiB",
     rabbitmq: "rabbitmq.dataVolumeGiB",
@@ -191,11 +193,10 @@ const SIZE_KEYS: Readonly<Record<DataHolder, string>> = {
     jira: "collaboration.jira.dataVolumeGiB",
     wiki: "collaboration.wiki.dataVolumeGiB",
     cms: "collaboration.cms.dataVolumeGiB",
-    rds: "database.rds.allocatedStorageGiB",
 };
 
 /** The config key of a holder's instance type. */
-const TYPE_KEYS: Readonly<Record<DataHolder, string>> = {
+const TYPE_KEYS: Readonly<Record<ServerHolder, string>> = {
     mysql: "database.instanceType",
     "mysql-replica": "database.replica.instanceType",
     rabbitmq: "rabbitmq.instanceType",
@@ -203,7 +204,6 @@ const TYPE_KEYS: Readonly<Record<DataHolder, string>> = {
     jira: "collaboration.jira.instanceType",
     wiki: "collaboration.wiki.instanceType",
     cms: "collaboration.cms.instanceType",
-    rds: "database.rds.instanceClass",
 };
 
 const list = (values: readonly string[]) => `[${values.join(", ")}]`;
@@ -217,7 +217,7 @@ export function phaseProblems(deployed: MigrationPhase, asked: MigrationPhase): 
     return [
         {
             key: "migration.phase",
-            deployed: deployed,
+            deployed,
             asked,
             why:
                 `"${asked}" cannot follow "${deployed}" in one update: each phase's gate checks what the one ` +
