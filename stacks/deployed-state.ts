@@ -19,7 +19,7 @@ import {
     unreadableStateProblem,
 } from "../domain/deployed-state";
 import { StackConfig } from "../domain/stack-config";
-import { ConfigError, ConfigProblem } from "./schema";
+import { ConfigError, ConfigProblem } from "../domain/config-problem";
 
 /** The output every update exports, and the program reads back. */
 export const DEPLOYED_STATE_OUTPUT = "deployedState";

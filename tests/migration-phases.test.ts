@@ -29,7 +29,7 @@ import {
 } from "./harness";
 import { deploymentProblems } from "../stacks/deployed-state";
 import { parseStackConfig } from "../stacks/config";
-import { ConfigError } from "../stacks/schema";
+import { ConfigError } from "../domain/config-problem";
 
 const ZONE = "scale-tiers.internal";
 const PRIMARY_HOST = `mysql-primary.${ZONE}`;
