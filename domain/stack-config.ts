@@ -574,6 +574,76 @@ const collaboration = section("Jira, MediaWiki and WordPress behind an internal 
     ),
 });
 
+/** A usage assumption: a whole number, 0 (or `min`) up to `max`. */
+function usage(doc: string, fallback: number, max: number, min = 0) {
+    return integer(doc, { min, max, default: fallback });
+}
+
+const usageAssumptions = section(
+    "What one client does in a month and what the servers log: `npm run plan` prices the estate's usage from them (load balancer capacity units, data transfer, NAT, log ingestion and storage, queue requests, S3, snapshots and backups), and so does the stack's budget.",
+    {
+        requestsPerClient: usage("HTTP requests a client makes through the public load balancer", 3000, 100_000_000),
+        requestsPerConnection: usage(
+            "requests per new connection (keep-alive), for the load balancer's new-connection dimension",
+            10,
+            1_000_000,
+            1,
+        ),
+        responseMbPerClient: usage(
+            "MB sent to a client: load balancer processed bytes and data transfer out",
+            50,
+            10_000_000,
+        ),
+        natMbPerClient: usage(
+            "MB the private servers exchange with the internet through NAT, per client",
+            2,
+            10_000_000,
+        ),
+        interAzMbPerClient: usage(
+            "MB crossing AZs in the VPC (load balancer to server, server to database or cache), per client",
+            20,
+            10_000_000,
+        ),
+        flowLogMbPerClient: usage("MB of VPC flow logs, per client", 1, 1_000_000),
+        webLogMbPerClient: usage("MB of web server logs shipped to CloudWatch Logs, per client", 1, 1_000_000),
+        serverLogMbPerDay: usage(
+            "MB a day each other log group receives per server of its role (one for a managed service's group)",
+            20,
+            10_000_000,
+        ),
+        queueRequestsPerClient: usage(
+            "SQS requests (send, receive, delete) per client, when the estate has queues",
+            30,
+            100_000_000,
+        ),
+        accessLogBytesPerRequest: usage(
+            "compressed bytes of access log a load balancer writes to S3 per request",
+            100,
+            100_000,
+        ),
+        artifactGb: usage(
+            "GB kept in each bucket that receives no access logs (the Jenkins artifacts)",
+            50,
+            10_000_000,
+        ),
+        enhancedMonitoringKbPerSample: usage(
+            "KB an RDS instance's Enhanced Monitoring sends per sample (CloudWatch Logs ingestion)",
+            5,
+            10_000,
+        ),
+        volumeFillPercent: usage(
+            "share of a data volume holding data, percent (snapshots and RDS backups store used blocks only)",
+            50,
+            100,
+        ),
+        changePerSnapshotPercent: usage(
+            "share of the data changed between two snapshots or daily backups, percent",
+            2,
+            100,
+        ),
+    },
+);
+
 const costGuard = section(
     "How much a pull request may raise the stack's estimated monthly cost before the cost check fails (docs/delivery.md); read by the plan's `--cost-diff`, not by the program.",
     {
@@ -624,6 +694,7 @@ export const SCALE_TIERS_SCHEMA = z.strictObject({
         LOG_RETENTION_DAYS,
         30,
     ),
+    usageAssumptions,
     clients: z
         .int()
         .min(1)
@@ -694,6 +765,10 @@ export type StackConfig = DeepReadonly<ReturnType<typeof resolveStackConfig>>;
 export type NetworkConfig = StackConfig["network"];
 export type OpenSearchConfig = StackConfig["logging"]["opensearch"];
 export type LogstashConfig = StackConfig["logging"]["logstash"];
+export type UsageAssumptions = StackConfig["usageAssumptions"];
+
+/** The usage assumptions of a stack that sets none: the schema's defaults. */
+export const DEFAULT_USAGE_ASSUMPTIONS: UsageAssumptions = usageAssumptions.parse({});
 
 /** What `defaultClients` looks at. */
 interface EstateShape {

@@ -22,6 +22,20 @@ describe("stack config", () => {
         });
     }
 
+    it("states the usage assumptions the cost estimate uses, each overridable", () => {
+        const config = parseStackConfig(
+            raw({
+                ...stackConfig("tier30k"),
+                "scale-tiers:usageAssumptions": JSON.stringify({ webLogMbPerClient: 3 }),
+            }),
+        );
+        expect(config.usageAssumptions).to.include({
+            requestsPerClient: 3000,
+            responseMbPerClient: 50,
+            webLogMbPerClient: 3,
+        });
+    });
+
     it("applies the documented defaults", () => {
         const defaults = { ...stackConfig("tier30k") };
         delete defaults["scale-tiers:web"];
@@ -556,6 +570,11 @@ describe("stack config", () => {
                 "a key without a namespace, as the CLI refuses it",
                 { ...stackConfig("tier30k"), natGateways: "Single" },
                 /natGateways: has no namespace, and the Pulumi CLI refuses .*Fix: write it as scale-tiers:natGateways/,
+            ],
+            [
+                "a usage assumption below zero, or one the estimate does not know",
+                withObject("usageAssumptions", { responseMbPerClient: -1, gbOutPerClient: 1 }),
+                /scale-tiers:usageAssumptions\.responseMbPerClient: .*0.*scale-tiers:usageAssumptions\.gbOutPerClient/s,
             ],
             [
                 "a namespace far from any the program reads",
