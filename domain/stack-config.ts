@@ -644,6 +644,14 @@ const usageAssumptions = section(
     },
 );
 
+const budget = section(
+    "An AWS Budget (monthly, cost) per stack, its limit the stack's estimated monthly cost (docs/cost.md) plus a margin, with forecast alerts at 80% and 100% of the limit to the alarm topic.",
+    {
+        enabled: flag("create the budget", true),
+        marginPercent: integer("percent added to the estimate for the limit", { min: 0, max: 500, default: 20 }),
+    },
+);
+
 const costGuard = section(
     "How much a pull request may raise the stack's estimated monthly cost before the cost check fails (docs/delivery.md); read by the plan's `--cost-diff`, not by the program.",
     {
@@ -717,6 +725,7 @@ export const SCALE_TIERS_SCHEMA = z.strictObject({
     migration,
     jenkins,
     collaboration,
+    budget,
     costGuard,
 });
 

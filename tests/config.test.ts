@@ -577,6 +577,11 @@ describe("stack config", () => {
                 /scale-tiers:usageAssumptions\.responseMbPerClient: .*0.*scale-tiers:usageAssumptions\.gbOutPerClient/s,
             ],
             [
+                "a budget margin out of range",
+                withObject("budget", { marginPercent: 900 }),
+                /scale-tiers:budget\.marginPercent: .*500/,
+            ],
+            [
                 "a namespace far from any the program reads",
                 { ...stackConfig("tier30k"), "kubernetes:context": "prod" },
                 /kubernetes:context: is in namespace "kubernetes".*Fix: use one of the namespaces scale-tiers, aws, awsx, random, tls, pulumi, or remove it/,
