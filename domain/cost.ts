@@ -548,6 +548,18 @@ function priceResource(
             return hourly(p, "elasticacheNodeHourly", String(i.nodeType), Number(i.numCacheNodes ?? 1), h, region);
         case "aws:opensearch/domain:Domain":
             return priceOpenSearch(resource, p, region, h);
+        case "aws:ebs/snapshot:Snapshot": {
+            // A retired server's final snapshot, kept: priced at its volume's full size (an upper bound:
+            // snapshots store used blocks only), the volume found by the id the snapshot names.
+            const volume = resources.find((r) => r.type === "aws:ebs/volume:Volume" && `${r.name}-id` === i.volumeId);
+            return volume === undefined
+                ? { lines: [], missing: [`the size of the snapshot's volume ${text(i.volumeId)}`] }
+                : fixedLine(
+                      Number(volume.inputs.size) * p.snapshotGbMonth,
+                      `snapshot of ${text(volume.inputs.size)} GB x ${p.snapshotGbMonth}`,
+                      "snapshotGbMonth",
+                  );
+        }
         case "aws:dms/replicationInstance:ReplicationInstance": {
             const copies = i.multiAz === true ? 2 : 1;
             const priced = hourly(p, "dmsHourly", String(i.replicationInstanceClass), copies, h, region);

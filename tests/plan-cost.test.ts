@@ -310,3 +310,21 @@ describe("the shipped stacks' cost", () => {
         });
     }
 });
+
+describe("estimateCost of what a migration leaves", () => {
+    it("prices a retired server's final snapshot at its volume's size, and DMS's endpoints and tasks as free", () => {
+        const recording: Recording = {
+            ...small,
+            resources: [
+                resource("data", "aws:ebs/volume:Volume", { type: "gp3", size: 500 }),
+                // 500 GB x 0.05
+                resource("data-final", "aws:ebs/snapshot:Snapshot", { volumeId: "data-id" }),
+                resource("source", "aws:dms/endpoint:Endpoint", {}),
+                resource("forward", "aws:dms/replicationTask:ReplicationTask", {}),
+            ],
+        };
+        const cost = estimateCost(recording, { prices: TABLE });
+        expect(cost.unpriced).to.deep.equal([]);
+        expect(cost.fixed.filter((l) => l.name === "data-final").map((l) => cents(l.monthlyUsd))).to.deep.equal([25]);
+    });
+});
