@@ -575,7 +575,8 @@ export interface ObservabilityArgs {
     managed?: ManagedServices;
     /**
      * AWS services besides CloudWatch that publish to the alarm topic, such as
-     * `dms.amazonaws.com` for migration events: the topic's key must let them. Default none.
+     * `dms.amazonaws.com` for migration events or `budgets.amazonaws.com` for
+     * the budget's forecasts: the topic's key and its policy let them. Default none.
      */
     publisherServices?: readonly string[];
     tags: Tags;
@@ -726,6 +727,40 @@ export class Observability extends pulumi.ComponentResource {
             parent,
         );
         const topic = new aws.sns.Topic(`${name}-alarms`, { kmsMasterKeyId: key.arn, tags }, parent);
+        if (args.publisherServices?.length) {
+            // Services other than CloudWatch (AWS Budgets, DMS) publish only where the topic's policy lets them.
+            // The policy replaces SNS's default one, so it keeps what that gave: the account administers the
+            // topic, CloudWatch publishes its alarms.
+            new aws.sns.TopicPolicy(
+                `${name}-alarms-policy`,
+                {
+                    arn: topic.arn,
+                    policy: pulumi.all([account, topic.arn]).apply(([accountId, topicArn]) =>
+                        JSON.stringify({
+                            Version: "2012-10-17",
+                            Statement: [
+                                {
+                                    Sid: "AccountAdministers",
+                                    Effect: "Allow",
+                                    Principal: { AWS: `arn:aws:iam::${accountId}:root` },
+                                    Action: "sns:*",
+                                    Resource: topicArn,
+                                },
+                                {
+                                    Sid: "ServicesPublish",
+                                    Effect: "Allow",
+                                    Principal: { Service: ["cloudwatch.amazonaws.com", ...args.publisherServices!] },
+                                    Action: "sns:Publish",
+                                    Resource: topicArn,
+                                    Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+                                },
+                            ],
+                        }),
+                    ),
+                },
+                parent,
+            );
+        }
         // Named by address, not list position: removing one address must not make the others
         // subscribe (and confirm by e-mail) again. Named by position until 2026-11, hence the alias.
         args.alarmEmails.forEach(

@@ -4,6 +4,8 @@
  * components exist is decided in decisions.ts; platform.ts builds them in
  * dependency order.
  */
+import * as pulumi from "@pulumi/pulumi";
+import { CostBudgetArgs } from "../components/budget";
 import { Cache, CacheArgs } from "../components/cache";
 import { Ci, CiArgs, JENKINS_PORT, webDeployGroup } from "../components/ci";
 import { Collaboration, CollaborationArgs, toolHostName } from "../components/collaboration";
@@ -297,8 +299,11 @@ export function observabilityArgs(context: BuildContext, watched: WatchedCompone
         rabbitmqNodes: messaging?.host ? messaging.instanceIds.length : undefined,
         memcached: cache?.roleName !== undefined,
         thresholds: config.monitoring.alarms,
-        // DMS sends the migration's task and instance events to the alarm topic.
-        publisherServices: phaseResources(config.migration.phase).dms ? ["dms.amazonaws.com"] : [],
+        // DMS sends the migration's task and instance events to the alarm topic, AWS Budgets its forecasts.
+        publisherServices: [
+            ...(phaseResources(config.migration.phase).dms ? ["dms.amazonaws.com"] : []),
+            ...(config.budget.enabled ? ["budgets.amazonaws.com"] : []),
+        ],
         managed: {
             autoScalingGroup:
                 web.autoScalingGroupName && config.web.autoScaling.enabled
@@ -408,6 +413,21 @@ export function migrationArgs(
             securityGroupId: rds.securityGroupId,
         },
         alarmTopicArn,
+        tags,
+    };
+}
+
+export function budgetArgs(
+    { config, tags }: BuildContext,
+    estimatedMonthlyUsd: pulumi.Input<number>,
+    observability: Observability | undefined,
+): CostBudgetArgs {
+    return {
+        project: config.project,
+        stack: config.stack,
+        estimatedMonthlyUsd,
+        marginPercent: config.budget.marginPercent,
+        alarmTopicArn: observability?.alarmTopicArn,
         tags,
     };
 }

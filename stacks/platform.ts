@@ -6,6 +6,7 @@
  * on the tier or on a switch, or growing a stack would replace its data.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { CostBudget } from "../components/budget";
 import { Cache } from "../components/cache";
 import { Ci } from "../components/ci";
 import { Collaboration } from "../components/collaboration";
@@ -18,6 +19,7 @@ import { Network } from "../components/network";
 import { Observability } from "../components/observability";
 import { StackConfig } from "../domain/stack-config";
 import {
+    budgetArgs,
     buildContext,
     cacheArgs,
     ciArgs,
@@ -31,6 +33,7 @@ import {
     statefulServers,
     webArgs,
 } from "./component-args";
+import { RegisteredResources } from "./cost";
 import { databaseNames, hasCache, hasCi, hasCollaboration, hasMessaging, runsDms } from "./decisions";
 
 export interface Platform {
@@ -44,9 +47,12 @@ export interface Platform {
     readonly observability?: Observability;
     readonly logging?: Logging;
     readonly migration?: Migration;
+    readonly budget?: CostBudget;
 }
 
 export function buildPlatform(config: StackConfig): Platform {
+    // Before the first resource: the budget prices everything the program registers.
+    const registered = config.budget.enabled ? new RegisteredResources() : undefined;
     const context = buildContext(config);
     const network = new Network("network", networkArgs(context));
     const database = new Database("db", databaseArgs(context, network));
@@ -69,8 +75,11 @@ export function buildPlatform(config: StackConfig): Platform {
             : undefined;
     // Last: at the cutover the names wait for the migration's gate.
     database.publishNames(databaseNames(config), migration?.gate);
+    const budget = registered
+        ? new CostBudget("budget", budgetArgs(context, registered.estimatedMonthlyUsd(config), observability))
+        : undefined;
 
-    return { network, database, cache, messaging, web, ci, collaboration, observability, logging, migration };
+    return { network, database, cache, messaging, web, ci, collaboration, observability, logging, migration, budget };
 }
 
 /** The stateful servers' instance ids by label (`db-primary`, `mq-0`, `jenkins`, `jira`...), if the stack has any. */
@@ -108,6 +117,8 @@ export function stackOutputs(platform: Platform): Record<string, pulumi.Output<u
         migrationReplicationInstanceArn: platform.migration?.replicationInstanceArn,
         migrationForwardTaskArn: platform.migration?.forwardTaskArn,
         migrationReverseTaskArn: platform.migration?.reverseTaskArn,
+        budgetName: platform.budget?.budgetName,
+        budgetLimitUsd: platform.budget?.limitUsd,
     };
     return Object.fromEntries(
         Object.entries(outputs).filter((entry): entry is [string, pulumi.Output<unknown>] => entry[1] !== undefined),

@@ -454,7 +454,7 @@ for (const stack of SHIPPED_STACKS) {
                     "managed-by": "pulumi",
                 });
                 expect(tags.component, resource.urn).to.match(
-                    /^(network|compute|data|cache|messaging|observability|ci|collaboration)$/,
+                    /^(network|compute|data|cache|messaging|observability|ci|collaboration|cost)$/,
                 );
             }
         });

@@ -1,0 +1,103 @@
+/**
+ * The program's own cost estimate, for its budget: every resource the
+ * program registers is seen by a stack transformation as it is constructed,
+ * and priced, once its inputs resolve, by the same pure estimate the plan
+ * runs on its recordings (domain/cost.ts) with the stack's config. The budget
+ * therefore follows what the program actually creates, with no figure to
+ * keep in step by hand; a test holds it equal to the plan's estimate.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { BilledResource, estimateResources } from "../domain/cost";
+import { PRICES } from "../domain/price-table";
+import { StackConfig } from "../domain/stack-config";
+
+/**
+ * The types whose inputs the estimate reads; any other resource counts by its
+ * type alone (free, or reported), so its inputs are not resolved.
+ */
+const PRICED_BY_INPUTS = new Set([
+    "awsx:ec2:Vpc",
+    "aws:ec2/instance:Instance",
+    "aws:ec2/launchTemplate:LaunchTemplate",
+    "aws:autoscaling/group:Group",
+    "aws:ebs/volume:Volume",
+    "aws:ebs/snapshot:Snapshot",
+    "aws:lb/loadBalancer:LoadBalancer",
+    "aws:ec2/vpcEndpoint:VpcEndpoint",
+    "aws:cloudwatch/metricAlarm:MetricAlarm",
+    "aws:cloudwatch/logGroup:LogGroup",
+    "aws:ec2/flowLog:FlowLog",
+    "aws:ssm/parameter:Parameter",
+    "aws:rds/instance:Instance",
+    "aws:elasticache/cluster:Cluster",
+    "aws:opensearch/domain:Domain",
+    "aws:dms/replicationInstance:ReplicationInstance",
+    "aws:dlm/lifecyclePolicy:LifecyclePolicy",
+    "aws:sqs/queue:Queue",
+    "aws:s3/bucket:Bucket",
+]);
+
+interface Seen {
+    type: string;
+    name: string;
+    custom: boolean;
+    parent: pulumi.Output<string> | undefined;
+    inputs: pulumi.Output<unknown>;
+}
+
+/** What the program registers from now on, for `estimatedMonthlyUsd`. Call it before creating any resource. */
+export class RegisteredResources {
+    private readonly seen: Seen[] = [];
+
+    constructor() {
+        pulumi.runtime.registerStackTransformation((args) => {
+            this.seen.push({
+                type: args.type,
+                name: args.name,
+                custom: args.resource instanceof pulumi.CustomResource,
+                parent: args.opts.parent?.urn,
+                inputs: PRICED_BY_INPUTS.has(args.type) ? pulumi.output(args.props as unknown) : pulumi.output({}),
+            });
+            return undefined;
+        });
+    }
+
+    /**
+     * The estimated monthly cost (USD) of what has been registered so far, as
+     * the plan estimates it: fixed plus usage for the configured clients.
+     * Unknown until the inputs are (a first preview). While anything is
+     * unpriced it is the plan's lower bound too, and preview warns.
+     */
+    estimatedMonthlyUsd(config: StackConfig): pulumi.Output<number> {
+        const resources = this.seen.map((s) =>
+            pulumi.all([s.inputs, s.parent ?? ""]).apply(([inputs, parent]): BilledResource => ({
+                urn: `${parent}$${s.type}::${s.name}`,
+                type: s.type,
+                name: s.name,
+                component: parent,
+                custom: s.custom,
+                inputs,
+            })),
+        );
+        return pulumi.unsecret(
+            pulumi.all(resources).apply((billed) => {
+                const estimate = estimateResources(billed, {
+                    region: config.region,
+                    clients: config.clients,
+                    assumptions: config.usageAssumptions,
+                    accessLogRetentionDays: config.loadBalancer.accessLogRetentionDays,
+                    prices: PRICES,
+                });
+                if (!estimate.complete) {
+                    const missing = estimate.unpriced.map((u) => `${u.name}: ${u.missing}`).join("; ");
+                    // The runtime waits for its log messages itself before the program ends.
+                    void pulumi.log.warn(
+                        `The monthly budget's limit rests on a lower bound: ${estimate.unpriced.length} item(s) are unpriced ` +
+                            `(${missing}). Add their prices (npm run prices -- --refresh, docs/cost.md).`,
+                    );
+                }
+                return estimate.totalUsd;
+            }),
+        );
+    }
+}
