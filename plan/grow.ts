@@ -86,15 +86,16 @@ async function main(): Promise<void> {
     const beforeRecording = await evaluateStack(options.stack, { config: before, previousOutputs });
     const afterRecording = await evaluateStack(options.stack, { config: after, previousOutputs });
     const [costBefore, costAfter] = [beforeRecording, afterRecording].map((r) => estimateCost(r));
-    const total = (c: typeof costBefore) => c.fixedUsd + c.usageUsd;
+    // An incomplete estimate is a lower bound, said on the figure itself.
+    const total = (c: typeof costBefore) =>
+        c.complete ? usd(c.totalUsd) : `AT LEAST ${usd(c.totalUsd)} (${c.unpriced.length} unpriced)`;
     process.stdout.write(
         [
             `step ${index + 1} of ${ROAD.length}, "${next.name}": ${next.summary}`,
             formatDiff(
                 promotionDiff(beforeRecording, afterRecording, options.stack, `${options.stack} after ${next.name}`),
             ),
-            `monthly cost: ${usd(total(costBefore))} -> ${usd(total(costAfter))}` +
-                (costAfter.unpriced.length > 0 ? ` (at least: ${costAfter.unpriced.length} resources unpriced)` : ""),
+            `monthly cost: ${total(costBefore)} -> ${total(costAfter)}`,
             options.dryRun
                 ? `dry run: ${path.relative(PROJECT_ROOT, file)} is unchanged`
                 : `wrote ${path.relative(PROJECT_ROOT, file)}; review it and the diff above, then pulumi up -s ${options.stack}`,
