@@ -328,3 +328,36 @@ describe("estimateCost of what a migration leaves", () => {
         expect(cost.fixed.filter((l) => l.name === "data-final").map((l) => cents(l.monthlyUsd))).to.deep.equal([25]);
     });
 });
+
+describe("estimateCost's reading of its sources and of a deployed group", () => {
+    it("counts what rests on figures whose source is not checked", () => {
+        const table: PriceTable = {
+            ...TABLE,
+            provenance: { "test-1": { "*": "aws-pages-2024-06", natGatewayHourly: "recalled" } },
+        };
+        const vpcOnly = { ...small, resources: small.resources.filter((r) => r.name === "vpc") };
+        const cost = estimateCost(vpcOnly, { prices: table });
+        // 3 NAT gateways x 0.06 x 730 rest on the recalled figure; their addresses do not.
+        expect(cents(cost.uncheckedUsd)).to.equal(131.4);
+        expect(cents(cost.fixedUsd)).to.equal(142.35);
+    });
+
+    it("prices a group by the one launch template beside it when ids are real ones", () => {
+        const deployed = {
+            ...small,
+            resources: small.resources
+                .filter((r) => r.name === "web-lt" || r.name === "web-asg")
+                .map((r) =>
+                    r.name === "web-asg"
+                        ? {
+                              ...r,
+                              inputs: { ...r.inputs, launchTemplate: { id: "lt-0123456789abcdef0", version: "1" } },
+                          }
+                        : r,
+                ),
+        };
+        const cost = estimateCost(deployed, { prices: TABLE });
+        expect(cost.unpriced).to.deep.equal([]);
+        expect(cents(cost.fixedUsd)).to.equal(225);
+    });
+});
