@@ -42,6 +42,8 @@ function estimate(
         byComponent: {},
         per1000ClientsUsd: ((fixedUsd + usageUsd) / 30_000) * 1000,
         assumptions: DEFAULT_ASSUMPTIONS,
+        complete: unpriced.length === 0,
+        uncheckedUsd: 0,
     };
 }
 
@@ -53,6 +55,7 @@ function fixed(name: string, monthlyUsd: number, basis: string, type = "aws:ec2/
         component: "scale-tiers:web:Web",
         monthlyUsd,
         basis,
+        prices: [],
     };
 }
 
@@ -65,6 +68,7 @@ function usage(item: string, quantity: number, unitUsd: number): UsageCostLine {
         unitUsd,
         monthlyUsd: quantity * unitUsd,
         assumption: "0.05 GB per client",
+        prices: [],
     };
 }
 
