@@ -52,6 +52,20 @@ export function zoneNameProblem(name: string): string | undefined {
     return undefined;
 }
 
+const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
+
+/** A Route 53 hosted zone id as the console shows it. */
+export function hostedZoneIdProblem(id: string): string | undefined {
+    return HOSTED_ZONE_ID.test(id) ? undefined : `"${id}" is not a hosted zone id`;
+}
+
+/** One or more DNS labels, e.g. `tools` or `int.tools`; empty means none. */
+export function subdomainProblem(subdomain: string): string | undefined {
+    return subdomain === "" || subdomain.split(".").every((label) => DNS_LABEL.test(label))
+        ? undefined
+        : `"${subdomain}" is not one or more lower-case DNS labels`;
+}
+
 export function healthCheckPathProblem(path: string): string | undefined {
     return HEALTH_CHECK_PATH.test(path) ? undefined : `"${path}" is not an absolute URL path`;
 }

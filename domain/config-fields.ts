@@ -83,7 +83,7 @@ export function text(doc: FieldDoc & { fix: string }, check?: Check<string>) {
 }
 
 /**
- * A list of strings whose entries `check` accepts, default empty. Each entry
+ * A list of strings whose entries `check` accepts. Each entry
  * of some lists names its own resources (a security-group rule per block, a
  * subscription per address), so `repeats` refuses an entry listed twice,
  * compared as it normalises them.
@@ -110,7 +110,7 @@ export function textList(
         }
         report(ctx, findings);
     });
-    return documented(checked, doc).default([]);
+    return documented(checked, doc);
 }
 
 /** A nested object of settings; a missing one reads as `{}` so that its defaults apply. */

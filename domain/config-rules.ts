@@ -41,7 +41,7 @@ function certificateInRegion(arn: string | undefined, region: string): Finding |
     return certificateAt && certificateAt !== region
         ? {
               problem: `the certificate is in ${certificateAt}, but a load balancer can only use a certificate of its own region ${region}`,
-              fix: `give an ACM certificate ARN from ${region}, or leave it out for HTTP only`,
+              fix: `give an ACM certificate ARN from ${region}, or leave it out (domain issues certificates)`,
           }
         : undefined;
 }
@@ -103,6 +103,151 @@ function retiredRule(
     };
 }
 
+/** ACM puts the first name in the certificate's subject, whose common name holds at most 64 characters. */
+const CERTIFICATE_FIRST_NAME_MAX = 64;
+/** ACM's default quota of names on one certificate. */
+const CERTIFICATE_NAMES_MAX = 10;
+
+function inZone(host: string, zone: string): boolean {
+    return host === zone || host.endsWith(`.${zone}`);
+}
+
+/** How the site is served: on `domain`, with a certificate of your own, or (by explicit choice) as a plain-HTTP demo. */
+const FRONT_DOOR_RULES: readonly ConfigRule[] = [
+    {
+        key: "domain",
+        check: ({ config }) =>
+            !config.domain && !config.loadBalancer.certificateArn && !config.plainHttpDemo
+                ? {
+                      problem: "is not set, so the site would be plain HTTP on the load balancer's own name",
+                      fix:
+                          "set domain.zone to your public Route 53 hosted zone (domain.siteHosts to the names to serve), " +
+                          "or loadBalancer.certificateArn to serve a certificate of your own, " +
+                          "or plainHttpDemo: true for a throwaway demo over plain HTTP",
+                  }
+                : undefined,
+    },
+    {
+        key: "domain.siteHosts",
+        check: ({ config: { domain }, given }) =>
+            domain && given("domain", "siteHosts") && domain.siteHosts.length === 0
+                ? {
+                      problem: "is empty, so the site would have no name",
+                      fix: `list host names inside ${domain.zone}, such as www.${domain.zone}`,
+                  }
+                : undefined,
+    },
+    {
+        key: "domain.siteHosts",
+        check: ({ config: { domain } }) =>
+            (domain?.siteHosts ?? [])
+                .filter((host) => !inZone(host, domain!.zone))
+                .map((host) => ({
+                    problem: `"${host}" is outside the zone ${domain!.zone}`,
+                    fix: `list host names inside ${domain!.zone}, such as www.${domain!.zone}`,
+                })),
+    },
+    {
+        key: "domain.siteHosts",
+        check: ({ config: { domain } }) =>
+            domain && domain.siteHosts.length > CERTIFICATE_NAMES_MAX
+                ? {
+                      problem: `lists ${domain.siteHosts.length} names; an ACM certificate holds ${CERTIFICATE_NAMES_MAX} unless the quota is raised`,
+                      fix: `list at most ${CERTIFICATE_NAMES_MAX}`,
+                  }
+                : undefined,
+    },
+    {
+        key: "domain.siteHosts",
+        check: ({ config: { domain } }) => {
+            const first = domain?.siteHosts[0];
+            return first && first.length > CERTIFICATE_FIRST_NAME_MAX
+                ? {
+                      problem: `the first name, "${first}", is longer than the ${CERTIFICATE_FIRST_NAME_MAX} characters ACM allows the certificate's main name`,
+                      fix: `put a name of at most ${CERTIFICATE_FIRST_NAME_MAX} characters first`,
+                  }
+                : undefined;
+        },
+    },
+    {
+        // The team tools take `<tool>.<domain>` on the internal load balancer.
+        key: "domain.siteHosts",
+        check: ({ config: { domain } }) => {
+            if (!domain) {
+                return undefined;
+            }
+            const toolsDomain = domain.toolsSubdomain ? `${domain.toolsSubdomain}.${domain.zone}` : domain.zone;
+            const taken = domain.siteHosts.filter((host) =>
+                ["jenkins", ...TOOL_NAMES].some((tool) => host === `${tool}.${toolsDomain}`),
+            );
+            return taken.length > 0
+                ? {
+                      problem: `${taken.join(", ")} is a team tool's name, served by the internal load balancer`,
+                      fix: "give the site other names, or set toolsSubdomain",
+                  }
+                : undefined;
+        },
+    },
+    {
+        key: "loadBalancer.certificateArn",
+        check: ({ config }) =>
+            config.domain && config.loadBalancer.certificateArn
+                ? {
+                      problem: "is set together with domain, which issues the site's certificate itself",
+                      fix: "remove loadBalancer.certificateArn, or remove domain to serve your own certificate",
+                  }
+                : undefined,
+    },
+    {
+        key: "collaboration.certificateArn",
+        check: ({ config }) =>
+            config.domain && config.collaboration.certificateArn
+                ? {
+                      problem: "is set together with domain, which issues the tools' certificate itself",
+                      fix: "remove collaboration.certificateArn",
+                  }
+                : undefined,
+    },
+    {
+        key: "plainHttpDemo",
+        check: ({ config }) =>
+            config.plainHttpDemo &&
+            (config.domain || config.loadBalancer.certificateArn || config.collaboration.certificateArn)
+                ? {
+                      problem: "is true while a domain or a certificate is set, which serve HTTPS",
+                      fix: "remove plainHttpDemo",
+                  }
+                : undefined,
+    },
+    {
+        key: "collaboration.certificateArn",
+        check: ({ config }) => {
+            const toolsPresent =
+                config.jenkins.enabled || TOOL_NAMES.some((tool) => config.collaboration[tool].enabled);
+            return config.loadBalancer.certificateArn &&
+                !config.domain &&
+                !config.collaboration.certificateArn &&
+                toolsPresent
+                ? {
+                      problem: "is not set, and the team tools are served over HTTPS only",
+                      fix: "give a certificate for the tools' names (<tool>.<privateZoneName>), or use domain instead of certificates",
+                  }
+                : undefined;
+        },
+    },
+    {
+        key: "waf.enabled",
+        check: ({ config }) =>
+            config.waf.enabled && !config.monitoring.enabled
+                ? {
+                      problem:
+                          "is true while monitoring is off, and the alarm on a spike of blocked requests publishes to the monitoring topic",
+                      fix: "set monitoring.enabled: true, or waf.enabled: false",
+                  }
+                : undefined,
+    },
+];
+
 export const CONFIG_RULES: readonly ConfigRule[] = [
     {
         key: "availabilityZones",
@@ -147,6 +292,7 @@ export const CONFIG_RULES: readonly ConfigRule[] = [
                 : undefined;
         },
     },
+    ...FRONT_DOOR_RULES,
     {
         key: "loadBalancer.certificateArn",
         check: ({ config }) => certificateInRegion(config.loadBalancer.certificateArn, config.region),

@@ -14,11 +14,13 @@ import {
     dmsVersionProblem,
     emailProblem,
     healthCheckPathProblem,
+    hostedZoneIdProblem,
     maintenanceWindowProblem,
     managedClassProblem,
     memcachedVersionProblem,
     openSearchVersionProblem,
     queueNameProblem,
+    subdomainProblem,
     vpcCidrProblem,
     zoneNameProblem,
 } from "./config-checks";
@@ -70,8 +72,8 @@ const ADMIN_CIDR_FIX = "list admin or VPN CIDR blocks such as 10.8.0.0/16, never
 const loadBalancer = section("The internet-facing Application Load Balancer.", {
     certificateArn: text(
         {
-            doc: "ACM certificate ARN in `aws:region`; when set, HTTPS on 443 (TLS 1.3/1.2 policy) and HTTP redirects to it",
-            fix: "give an ACM certificate ARN from the stack's region, or leave it out for HTTP only",
+            doc: "a certificate of your own instead of `domain`: ACM ARN in `aws:region`; HTTPS on 443 with it, HTTP redirects, and you point your DNS at the `loadBalancerDnsName` output",
+            fix: "give an ACM certificate ARN from the stack's region, or leave it out (domain issues certificates)",
             defaultText: "unset",
         },
         certificateArnProblem,
@@ -292,7 +294,7 @@ const rabbitmq = section("A RabbitMQ cluster on EC2.", {
             fix: ADMIN_CIDR_FIX,
         },
         { check: adminCidrProblem, repeats: (cidr) => cidr },
-    ),
+    ).default([]),
     tls: flag("AMQP over TLS on 5671 only (plain 5672 closed), with a private CA made by the program", false),
     draining: flag(
         "keep the cluster (and `amqp-host`) while consumers drain it after producers moved to SQS; only with `sqs.enabled`",
@@ -347,7 +349,7 @@ const monitoring = section("CloudWatch agent, log groups, alarms, alarm topic an
             fix: "list addresses like ops@example.com",
         },
         { check: emailProblem, repeats: (email) => email.toLowerCase() },
-    ),
+    ).default([]),
     alarms: section("Alarm thresholds.", {
         targetResponseSeconds: integer("p95 target response time that raises the alarm, seconds", {
             min: 1,
@@ -457,7 +459,7 @@ const migration = section(
             doc: "schemas (or `%` patterns) to copy; never a system schema",
             fix: 'list schema names, e.g. ["app"]',
         }).default(["app"]),
-        excludeSchemas: textList({ doc: "schemas to leave out of those", fix: "list schema names" }),
+        excludeSchemas: textList({ doc: "schemas to leave out of those", fix: "list schema names" }).default([]),
         maxCdcLatencySeconds: integer(
             "source and target CDC latency the cutover gate requires, with writes frozen, seconds",
             {
@@ -535,11 +537,11 @@ const collaboration = section("Jira, MediaWiki and WordPress behind an internal 
             fix: ADMIN_CIDR_FIX,
         },
         { check: adminCidrProblem, repeats: (cidr) => cidr },
-    ),
+    ).default([]),
     certificateArn: text(
         {
-            doc: "ACM certificate in `aws:region` for HTTPS on the internal load balancer",
-            fix: "give an ACM certificate ARN from the stack's region, or leave it out for HTTP only",
+            doc: "with `loadBalancer.certificateArn` only: ACM certificate in `aws:region` for `<tool>.<privateZoneName>` on the internal load balancer; refused with `domain`",
+            fix: "give an ACM certificate ARN from the stack's region, or leave it out (domain issues certificates)",
             defaultText: "unset",
         },
         certificateArnProblem,
@@ -662,6 +664,67 @@ const costGuard = section(
     },
 );
 
+/** WAF's own bounds on a rate-based rule's limit. */
+export const WAF_RATE_LIMIT = { min: 10, max: 2_000_000_000 } as const;
+
+/** An optional section: absent unless the stack file gives it. */
+const domain = z
+    .strictObject({
+        zone: text(
+            {
+                doc: "name of the public Route 53 hosted zone, a lower-case DNS name of two or more labels",
+                fix: "give the name of the public Route 53 hosted zone, such as example.com",
+            },
+            zoneNameProblem,
+        ),
+        zoneId: text(
+            {
+                doc: "the zone's id (`Z...`), when the account has several public zones of that name",
+                fix: "give the zone's id as Route 53 shows it (Z followed by letters and digits), or leave it out to find the zone by name",
+                defaultText: "unset: the zone by name",
+            },
+            hostedZoneIdProblem,
+        ).optional(),
+        siteHosts: textList(
+            {
+                doc: "1 to 10 names inside the zone (one ACM certificate), each once; the first at most 64 characters and the one `siteUrl` gives",
+                fix: "list the site's host names inside the zone, e.g. [example.com, www.example.com]",
+                defaultText: "`<zone>`, `www.<zone>`",
+            },
+            { check: zoneNameProblem, repeats: (host) => host },
+        ).optional(),
+        toolsSubdomain: text(
+            {
+                doc: "the tools are `<tool>.<toolsSubdomain>.<zone>` (`jira.tools.example.com`), or `<tool>.<zone>` when empty; no site host may be one",
+                fix: "give a subdomain such as tools (the tools become jira.tools.<zone>), or leave it out for jira.<zone>",
+            },
+            subdomainProblem,
+        ).default(""),
+    })
+    .register(FIELD_DOCS, {
+        doc: "The public name the estate serves under: the program issues ACM certificates for it, validated through records it writes into the zone, and publishes the site and the team tools there.",
+    })
+    .optional();
+
+const waf = section("AWS WAF (a regional web ACL) in front of the public load balancer.", {
+    enabled: flag(
+        "an AWS WAF web ACL on the public load balancer (tier150k and tier1m ship with it); needs `monitoring.enabled` for its alarm",
+        false,
+    ),
+    ratePerIpPer5Minutes: integer(
+        "requests one client IP may send in 5 minutes before the rate rule blocks it (WAF's bounds)",
+        { ...WAF_RATE_LIMIT, default: 2000 },
+    ),
+    countOnly: flag("every rule counts instead of blocking: for a rollout, read the log, then switch back", false),
+    logRetentionDays: z
+        .literal(LOG_RETENTION_DAYS)
+        .register(FIELD_DOCS, {
+            doc: "days the web ACL's request log is kept (a CloudWatch Logs retention)",
+            defaultText: "`logRetentionDays`",
+        })
+        .optional(),
+});
+
 const DECLARED = " (Pulumi.yaml declares its default)";
 
 /** The `scale-tiers` namespace as a stack file writes it. */
@@ -703,6 +766,10 @@ export const SCALE_TIERS_SCHEMA = z.strictObject({
         30,
     ),
     usageAssumptions,
+    plainHttpDemo: flag(
+        "serve plain HTTP on the load balancer's own name, the team tools on `<tool>.<privateZoneName>` over HTTP: for a throwaway demo only (the policy pack refuses it); refused together with `domain` or a certificate",
+        false,
+    ),
     clients: z
         .int()
         .min(1)
@@ -713,7 +780,9 @@ export const SCALE_TIERS_SCHEMA = z.strictObject({
                 "by the estate's shape: 1,000,000 with `web.autoScaling` or RDS; 150,000 with a replica, Jenkins or monitoring; else 30,000",
         })
         .optional(),
+    domain,
     loadBalancer,
+    waf,
     web,
     database,
     memcached,
@@ -740,14 +809,19 @@ export type DeepReadonly<T> = T extends readonly (infer E)[]
 
 /** The validated `scale-tiers` values as the program uses them: the VPC settings as one object, derived defaults filled. */
 export function resolveStackConfig(values: Values, context: { project: string; stack: string; region: string }) {
-    const { vpcCidr, availabilityZones, natGateways, privateZoneName, logRetentionDays, clients, ...sections } = values;
-    const { database, loadBalancer, collaboration } = sections;
+    const { vpcCidr, availabilityZones, natGateways, privateZoneName, logRetentionDays, clients, domain, ...sections } =
+        values;
+    const { database, loadBalancer, collaboration, waf } = sections;
     const resolved = {
         ...context,
         network: { vpcCidr, availabilityZones, natGateways, privateZoneName, logRetentionDays },
         ...sections,
         loadBalancer: withoutEmpty(loadBalancer, "certificateArn"),
         collaboration: withoutEmpty(collaboration, "certificateArn"),
+        ...(domain
+            ? { domain: { ...domain, siteHosts: domain.siteHosts ?? [domain.zone, `www.${domain.zone}`] } }
+            : {}),
+        waf: { ...waf, logRetentionDays: waf.logRetentionDays ?? logRetentionDays },
         database: {
             ...database,
             replica: { ...database.replica, instanceType: database.replica.instanceType ?? database.instanceType },
