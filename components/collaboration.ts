@@ -2,13 +2,15 @@
  * collaboration: Jira, MediaWiki and WordPress, each on its own EC2 server
  * with its data (and its local database) on a protected, snapshotted volume,
  * behind an internal Application Load Balancer that routes by host name
- * (`jira.<zone>`, `wiki.<zone>`, `cms.<zone>`, and `jenkins.<zone>` for the
- * ci component's controller). Only the VPC and the admin CIDRs from config
- * reach the load balancer; nothing here is reachable from the internet.
+ * (`jira.<domain>`, `wiki.<domain>`, `cms.<domain>`, and `jenkins.<domain>`
+ * for the ci component's controller) and serves HTTPS only. Only the VPC and
+ * the admin CIDRs from config reach the load balancer; nothing here is
+ * reachable from the internet.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { TLS_POLICY } from "../domain/tls";
+import { HTTPS_REDIRECT, TLS_POLICY } from "../domain/tls";
+import { PublicZone, aliasRecord, dnsValidatedCertificate } from "./shared/certificate";
 import { instanceRole, readSecretsPolicy } from "./shared/ec2";
 import { generatedSecret } from "./shared/secrets";
 import { allowClients, allowHttpsOut, createSecurityGroup, ingressRule, vpcAndAdminPeers } from "./shared/rules";
@@ -21,7 +23,7 @@ import { ToolName } from "../domain/stack-config";
 
 /** What the load balancer needs to route to a server. */
 export interface Backend {
-    /** Host label: `<host>.<zone>`. */
+    /** Host label: `<host>.<toolsDomain>`. */
     readonly host: string;
     readonly port: number;
     /** Path that answers 2xx/3xx when the tool is up. */
@@ -65,10 +67,19 @@ export interface CollaborationArgs {
     retiredTools?: Partial<Record<ToolName, { dataVolumeGiB: number }>>;
     /** Admin or VPN ranges allowed to the load balancer besides the VPC. */
     adminCidrs: readonly string[];
-    /** HTTPS (and HTTP redirecting to it) when set. */
-    certificateArn?: string;
+    /**
+     * HTTPS on 443 (HTTP on 80 redirects to it): with a certificate issued
+     * here for every tool's name, validated in the public zone that holds
+     * `toolsDomain`, or with a certificate of your own (ACM ARN) for them.
+     * Default: plain HTTP, for a demo.
+     */
+    tls?: { zone: PublicZone } | { certificateArn: string };
+    /** The zone the tools' alias records go in: public with a domain, else the private one. */
     zoneId: pulumi.Input<string>;
-    zoneName: string;
+    /** The tools are `<tool>.<toolsDomain>`: inside the zone of `zoneId`. */
+    toolsDomain: string;
+    /** Refuse deletion of the load balancer. */
+    deletionProtection: boolean;
     /** Bucket the load balancer logs to (the estate's log bucket), and its policy, which must exist first. */
     accessLogBucket: pulumi.Input<string>;
     accessLogBucketPolicy: pulumi.Resource;
@@ -81,9 +92,9 @@ export interface CollaborationArgs {
     tags: Tags;
 }
 
-/** `<tool>.<zone>`. */
-export function toolHostName(host: string, zoneName: string): string {
-    return `${host}.${zoneName}`;
+/** `<tool>.<toolsDomain>`. */
+export function toolHostName(host: string, toolsDomain: string): string {
+    return `${host}.${toolsDomain}`;
 }
 
 export class Collaboration extends pulumi.ComponentResource {
@@ -97,7 +108,7 @@ export class Collaboration extends pulumi.ComponentResource {
         super("scale-tiers:collaboration:Collaboration", name, {}, opts);
         const tags = componentTags(args.tags, "collaboration");
         const parent = { parent: this };
-        const https = args.certificateArn !== undefined;
+        const https = args.tls !== undefined;
         const scheme = https ? "https" : "http";
 
         for (const [tool, retired] of Object.entries(args.retiredTools ?? {}) as [
@@ -125,7 +136,7 @@ export class Collaboration extends pulumi.ComponentResource {
                         name,
                         tool,
                         settings,
-                        `${scheme}://${toolHostName(tool, args.zoneName)}/`,
+                        `${scheme}://${toolHostName(tool, args.toolsDomain)}/`,
                         args,
                         tags,
                     ),
@@ -146,7 +157,7 @@ export class Collaboration extends pulumi.ComponentResource {
             );
         }
         this.urls = Object.fromEntries(
-            backends.map((b) => [b.host, `${scheme}://${toolHostName(b.host, args.zoneName)}/`]),
+            backends.map((b) => [b.host, `${scheme}://${toolHostName(b.host, args.toolsDomain)}/`]),
         );
 
         const lbSecurityGroup = createSecurityGroup(
@@ -180,6 +191,7 @@ export class Collaboration extends pulumi.ComponentResource {
                 subnets: args.privateSubnetIds,
                 securityGroups: [lbSecurityGroup.id],
                 dropInvalidHeaderFields: true,
+                enableDeletionProtection: args.deletionProtection,
                 accessLogs: { bucket: args.accessLogBucket, prefix: "tools-alb", enabled: true },
                 tags,
             },
@@ -200,14 +212,12 @@ export class Collaboration extends pulumi.ComponentResource {
                 loadBalancerArn: loadBalancer.arn,
                 port: 80,
                 protocol: "HTTP",
-                defaultActions: https
-                    ? [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }]
-                    : notFound,
+                defaultActions: https ? [HTTPS_REDIRECT] : notFound,
                 tags,
             },
             parent,
         );
-        const serving = args.certificateArn
+        const serving = args.tls
             ? new aws.lb.Listener(
                   `${name}-https`,
                   {
@@ -215,7 +225,18 @@ export class Collaboration extends pulumi.ComponentResource {
                       port: 443,
                       protocol: "HTTPS",
                       sslPolicy: TLS_POLICY,
-                      certificateArn: args.certificateArn,
+                      certificateArn:
+                          "zone" in args.tls
+                              ? dnsValidatedCertificate(
+                                    `${name}-cert`,
+                                    {
+                                        zone: args.tls.zone,
+                                        names: backends.map((b) => toolHostName(b.host, args.toolsDomain)),
+                                        tags,
+                                    },
+                                    this,
+                                )
+                              : args.tls.certificateArn,
                       defaultActions: notFound,
                       tags,
                   },
@@ -224,7 +245,7 @@ export class Collaboration extends pulumi.ComponentResource {
             : http;
 
         for (const backend of backends) {
-            const host = toolHostName(backend.host, args.zoneName);
+            const host = toolHostName(backend.host, args.toolsDomain);
             const targetGroup = new aws.lb.TargetGroup(
                 `${name}-${backend.host}-tg`,
                 {
@@ -260,16 +281,7 @@ export class Collaboration extends pulumi.ComponentResource {
                 },
                 parent,
             );
-            new aws.route53.Record(
-                `${name}-${backend.host}-dns`,
-                {
-                    zoneId: args.zoneId,
-                    name: host,
-                    type: "A",
-                    aliases: [{ name: loadBalancer.dnsName, zoneId: loadBalancer.zoneId, evaluateTargetHealth: true }],
-                },
-                parent,
-            );
+            aliasRecord(`${name}-${backend.host}-dns`, { zoneId: args.zoneId, host, loadBalancer }, this);
             allowClients(
                 `${name}-${backend.host}`,
                 backend.securityGroupId,
@@ -307,7 +319,7 @@ export class Collaboration extends pulumi.ComponentResource {
                 : secret("admin", `${tool} administrator`, (password) => ({
                       username: "admin",
                       password,
-                      email: `admin@${args.zoneName}`,
+                      email: `admin@${args.toolsDomain}`,
                   }));
 
         const securityGroup = createSecurityGroup(`${toolName}-sg`, args.vpcId, `${tool} server`, tags, this);

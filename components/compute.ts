@@ -1,6 +1,7 @@
 /**
- * compute: the internet-facing Application Load Balancer (listeners, target
- * group, access logs) and the web tier in the private subnets, as fixed EC2
+ * compute: the internet-facing Application Load Balancer (HTTPS with its
+ * certificate and names, HTTP redirecting to it, target group, access logs)
+ * and the web tier in the private subnets, as fixed EC2
  * instances or as an Auto Scaling group (launch template, target tracking on
  * CPU and requests, rolling instance refresh). Web servers learn the database
  * name and the ARN of its application secret from SSM parameters this
@@ -18,8 +19,9 @@ import {
     rootVolume,
 } from "./shared/ec2";
 import { DEPLOY_GROUP_TAG, RELEASES_PREFIX } from "../domain/delivery";
-import { TLS_POLICY } from "../domain/tls";
+import { HTTPS_REDIRECT, TLS_POLICY } from "../domain/tls";
 import { privateBucket } from "./shared/bucket";
+import { PublicZone, aliasRecord, dnsValidatedCertificate } from "./shared/certificate";
 import { allowClients, allowHttpsOut, ingressRule } from "./shared/rules";
 import { Tags, componentTags } from "./shared/tags";
 import { renderUserData } from "./userdata/render";
@@ -76,8 +78,13 @@ export interface WebTierArgs {
     rootVolumeGiB: number;
     /** Path the target group probes, answered with 200 by every server. */
     healthCheckPath: string;
-    /** ACM certificate ARN; when set, HTTPS on 443 and HTTP redirects to it. Default: HTTP only. */
-    certificateArn?: string;
+    /**
+     * HTTPS on 443 (HTTP on 80 redirects to it): with a certificate issued
+     * here for `hosts` (the first is `siteUrl`'s) in a public zone, where
+     * their alias records go, or with a certificate of your own (ACM ARN).
+     * Default: plain HTTP on 80, for a demo.
+     */
+    tls?: { zone: PublicZone; hosts: readonly string[] } | { certificateArn: string };
     /** Refuse deletion of the load balancer. */
     deletionProtection: boolean;
     /** Days the access logs are kept. */
@@ -104,6 +111,8 @@ export interface WebTierArgs {
     cacheTls?: boolean;
     /** DNS name of the Logstash endpoint the servers ship logs to, published as `logstash-host`. Default: none. */
     logstashHost?: pulumi.Input<string>;
+    /** The CA (PEM) the Logstash endpoint's TLS certificate is checked against, published as `logstash-ca`. */
+    logstashCaCertificate?: pulumi.Input<string>;
     /** SSM parameter the servers' CloudWatch agent config is pulled from. */
     cloudWatchAgentParameter: string;
     /** Where releases come from, when the stack has CI; the servers may read its releases and nothing else. */
@@ -138,8 +147,10 @@ export class WebTier extends pulumi.ComponentResource {
     public readonly loadBalancerArnSuffix: pulumi.Output<string>;
     public readonly targetGroupArnSuffix: pulumi.Output<string>;
     public readonly loadBalancerDnsName: pulumi.Output<string>;
-    /** `https://<dns>` when a certificate is configured, else `http://<dns>`. */
-    public readonly url: pulumi.Output<string>;
+    /** `https://<first host>`, when the site has names of its own. */
+    public readonly siteUrl?: string;
+    /** `http://<dns>`, when the site is served over plain HTTP. */
+    public readonly plainHttpUrl?: pulumi.Output<string>;
     public readonly targetGroupArn: pulumi.Output<string>;
     public readonly accessLogBucket: pulumi.Output<string>;
     /** The log bucket's policy: a load balancer logging there must be created after it. */
@@ -154,7 +165,7 @@ export class WebTier extends pulumi.ComponentResource {
         super("scale-tiers:compute:WebTier", name, {}, opts);
         const tags = componentTags(args.tags, "compute");
         const parent = { parent: this };
-        const https = args.certificateArn !== undefined;
+        const https = args.tls !== undefined;
         const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
 
         const logs = this.createAccessLogBucket(name, args, tags, accountId);
@@ -180,7 +191,16 @@ export class WebTier extends pulumi.ComponentResource {
         this.loadBalancerArn = loadBalancer.arn;
         this.loadBalancerArnSuffix = loadBalancer.arnSuffix;
         this.loadBalancerDnsName = loadBalancer.dnsName;
-        this.url = pulumi.interpolate`${https ? "https" : "http"}://${loadBalancer.dnsName}`;
+        if (!https) {
+            this.plainHttpUrl = pulumi.interpolate`http://${loadBalancer.dnsName}`;
+        }
+        if (args.tls && "zone" in args.tls) {
+            const { zone, hosts } = args.tls;
+            hosts.forEach((host) =>
+                aliasRecord(`${name}-site-${host}`, { zoneId: zone.zoneId, host, loadBalancer }, this),
+            );
+            this.siteUrl = `https://${hosts[0]}`;
+        }
 
         const targetGroup = new aws.lb.TargetGroup(
             `${name}-tg`,
@@ -261,7 +281,8 @@ export class WebTier extends pulumi.ComponentResource {
         }
 
         this.registerOutputs({
-            url: this.url,
+            siteUrl: this.siteUrl,
+            plainHttpUrl: this.plainHttpUrl,
             targetGroupArn: this.targetGroupArn,
             instanceIds: this.instanceIds,
             autoScalingGroupName: this.autoScalingGroupName,
@@ -440,20 +461,27 @@ export class WebTier extends pulumi.ComponentResource {
     ): void {
         const parent = { parent: this };
         const forward = [{ type: "forward", targetGroupArn: targetGroup.arn }];
+        // The same listener whether it forwards (demo) or redirects: its URN stays when a demo gets a domain.
         new aws.lb.Listener(
             `${name}-http`,
             {
                 loadBalancerArn: loadBalancer.arn,
                 port: 80,
                 protocol: "HTTP",
-                defaultActions: args.certificateArn
-                    ? [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }]
-                    : forward,
+                defaultActions: args.tls ? [HTTPS_REDIRECT] : forward,
                 tags,
             },
             parent,
         );
-        if (args.certificateArn) {
+        if (args.tls) {
+            const certificateArn =
+                "zone" in args.tls
+                    ? dnsValidatedCertificate(
+                          `${name}-site-cert`,
+                          { zone: args.tls.zone, names: args.tls.hosts, tags },
+                          this,
+                      )
+                    : args.tls.certificateArn;
             new aws.lb.Listener(
                 `${name}-https`,
                 {
@@ -461,7 +489,7 @@ export class WebTier extends pulumi.ComponentResource {
                     port: 443,
                     protocol: "HTTPS",
                     sslPolicy: TLS_POLICY,
-                    certificateArn: args.certificateArn,
+                    certificateArn,
                     defaultActions: forward,
                     tags,
                 },
@@ -510,6 +538,7 @@ export function appParameterValues(
         | "queues"
         | "cacheTls"
         | "logstashHost"
+        | "logstashCaCertificate"
     >,
 ): Record<string, pulumi.Input<string>> {
     const values: Record<string, pulumi.Input<string> | undefined> = {
@@ -521,6 +550,7 @@ export function appParameterValues(
         "queue-urls": args.queues?.urls,
         "cache-tls": args.cacheTls ? "true" : undefined,
         "logstash-host": args.logstashHost,
+        "logstash-ca": args.logstashCaCertificate,
     };
     return Object.fromEntries(
         Object.entries(values).filter((entry): entry is [string, pulumi.Input<string>] => entry[1] !== undefined),

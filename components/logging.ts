@@ -1,7 +1,8 @@
 /**
- * observability: ELK on AWS (tier1m). The web servers' Filebeat ships logs to
- * Logstash OSS (an Auto Scaling group behind an internal Network Load
- * Balancer, `logstash.<zone>`:5044), which indexes them into an Amazon
+ * observability: ELK on AWS (tier1m). The web servers' Filebeat ships logs
+ * over TLS to Logstash OSS (an Auto Scaling group behind an internal Network
+ * Load Balancer, `logstash.<zone>`:5044, which ends TLS with a certificate
+ * from the estate's own CA), which indexes them into an Amazon
  * OpenSearch Service domain in the VPC; OpenSearch Dashboards is Kibana.
  * Fine-grained access control with an internal user database decides who may
  * do what; the master password is generated and kept in Secrets Manager.
@@ -9,6 +10,8 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import { TLS_POLICY } from "../domain/tls";
 import { LogstashConfig, OpenSearchConfig } from "../domain/stack-config";
 import {
     AL2023_ROOT_DEVICE,
@@ -205,8 +208,13 @@ export interface LoggingArgs {
     /** Private hosted zone for `logstash.<zone>`. */
     zoneId: pulumi.Input<string>;
     zoneName: string;
+    /** Refuse deletion of the load balancer. */
+    deletionProtection: boolean;
     tags: Tags;
 }
+
+/** Days the Beats certificate is valid, and how long before its end `pulumi up` issues the next one. */
+export const BEATS_CERTIFICATE_DAYS = { valid: 2 * 365, renewBefore: 60 } as const;
 
 export class Logging extends pulumi.ComponentResource {
     public readonly domainName: string;
@@ -219,8 +227,10 @@ export class Logging extends pulumi.ComponentResource {
     public readonly dashboardsUrl: pulumi.Output<string>;
     /** The master user's secret (`username`, `password`): for people and the Logstash bootstrap. */
     public readonly masterSecretArn: pulumi.Output<string>;
-    /** `logstash.<zone>`, what the log shippers send to on 5044. */
+    /** `logstash.<zone>`, what the log shippers send to on 5044, over TLS. */
     public readonly logstashHost: string;
+    /** The CA (PEM) that signed the certificate the shippers are served: what they trust. Not a secret. */
+    public readonly logstashCaCertificate: pulumi.Output<string>;
     public readonly logstashGroupName: pulumi.Output<string>;
     public readonly logstashSecurityGroupId: pulumi.Output<string>;
     public readonly roleName: pulumi.Output<string>;
@@ -309,7 +319,9 @@ export class Logging extends pulumi.ComponentResource {
             parent,
         );
 
-        const { loadBalancer, targetGroup } = this.createLoadBalancer(name, args, nlbSg.id, tags);
+        const beats = this.createBeatsCertificate(name, tags);
+        this.logstashCaCertificate = beats.caCertificate;
+        const { loadBalancer, targetGroup } = this.createLoadBalancer(name, args, nlbSg.id, beats.certificateArn, tags);
         const group = new aws.autoscaling.Group(
             `${name}-logstash`,
             {
@@ -436,10 +448,68 @@ export class Logging extends pulumi.ComponentResource {
         );
     }
 
+    /**
+     * A CA of the estate's own and the certificate the load balancer serves
+     * the shippers for `logstash.<zone>` (a private name no public CA
+     * certifies), imported into ACM. The keys live in Pulumi state as secrets
+     * and in ACM, never on a server; the shippers get only the CA certificate.
+     * `pulumi up` issues the next certificate in the last
+     * `BEATS_CERTIFICATE_DAYS.renewBefore` days and re-imports it under the same ARN.
+     */
+    private createBeatsCertificate(name: string, tags: Tags) {
+        const parent = { parent: this };
+        const caKey = new tls.PrivateKey(`${name}-beats-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, parent);
+        const ca = new tls.SelfSignedCert(
+            `${name}-beats-ca`,
+            {
+                privateKeyPem: caKey.privateKeyPem,
+                isCaCertificate: true,
+                validityPeriodHours: 10 * 365 * 24,
+                allowedUses: ["cert_signing", "crl_signing"],
+                subject: { commonName: `${this.logstashHost} CA`, organization: "scale-tiers" },
+            },
+            parent,
+        );
+        const key = new tls.PrivateKey(`${name}-beats-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, parent);
+        const request = new tls.CertRequest(
+            `${name}-beats-csr`,
+            {
+                privateKeyPem: key.privateKeyPem,
+                dnsNames: [this.logstashHost],
+                subject: { commonName: this.logstashHost, organization: "scale-tiers" },
+            },
+            parent,
+        );
+        const certificate = new tls.LocallySignedCert(
+            `${name}-beats-cert`,
+            {
+                certRequestPem: request.certRequestPem,
+                caPrivateKeyPem: caKey.privateKeyPem,
+                caCertPem: ca.certPem,
+                validityPeriodHours: BEATS_CERTIFICATE_DAYS.valid * 24,
+                earlyRenewalHours: BEATS_CERTIFICATE_DAYS.renewBefore * 24,
+                allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+            },
+            parent,
+        );
+        const imported = new aws.acm.Certificate(
+            `${name}-beats-acm`,
+            {
+                privateKey: key.privateKeyPem,
+                certificateBody: certificate.certPem,
+                certificateChain: ca.certPem,
+                tags,
+            },
+            parent,
+        );
+        return { certificateArn: imported.arn, caCertificate: ca.certPem };
+    }
+
     private createLoadBalancer(
         name: string,
         args: LoggingArgs,
         securityGroupId: pulumi.Output<string>,
+        certificateArn: pulumi.Output<string>,
         tags: Tags,
     ): { loadBalancer: aws.lb.LoadBalancer; targetGroup: aws.lb.TargetGroup } {
         const parent = { parent: this };
@@ -453,6 +523,7 @@ export class Logging extends pulumi.ComponentResource {
                 securityGroups: [securityGroupId],
                 // Two Logstash servers in three AZs: every AZ's load balancer node must reach both.
                 enableCrossZoneLoadBalancing: true,
+                enableDeletionProtection: args.deletionProtection,
                 tags,
             },
             parent,
@@ -482,12 +553,16 @@ export class Logging extends pulumi.ComponentResource {
             },
             parent,
         );
+        // TLS ends here; from the load balancer to Logstash the events cross the VPC in TCP, admitted
+        // from the load balancer's security group only.
         new aws.lb.Listener(
             `${name}-beats`,
             {
                 loadBalancerArn: loadBalancer.arn,
                 port: BEATS_PORT,
-                protocol: "TCP",
+                protocol: "TLS",
+                sslPolicy: TLS_POLICY,
+                certificateArn,
                 defaultActions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
                 tags,
             },

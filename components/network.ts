@@ -1,18 +1,40 @@
 /**
  * network: the VPC (subnet math and NAT are awsx's job), VPC flow logs, the
- * interface endpoints Session Manager needs, the private hosted zone, and the
- * base security groups that the other components attach their rules to.
+ * interface endpoints Session Manager needs, the private hosted zone (and,
+ * with a domain, the public one, looked up), and the base security groups that
+ * the other components attach their rules to.
  */
 import * as aws from "@pulumi/aws";
 // The ec2 module alone: the package root also loads awsx classic (ECS, ECR, the AWS SDK), a quarter-second per run.
 import * as awsxEc2 from "@pulumi/awsx/ec2";
 import { AzSubnets, planSubnets } from "../domain/network-layout";
 import * as pulumi from "@pulumi/pulumi";
+import { PublicZone } from "./shared/certificate";
 import { serviceTrustPolicy } from "./shared/iam";
 import { createSecurityGroup, ingressRule } from "./shared/rules";
 import { Tags, componentTags } from "./shared/tags";
 
 export { AzSubnets, MAX_AZS, overlappingSubnets, planSubnets } from "../domain/network-layout";
+
+/**
+ * The id of the public hosted zone `name` (or of zone `zoneId`, which must be
+ * public and have that name). A missing zone fails the preview with
+ * Route 53's answer, before anything is created.
+ */
+function findPublicZone(zone: { name: string; zoneId?: string }, parent: pulumi.Resource): pulumi.Output<string> {
+    const found = aws.route53.getZoneOutput(
+        zone.zoneId ? { zoneId: zone.zoneId } : { name: zone.name, privateZone: false },
+        { parent },
+    );
+    return pulumi.all([found.zoneId, found.name, found.privateZone]).apply(([zoneId, name, isPrivate]) => {
+        if (isPrivate || name.replace(/\.$/, "") !== zone.name) {
+            throw new Error(
+                `hosted zone ${zoneId} is ${isPrivate ? "private" : `named ${name}`}, not the public zone ${zone.name}`,
+            );
+        }
+        return zoneId;
+    });
+}
 
 /** Interface endpoints Session Manager needs from subnets without internet access. */
 export const SESSION_MANAGER_ENDPOINTS = ["ssm", "ssmmessages", "ec2messages"] as const;
@@ -28,6 +50,8 @@ export interface NetworkArgs {
     natGateways: "Single" | "OnePerAz";
     /** Private hosted zone name, associated with the VPC. */
     privateZoneName: string;
+    /** The public hosted zone the estate's names go in, by name, or by id when `zoneId` is given. Default: none. */
+    publicZone?: { name: string; zoneId?: string };
     /** Retention of the flow log group, in days (a CloudWatch Logs value). */
     logRetentionDays: number;
     /** Base tags; the component adds `component: network`. */
@@ -52,6 +76,8 @@ export class Network extends pulumi.ComponentResource {
     public readonly availabilityZones: readonly string[];
     public readonly zoneId: pulumi.Output<string>;
     public readonly zoneName: string;
+    /** The public hosted zone, when the estate has a domain. */
+    public readonly publicZone?: PublicZone;
     public readonly securityGroups: BaseSecurityGroups;
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -100,6 +126,9 @@ export class Network extends pulumi.ComponentResource {
         );
         this.zoneId = zone.zoneId;
         this.zoneName = args.privateZoneName;
+        if (args.publicZone) {
+            this.publicZone = { zoneId: findPublicZone(args.publicZone, this), name: args.publicZone.name };
+        }
 
         const group = (role: string, description: string) =>
             createSecurityGroup(`${name}-${role}-sg`, this.vpcId, description, tags, this);

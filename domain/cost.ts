@@ -530,7 +530,21 @@ function priceResource(
             return fixedLine(p.route53HostedZoneMonthly, "hosted zone per month", "route53HostedZoneMonthly");
         case "aws:secretsmanager/secret:Secret":
             return fixedLine(p.secretMonthly, "secret per month", "secretMonthly");
+        case "aws:wafv2/webAcl:WebAcl": {
+            const rules = Array.isArray(i.rules) ? i.rules.length : 0;
+            return {
+                lines: [
+                    { usd: p.wafWebAclMonthly, basis: "web ACL per month", prices: ["wafWebAclMonthly"] },
+                    { usd: rules * p.wafRuleMonthly, basis: `${rules} rules per month`, prices: ["wafRuleMonthly"] },
+                ],
+                missing: [],
+            };
+        }
         case "aws:cloudwatch/metricAlarm:MetricAlarm":
+            // An anomaly detection alarm is billed as three standard ones (the metric and the band's two bounds).
+            if (JSON.stringify(i.metricQueries ?? []).includes("ANOMALY_DETECTION_BAND")) {
+                return fixedLine(3 * p.metricAlarmMonthly, "anomaly detection alarm per month", "metricAlarmMonthly");
+            }
             return Number(i.period ?? 60) < 60
                 ? fixedLine(
                       p.highResolutionAlarmMonthly,
@@ -712,6 +726,18 @@ function usageLines(
             "logsStorageGbMonth",
         );
     });
+
+    of("aws:wafv2/webAcl:WebAcl").forEach((acl) =>
+        line(
+            `requests inspected (${acl.name})`,
+            acl,
+            (clients * a.requestsPerClient) / 1e6,
+            "million requests",
+            p.wafPerMillionRequests,
+            `${a.requestsPerClient} requests per client, every one through the web ACL`,
+            "wafPerMillionRequests",
+        ),
+    );
 
     const nlbs = of("aws:lb/loadBalancer:LoadBalancer").filter((r) => r.inputs.loadBalancerType === "network");
     nlbs.forEach((nlb) => {

@@ -77,6 +77,9 @@ export const PRICES: PriceTable = {
             sqsPerMillionRequests: 0.4,
             s3StandardGbMonth: 0.023,
             s3PutPer1000: 0.005,
+            wafWebAclMonthly: 5,
+            wafRuleMonthly: 1,
+            wafPerMillionRequests: 0.6,
         },
         "eu-west-1": {
             ec2Hourly: {
@@ -142,6 +145,9 @@ export const PRICES: PriceTable = {
             sqsPerMillionRequests: 0.4,
             s3StandardGbMonth: 0.023,
             s3PutPer1000: 0.005,
+            wafWebAclMonthly: 5,
+            wafRuleMonthly: 1,
+            wafPerMillionRequests: 0.6,
         },
         "ap-northeast-2": {
             ec2Hourly: {
@@ -209,6 +215,9 @@ export const PRICES: PriceTable = {
             sqsPerMillionRequests: 0.4,
             s3StandardGbMonth: 0.025,
             s3PutPer1000: 0.0045,
+            wafWebAclMonthly: 5,
+            wafRuleMonthly: 1,
+            wafPerMillionRequests: 0.6,
         },
     },
     sources: {
@@ -283,6 +292,9 @@ export const PRICES: PriceTable = {
             sqsPerMillionRequests: "recalled",
             s3StandardGbMonth: "recalled",
             s3PutPer1000: "recalled",
+            wafWebAclMonthly: "recalled",
+            wafRuleMonthly: "recalled",
+            wafPerMillionRequests: "recalled",
         },
         "eu-west-1": {
             "*": "recalled",
@@ -333,9 +345,17 @@ export const PRICES: PriceTable = {
             sqsPerMillionRequests: "recalled",
             s3StandardGbMonth: "recalled",
             s3PutPer1000: "recalled",
+            wafWebAclMonthly: "recalled",
+            wafRuleMonthly: "recalled",
+            wafPerMillionRequests: "recalled",
         },
     },
     free: {
+        "aws:acm/certificate:Certificate": "public ACM certificates, and imported ones, are free",
+        "aws:acm/certificateValidation:CertificateValidation": "a wait for ACM, not a resource",
+        "aws:wafv2/webAclAssociation:WebAclAssociation": "included in the web ACL's price",
+        "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration":
+            "the log is billed as vended log delivery (usage, not estimated here)",
         "aws:iam/role:Role": "IAM is free",
         "aws:iam/rolePolicy:RolePolicy": "IAM is free",
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "IAM is free",

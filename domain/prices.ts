@@ -78,6 +78,12 @@ export interface RegionPrices {
     readonly s3StandardGbMonth: number;
     /** S3 PUT, COPY, POST and LIST requests, per 1,000. */
     readonly s3PutPer1000: number;
+    /** AWS WAF web ACL, per month. */
+    readonly wafWebAclMonthly: number;
+    /** AWS WAF rule in a web ACL (an AWS managed rule group counts as one), per month. */
+    readonly wafRuleMonthly: number;
+    /** AWS WAF requests inspected (within the web ACL's included capacity units), per million. */
+    readonly wafPerMillionRequests: number;
 }
 
 /** Where a figure of the table comes from. */

@@ -90,6 +90,25 @@ export const DETECTORS: readonly Detector[] = [
             found.map((r) => `${(r.inputs.loadBalancerType as string | undefined) ?? "application"}`).join(", "),
     },
     {
+        capability: "HTTPS",
+        rule: "an aws:lb/listener:Listener on 443 with protocol HTTPS",
+        find: (resources) =>
+            ofType("aws:lb/listener:Listener")(resources).filter(
+                (r) => r.inputs.port === 443 && r.inputs.protocol === "HTTPS",
+            ),
+        describe: (found) => {
+            const names = found.length === 1 ? "1 listener" : `${found.length} listeners`;
+            return `${names}, TLS policy ${found.map((r) => r.inputs.sslPolicy as string)[0]}`;
+        },
+    },
+    {
+        capability: "WAF",
+        rule: "an aws:wafv2/webAcl:WebAcl",
+        find: ofType("aws:wafv2/webAcl:WebAcl"),
+        describe: (found) =>
+            found.map((r) => `${(r.inputs.rules as unknown[] | undefined)?.length ?? 0} rules`).join(", "),
+    },
+    {
         capability: "web tier",
         rule: "EC2 instances with role tag `web`, or the web component's aws:autoscaling/group:Group",
         find: either(withRole("web"), (resources) =>

@@ -140,6 +140,8 @@ export const CREATION_SECONDS: Readonly<Record<string, number>> = {
     "aws:elasticache/replicationGroup:ReplicationGroup": 600,
     "aws:dms/replicationInstance:ReplicationInstance": 600,
     "aws:autoscaling/group:Group": 60,
+    // ACM issues a DNS-validated certificate minutes after the record resolves (up to 30 minutes, AWS says).
+    "aws:acm/certificateValidation:CertificateValidation": 300,
     "random:index/randomPassword:RandomPassword": 0,
 };
 export const DEFAULT_SECONDS = 5;

@@ -59,6 +59,20 @@ function vpcOutputs(name: string, inputs: State): State {
     };
 }
 
+/** The CNAME record ACM asks for per name of a DNS-validated certificate. */
+function acmValidationOptions(inputs: State): State[] {
+    const names = [inputs.domainName, ...((inputs.subjectAlternativeNames as string[] | undefined) ?? [])];
+    return names.map((domainName) => {
+        const token = digest(`validation:${String(domainName)}`).slice(0, 32);
+        return {
+            domainName,
+            resourceRecordName: `_${token}.${String(domainName)}.`,
+            resourceRecordType: "CNAME",
+            resourceRecordValue: `_${token.split("").reverse().join("")}.mock.acm-validations.aws.`,
+        };
+    });
+}
+
 /** Outputs of a custom resource that the program reads, beyond its inputs. */
 function customOutputs(type: string, name: string, inputs: State, region: string): State {
     const arn = `arn:aws:${serviceOf(type)}:${region}:${MOCK_ACCOUNT_ID}:${name}`;
@@ -154,6 +168,14 @@ function customOutputs(type: string, name: string, inputs: State, region: string
         case MIGRATION_GATE_TYPE:
             // What the gate's provider returns once the task it watches has passed.
             return { passedAt: MOCK_GATE_PASSED_AT };
+        case "aws:acm/certificate:Certificate":
+            // An imported certificate (a private key given) has nothing to validate.
+            return {
+                arn: `arn:aws:acm:${region}:${MOCK_ACCOUNT_ID}:certificate/${digest(name).slice(0, 8)}-mock`,
+                domainValidationOptions: inputs.privateKey ? [] : acmValidationOptions(inputs),
+            };
+        case "aws:route53/record:Record":
+            return { fqdn: String(inputs.name).replace(/\.$/, "") };
         case "aws:route53/zone:Zone":
             return { arn, zoneId: `Z${digest(name).slice(0, 12).toUpperCase()}` };
         case "aws:secretsmanager/secret:Secret":
@@ -169,6 +191,32 @@ function customOutputs(type: string, name: string, inputs: State, region: string
         default:
             return { arn };
     }
+}
+
+/**
+ * The public hosted zone the shipped stack files name, a placeholder under the
+ * reserved `.example` top-level domain (RFC 2606) that no real zone can have.
+ */
+export const PLACEHOLDER_ZONE = "scale-tiers.example";
+
+/** The id the mocks give the public hosted zone `name`. */
+export function mockPublicZoneId(name: string): string {
+    return `Z${digest(`public-zone:${name}`).slice(0, 20).toUpperCase()}`;
+}
+
+/**
+ * route53.getZone as Route 53 answers it: public zones exist for any name
+ * under `.example` (found by name, and the placeholder's also by its id);
+ * anything else is not found, as an unknown zone fails a real preview.
+ */
+function publicZoneResult(inputs: State): State {
+    const byId = typeof inputs.zoneId === "string" ? inputs.zoneId : undefined;
+    const name = byId ? (byId === mockPublicZoneId(PLACEHOLDER_ZONE) ? PLACEHOLDER_ZONE : undefined) : inputs.name;
+    if (typeof name !== "string" || !name.endsWith(".example") || inputs.privateZone === true) {
+        throw new Error(`no matching Route 53 Hosted Zone found (${byId ?? String(inputs.name)})`);
+    }
+    const zoneId = mockPublicZoneId(name);
+    return { id: zoneId, zoneId, name, privateZone: false, arn: `arn:aws:route53:::hostedzone/${zoneId}` };
 }
 
 /** Calls (data sources) the program makes; any other call fails the run, so none goes unnoticed. */
@@ -188,6 +236,8 @@ function callResult(token: string, inputs: State): State {
         }
         case "aws:elb/getServiceAccount:getServiceAccount":
             return { id: "600734575887", arn: MOCK_ELB_ACCOUNT_ARN };
+        case "aws:route53/getZone:getZone":
+            return publicZoneResult(inputs);
         default:
             throw new Error(`no mock for call ${token}`);
     }

@@ -85,6 +85,9 @@ const FIGURES: Readonly<Record<string, Omit<PriceQuery, "region" | "path">>> = {
     sqsPerMillionRequests: { ...q("AWSQueueService", { queueType: "Standard" }, "Requests-RBP"), scale: 1e6 },
     s3StandardGbMonth: q("AmazonS3", { volumeType: "Standard" }, "TimedStorage-ByteHrs"),
     s3PutPer1000: { ...q("AmazonS3", {}, "Requests-Tier1"), scale: 1000 },
+    wafWebAclMonthly: q("awswaf", {}, "WebACL"),
+    wafRuleMonthly: q("awswaf", {}, "Rule"),
+    wafPerMillionRequests: { ...q("awswaf", {}, "Request"), scale: 1e6 },
 };
 
 /** How an instance type or class of each map is found. */

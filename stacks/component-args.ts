@@ -22,7 +22,8 @@ import { ServerRole, agentParameterName } from "../components/shared/telemetry";
 import { MYSQL_PORT } from "../domain/database";
 import { phaseResources } from "../domain/migration";
 import { StackConfig } from "../domain/stack-config";
-import { enabledTools, retiredTools, selfManagedServers, toolsScheme } from "./decisions";
+import { WebFirewallArgs } from "../components/firewall";
+import { enabledTools, retiredTools, selfManagedServers, toolsDomain, toolsScheme } from "./decisions";
 
 /** What every args function starts from. */
 export interface BuildContext {
@@ -46,7 +47,13 @@ function snapshotSelector({ config }: BuildContext, kind: string): string {
 }
 
 export function networkArgs({ config, tags }: BuildContext): NetworkArgs {
-    return { region: config.region, ...config.network, tags };
+    const { domain } = config;
+    return {
+        region: config.region,
+        ...config.network,
+        publicZone: domain ? { name: domain.zone, zoneId: domain.zoneId } : undefined,
+        tags,
+    };
 }
 
 /** Where a backend of the web tier (database, cache, broker, log shipping) runs, and who its clients are. */
@@ -155,7 +162,7 @@ export function ciArgs(context: BuildContext, network: Network): CiArgs {
         availabilityZones: network.availabilityZones,
         ...jenkins,
         appParameterPath: appParameterPath(config.project, config.stack),
-        jenkinsUrl: `${toolsScheme(config)}://${toolHostName("jenkins", network.zoneName)}/`,
+        jenkinsUrl: `${toolsScheme(config)}://${toolHostName("jenkins", toolsDomain(config))}/`,
         snapshotSelector: snapshotSelector(context, "jenkins"),
         cloudWatchAgentParameter: context.agentParameter("jenkins"),
         retired: config.jenkins.retired,
@@ -175,6 +182,7 @@ export function loggingArgs(context: BuildContext, network: Network): LoggingArg
         logRetentionDays: config.network.logRetentionDays,
         zoneId: network.zoneId,
         zoneName: network.zoneName,
+        deletionProtection: config.loadBalancer.deletionProtection,
         tags,
     };
 }
@@ -195,6 +203,8 @@ export function webArgs(
 ): WebTierArgs {
     const { config, tags } = context;
     const { autoScaling, ...servers } = config.web;
+    const { certificateArn, ...loadBalancer } = config.loadBalancer;
+    const zone = network.publicZone;
     return {
         region: config.region,
         vpcId: network.vpcId,
@@ -205,13 +215,20 @@ export function webArgs(
         webSecurityGroupId: network.securityGroups.web.id,
         ...servers,
         autoScaling: autoScaling.enabled ? autoScaling : undefined,
-        ...config.loadBalancer,
+        ...loadBalancer,
+        tls:
+            config.domain && zone
+                ? { zone, hosts: config.domain.siteHosts }
+                : certificateArn
+                  ? { certificateArn }
+                  : undefined,
         appParameterPath: appParameterPath(config.project, config.stack),
         databaseHost: database.host,
         databaseSecretArn: database.appSecretArn,
         cacheNodes: cache?.nodeList,
         cacheTls: cache?.tls,
         logstashHost: logging?.logstashHost,
+        logstashCaCertificate: logging?.logstashCaCertificate,
         amqpHost: messaging?.host,
         queues:
             messaging?.queueArns && messaging.queueUrls
@@ -227,6 +244,7 @@ export function webArgs(
 export function collaborationArgs(context: BuildContext, network: Network, web: WebTier, ci?: Ci): CollaborationArgs {
     const { config, tags } = context;
     const tools = config.collaboration;
+    const zone = network.publicZone;
     return {
         region: config.region,
         stackName: config.stack,
@@ -235,9 +253,11 @@ export function collaborationArgs(context: BuildContext, network: Network, web: 
         privateSubnetIds: network.privateSubnetIds,
         availabilityZones: network.availabilityZones,
         adminCidrs: tools.adminCidrs,
-        certificateArn: tools.certificateArn,
-        zoneId: network.zoneId,
-        zoneName: network.zoneName,
+        // With a domain, public names and a certificate from its zone; else the private zone's names.
+        tls: zone ? { zone } : tools.certificateArn ? { certificateArn: tools.certificateArn } : undefined,
+        zoneId: zone ? zone.zoneId : network.zoneId,
+        toolsDomain: toolsDomain(config),
+        deletionProtection: config.loadBalancer.deletionProtection,
         accessLogBucket: web.accessLogBucket,
         accessLogBucketPolicy: web.accessLogBucketPolicy,
         tools: Object.fromEntries(
@@ -367,6 +387,24 @@ export function statefulServers({ database, messaging, ci, collaboration }: Watc
         servers.push({ label: tool, instanceId, dataPath: `/data/${tool}`, recover: true });
     }
     return servers;
+}
+
+/** The web ACL in front of the public load balancer; only called where the stack has WAF and an alarm topic. */
+export function firewallArgs(
+    { config, tags }: BuildContext,
+    web: WebTier,
+    alarmTopicArn: Observability["alarmTopicArn"],
+): WebFirewallArgs {
+    const { enabled: _enabled, ...waf } = config.waf;
+    return {
+        region: config.region,
+        project: config.project,
+        stack: config.stack,
+        loadBalancerArn: web.loadBalancerArn,
+        ...waf,
+        alarmTopicArn,
+        tags,
+    };
 }
 
 /** DMS from the EC2 primary (while it exists) to RDS; only called where the stack runs DMS (decisions.ts). */

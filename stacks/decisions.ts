@@ -64,7 +64,20 @@ export function runsDms(config: StackConfig): boolean {
     return phaseResources(config.migration.phase).dms && config.database.rds.enabled;
 }
 
-/** The tools' scheme: HTTPS with a certificate on the internal load balancer, else HTTP. */
+/** The tools' scheme: HTTPS with a domain or a certificate of your own, HTTP only in a plain-HTTP demo. */
 export function toolsScheme(config: StackConfig): "https" | "http" {
-    return config.collaboration.certificateArn ? "https" : "http";
+    return config.domain || config.collaboration.certificateArn ? "https" : "http";
+}
+
+/**
+ * What the team tools' names end in: `<toolsSubdomain>.<zone>` (or the zone)
+ * of the domain, else the private zone, where a certificate of your own must
+ * name them.
+ */
+export function toolsDomain(config: StackConfig): string {
+    const domain = config.domain;
+    if (!domain) {
+        return config.network.privateZoneName;
+    }
+    return domain.toolsSubdomain ? `${domain.toolsSubdomain}.${domain.zone}` : domain.zone;
 }

@@ -12,6 +12,7 @@ import { Ci } from "../components/ci";
 import { Collaboration } from "../components/collaboration";
 import { WebTier } from "../components/compute";
 import { Database } from "../components/data";
+import { WebFirewall } from "../components/firewall";
 import { Logging } from "../components/logging";
 import { Messaging } from "../components/messaging";
 import { Migration } from "../components/migration";
@@ -25,6 +26,7 @@ import {
     ciArgs,
     collaborationArgs,
     databaseArgs,
+    firewallArgs,
     loggingArgs,
     messagingArgs,
     migrationArgs,
@@ -48,6 +50,7 @@ export interface Platform {
     readonly logging?: Logging;
     readonly migration?: Migration;
     readonly budget?: CostBudget;
+    readonly firewall?: WebFirewall;
 }
 
 export function buildPlatform(config: StackConfig): Platform {
@@ -68,6 +71,11 @@ export function buildPlatform(config: StackConfig): Platform {
     const observability = config.monitoring.enabled
         ? new Observability("monitoring", observabilityArgs(context, watched))
         : undefined;
+    // config.ts refuses WAF without monitoring: its alarm needs the topic.
+    const firewall =
+        config.waf.enabled && observability
+            ? new WebFirewall("waf", firewallArgs(context, web, observability.alarmTopicArn))
+            : undefined;
     const rds = database.rds;
     const migration =
         runsDms(config) && rds
@@ -79,7 +87,20 @@ export function buildPlatform(config: StackConfig): Platform {
         ? new CostBudget("budget", budgetArgs(context, registered.estimatedMonthlyUsd(config), observability))
         : undefined;
 
-    return { network, database, cache, messaging, web, ci, collaboration, observability, logging, migration, budget };
+    return {
+        network,
+        database,
+        cache,
+        messaging,
+        web,
+        ci,
+        collaboration,
+        observability,
+        logging,
+        migration,
+        firewall,
+        budget,
+    };
 }
 
 /** The stateful servers' instance ids by label (`db-primary`, `mq-0`, `jenkins`, `jira`...), if the stack has any. */
@@ -93,7 +114,10 @@ function serverInstanceIds(platform: Platform): pulumi.Output<Record<string, str
 /** The stack outputs: where to reach the service, and where its data and secrets are (ARNs, never values). */
 export function stackOutputs(platform: Platform): Record<string, pulumi.Output<unknown>> {
     const outputs: Record<string, pulumi.Output<unknown> | undefined> = {
-        loadBalancerUrl: platform.web.url,
+        siteUrl: platform.web.siteUrl ? pulumi.output(platform.web.siteUrl) : undefined,
+        loadBalancerDnsName: platform.web.loadBalancerDnsName,
+        // Only a plain-HTTP demo is reached by the load balancer's own name.
+        loadBalancerUrl: platform.web.plainHttpUrl,
         vpcId: platform.network.vpcId,
         databaseDnsName: pulumi.output(platform.database.host),
         databaseSecretArn: platform.database.appSecretArn,

@@ -9,9 +9,18 @@ import {
     hasMessaging,
     runsDms,
     selfManagedServers,
+    toolsDomain,
     toolsScheme,
 } from "../stacks/decisions";
-import { PROMOTED_TO_1M, TOOLS_CERTIFICATE_ARN, configPatched, promotedTo1m, stackConfig, tier1mAt } from "./harness";
+import {
+    PROMOTED_TO_1M,
+    configPatched,
+    configWith,
+    promotedTo1m,
+    stackConfig,
+    tier150kOperated,
+    tier1mAt,
+} from "./harness";
 import { parseStackConfig } from "../stacks/config";
 import { ConfigMap } from "./harness";
 
@@ -66,11 +75,22 @@ describe("decisions", () => {
         expect(runsDms(tier1m)).to.equal(false);
     });
 
-    it("serves the tools over HTTPS exactly when they have a certificate", () => {
-        expect(toolsScheme(tier150k)).to.equal("http");
-        const withCertificate = configPatched("tier150k", "scale-tiers:collaboration", {
-            certificateArn: TOOLS_CERTIFICATE_ARN,
-        });
-        expect(toolsScheme(parsed(withCertificate, "tier150k"))).to.equal("https");
+    it("serves the tools over HTTPS with a domain or their own certificate, over HTTP only in a demo", () => {
+        expect(toolsScheme(tier150k)).to.equal("https");
+        expect(toolsDomain(tier150k)).to.equal("scale-tiers.example");
+        const subdomain = parsed(
+            configPatched("tier150k", "scale-tiers:domain", { toolsSubdomain: "tools" }),
+            "tier150k",
+        );
+        expect(toolsDomain(subdomain)).to.equal("tools.scale-tiers.example");
+        const ownCertificates = parsed(tier150kOperated(), "tier150k");
+        expect(toolsScheme(ownCertificates)).to.equal("https");
+        expect(toolsDomain(ownCertificates)).to.equal("scale-tiers.internal");
+        const demo = parsed(
+            configWith("tier150k", { "scale-tiers:plainHttpDemo": "true" }, ["scale-tiers:domain"]),
+            "tier150k",
+        );
+        expect(toolsScheme(demo)).to.equal("http");
+        expect(toolsDomain(demo)).to.equal("scale-tiers.internal");
     });
 });

@@ -107,9 +107,14 @@ export function configWith(stack: string, overrides: ConfigMap, removals: string
     return config;
 }
 
-/** A stack's real config with one object-valued key's fields merged (deeply) with `patch`. */
-export function configPatched(stack: string, key: string, patch: Record<string, unknown>): ConfigMap {
-    return withPatch(baseConfig(stack), key, patch);
+/** A stack's real config with one object-valued key's fields merged (deeply) with `patch`, and `removals` gone. */
+export function configPatched(
+    stack: string,
+    key: string,
+    patch: Record<string, unknown>,
+    removals: string[] = [],
+): ConfigMap {
+    return withPatch(configWith(stack, {}, removals), key, patch);
 }
 
 /** `config` with one object-valued key's fields merged (deeply) with `patch`. */
@@ -132,15 +137,25 @@ export function withPatch(config: ConfigMap, key: string, patch: Record<string, 
 /** The tools' certificate in tier150kOperated. */
 export const TOOLS_CERTIFICATE_ARN =
     "arn:aws:acm:ap-northeast-2:123456789012:certificate/12345678-1234-1234-1234-123456789012";
+/** The site's certificate in tier150kOperated. */
+export const SITE_CERTIFICATE_ARN =
+    "arn:aws:acm:ap-northeast-2:123456789012:certificate/87654321-4321-4321-4321-210987654321";
 
 /**
  * tier150k as a team runs it: two admin networks for the tools and the RabbitMQ
- * management UI, a certificate for the tools, two alarm subscribers. One
- * evaluation, shared by the files that check those settings.
+ * management UI, certificates of its own for the site and the tools (no
+ * domain), two alarm subscribers. One evaluation, shared by the files that
+ * check those settings.
  */
 export function tier150kOperated(): ConfigMap {
     const adminCidrs = ["10.8.0.0/16", "172.20.0.0/16"];
-    const withCertificate = configPatched("tier150k", "scale-tiers:collaboration", {
+    const ownCertificates = configPatched(
+        "tier150k",
+        "scale-tiers:loadBalancer",
+        { certificateArn: SITE_CERTIFICATE_ARN },
+        ["scale-tiers:domain"],
+    );
+    const withCertificate = withPatch(ownCertificates, "scale-tiers:collaboration", {
         certificateArn: TOOLS_CERTIFICATE_ARN,
         adminCidrs,
     });

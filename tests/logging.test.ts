@@ -19,6 +19,7 @@ import {
 } from "../components/logging";
 import { decodeUserData, readScript } from "../components/userdata/render";
 import { MOCK_ACCOUNT_ID } from "../plan/mocks";
+import { TLS_POLICY } from "../domain/tls";
 import { findCredentials } from "../policy/rules";
 import { OpenSearchConfig } from "../domain/stack-config";
 import { Recording, RecordedResource, allStrings, input, named, ofType, parsePolicy, recordStack } from "./harness";
@@ -325,7 +326,8 @@ describe("tier1m: ELK (mocks)", () => {
         expect(listener.inputs).to.deep.include({
             loadBalancerArn: `arn:aws:lb:${REGION}:${MOCK_ACCOUNT_ID}:logs-nlb`,
             port: BEATS_PORT,
-            protocol: "TCP",
+            protocol: "TLS",
+            sslPolicy: TLS_POLICY,
             defaultActions: [
                 { type: "forward", targetGroupArn: `arn:aws:lb:${REGION}:${MOCK_ACCOUNT_ID}:logs-logstash-tg` },
             ],

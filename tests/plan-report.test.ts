@@ -11,8 +11,8 @@ import { diagramPath, formatStackReport, stackReport } from "../plan/main";
 import { STACKS, recordStack } from "./harness";
 
 /** What the design gives each tier (README's capability table); the rest belongs to a higher tier. */
-const BASE = ["VPC", "public LB", "web tier", "MySQL"];
-const TIER150K = [...BASE, "replication", "cache", "messaging", "CloudWatch", "Jenkins", "Jira", "wiki", "CMS"];
+const BASE = ["VPC", "public LB", "HTTPS", "web tier", "MySQL"];
+const TIER150K = [...BASE, "WAF", "replication", "cache", "messaging", "CloudWatch", "Jenkins", "Jira", "wiki", "CMS"];
 const DESIGN: Record<string, string[]> = {
     tier30k: BASE,
     tier150k: TIER150K,

@@ -18,7 +18,10 @@ describe("stack names", () => {
             fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
             fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.tier1m.yaml"), path.join(dir, "Pulumi.prod.yaml"));
             fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.tier30k.yaml"), path.join(dir, "Pulumi.staging.yaml"));
-            fs.writeFileSync(path.join(dir, "Pulumi.demo.yaml"), "config:\n  scale-tiers:clients: 500\n");
+            fs.writeFileSync(
+                path.join(dir, "Pulumi.demo.yaml"),
+                "config:\n  scale-tiers:clients: 500\n  scale-tiers:plainHttpDemo: true\n",
+            );
             expect(stackNames(dir)).to.deep.equal(["demo", "staging", "prod"]);
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });

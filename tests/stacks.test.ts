@@ -7,7 +7,7 @@ import { expect } from "chai";
 import { planSubnets } from "../components/network";
 import { WEB_PORT } from "../components/compute";
 import { MYSQL_PORT } from "../domain/database";
-import { TLS_POLICY } from "../domain/tls";
+import { HTTPS_REDIRECT, TLS_POLICY } from "../domain/tls";
 import { decodeUserData } from "../components/userdata/render";
 import { EvaluationError } from "../plan/evaluate";
 import { MOCK_ACCOUNT_ID, mockPrivateIp, mockVpcId } from "../plan/mocks";
@@ -16,6 +16,7 @@ import {
     Recording,
     allStrings,
     configPatched,
+    configWith,
     evaluate,
     input,
     named,
@@ -153,6 +154,7 @@ for (const stack of SHIPPED_STACKS) {
         it("puts an internet-facing ALB in the public subnets, dropping invalid headers and logging access", () => {
             const alb = named(recording, "aws:lb/loadBalancer:LoadBalancer", "web-alb");
             expect(input(alb, "internal")).to.equal(false);
+            expect(input(alb, "enableDeletionProtection")).to.equal(true);
             expect(input(alb, "subnets")).to.deep.equal(["subnet-public-0", "subnet-public-1", "subnet-public-2"]);
             expect(input(alb, "dropInvalidHeaderFields")).to.equal(true);
             expect(input(alb, "accessLogs")).to.deep.equal({
@@ -166,12 +168,17 @@ for (const stack of SHIPPED_STACKS) {
             const tg = named(recording, "aws:lb/targetGroup:TargetGroup", "web-tg");
             expect(input(tg, "healthCheck")).to.include({ path: "/healthz", matcher: "200", protocol: "HTTP" });
             const http = named(recording, "aws:lb/listener:Listener", "web-http");
-            expect(input(http, "defaultActions")).to.deep.equal([
-                { type: "forward", targetGroupArn: tg.inputs.arn ?? "arn:aws:lb:ap-northeast-2:123456789012:web-tg" },
+            expect(input(http, "defaultActions")).to.deep.equal([HTTPS_REDIRECT]);
+            const https = named(recording, "aws:lb/listener:Listener", "web-https");
+            expect(https.inputs).to.include({ port: 443, protocol: "HTTPS", sslPolicy: TLS_POLICY });
+            expect(input(https, "defaultActions")).to.deep.equal([
+                { type: "forward", targetGroupArn: "arn:aws:lb:ap-northeast-2:123456789012:web-tg" },
             ]);
             expect(
-                ofType(recording, "aws:lb/listener:Listener").filter((l) => l.name.startsWith("web-")),
-            ).to.have.length(1);
+                ofType(recording, "aws:lb/listener:Listener")
+                    .filter((l) => l.name.startsWith("web-"))
+                    .map((l) => l.name),
+            ).to.deep.equal(["web-http", "web-https"]);
         });
 
         it("keeps access logs encrypted, private, TLS-only and expiring", () => {
@@ -454,14 +461,16 @@ for (const stack of SHIPPED_STACKS) {
                     "managed-by": "pulumi",
                 });
                 expect(tags.component, resource.urn).to.match(
-                    /^(network|compute|data|cache|messaging|observability|ci|collaboration|cost)$/,
+                    /^(network|compute|data|cache|messaging|observability|ci|collaboration|cost|firewall)$/,
                 );
             }
         });
 
-        it("exports the load balancer URL, VPC id, database name and secret ARN", () => {
+        it("exports the site's URL, the load balancer's name, VPC id, database name and secret ARN", () => {
+            expect(recording.outputs).not.to.have.property("loadBalancerUrl");
             expect(recording.outputs).to.deep.include({
-                loadBalancerUrl: "http://web-alb-1234567890.ap-northeast-2.elb.amazonaws.com",
+                siteUrl: "https://scale-tiers.example",
+                loadBalancerDnsName: "web-alb-1234567890.ap-northeast-2.elb.amazonaws.com",
                 vpcId: mockVpcId("network-vpc"),
                 databaseDnsName: "db.scale-tiers.internal",
                 databaseSecretArn: "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:db-app-secret-AbCdEf",
@@ -476,10 +485,11 @@ describe("tier30k security groups (mocks)", () => {
         recording = await recordStack("tier30k");
     });
 
-    it("opens exactly: internet -> LB on 80, LB -> web, web -> MySQL, VPC -> endpoints on 443", () => {
+    it("opens exactly: internet -> LB on 443 and 80 (redirect), LB -> web, web -> MySQL, VPC -> endpoints on 443", () => {
         expect(rules(recording, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")).to.deep.equal([
             { sg: SG.db, port: MYSQL_PORT, from: SG.web },
             { sg: SG.endpoints, port: 443, from: "10.40.0.0/16" },
+            { sg: SG.lb, port: 443, from: "0.0.0.0/0" },
             { sg: SG.lb, port: 80, from: "0.0.0.0/0" },
             { sg: SG.web, port: WEB_PORT, from: SG.lb },
         ]);
@@ -496,22 +506,30 @@ describe("tier30k security groups (mocks)", () => {
     });
 });
 
-describe("HTTPS when a certificate is configured (mocks)", () => {
+describe("HTTPS with a certificate of your own (mocks)", () => {
     const certificateArn = "arn:aws:acm:ap-northeast-2:123456789012:certificate/12345678-1234-1234-1234-123456789012";
     let recording: Recording;
     before(async () => {
+        const withoutDomain = configWith("tier30k", {}, ["scale-tiers:domain"]);
         recording = await evaluate("tier30k", {
-            config: configPatched("tier30k", "scale-tiers:loadBalancer", { certificateArn }),
+            config: { ...withoutDomain, "scale-tiers:loadBalancer": JSON.stringify({ certificateArn }) },
         });
     });
 
-    it("redirects HTTP to HTTPS and serves HTTPS with a TLS 1.3 policy", () => {
+    it("redirects HTTP to HTTPS and serves HTTPS with a TLS 1.3 policy and that certificate, issuing none", () => {
         expect(input(named(recording, "aws:lb/listener:Listener", "web-http"), "defaultActions")).to.deep.equal([
-            { type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } },
+            HTTPS_REDIRECT,
         ]);
         const https = named(recording, "aws:lb/listener:Listener", "web-https");
         expect(https.inputs).to.include({ port: 443, protocol: "HTTPS", sslPolicy: TLS_POLICY, certificateArn });
-        expect(recording.outputs.loadBalancerUrl).to.match(/^https:\/\//);
+        expect(ofType(recording, "aws:acm/certificate:Certificate")).to.deep.equal([]);
+        expect(ofType(recording, "aws:route53/record:Record").filter((r) => r.name.startsWith("web-"))).to.deep.equal(
+            [],
+        );
+        // No name of its own: the adopter points theirs at the load balancer.
+        expect(recording.outputs).not.to.have.property("siteUrl");
+        expect(recording.outputs).not.to.have.property("loadBalancerUrl");
+        expect(recording.outputs.loadBalancerDnsName).to.equal("web-alb-1234567890.ap-northeast-2.elb.amazonaws.com");
     });
 
     it("opens 443 as well as 80 to the internet, on the load balancer only", () => {

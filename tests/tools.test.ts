@@ -7,6 +7,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { VERSION_PATTERN, deployDocument, jenkinsPolicy } from "../components/ci";
 import { DEPLOY_GROUP_TAG } from "../domain/delivery";
+import { mockPublicZoneId } from "../plan/mocks";
+import { HTTPS_REDIRECT, TLS_POLICY } from "../domain/tls";
 import {
     CommandDocument,
     PROJECT_ROOT,
@@ -23,7 +25,10 @@ import {
     userDataOf,
 } from "./harness";
 
+/** The private zone, where a certificate of your own names the tools (tier150kOperated). */
 const ZONE = "scale-tiers.internal";
+/** The shipped stacks' placeholder domain, where the tools get public names. */
+const DOMAIN = "scale-tiers.example";
 
 describe("the deploy document", () => {
     const document = JSON.parse(deployDocument()) as CommandDocument;
@@ -102,11 +107,16 @@ for (const stack of ["tier150k", "tier1m"] as const) {
             const open = ofType(recording, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter(
                 (r) => input(r, "cidrIpv4") === "0.0.0.0/0",
             );
-            expect(open.map((r) => [input(r, "securityGroupId"), input(r, "fromPort")])).to.deep.equal([
+            expect(open.map((r) => [input(r, "securityGroupId"), input(r, "fromPort")])).to.have.deep.members([
                 ["network-lb-sg-id", 80],
+                ["network-lb-sg-id", 443],
             ]);
             const toolsLb = named(recording, "aws:lb/loadBalancer:LoadBalancer", "tools-alb");
-            expect(toolsLb.inputs).to.include({ internal: true, dropInvalidHeaderFields: true });
+            expect(toolsLb.inputs).to.include({
+                internal: true,
+                dropInvalidHeaderFields: true,
+                enableDeletionProtection: true,
+            });
             expect(input(toolsLb, "subnets")).to.deep.equal([
                 "subnet-private-0",
                 "subnet-private-1",
@@ -120,8 +130,9 @@ for (const stack of ["tier150k", "tier1m"] as const) {
             const lbRules = ofType(recording, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter(
                 (r) => input(r, "securityGroupId") === "tools-alb-sg-id",
             );
-            expect(lbRules.map((r) => [input(r, "fromPort"), input(r, "cidrIpv4")])).to.deep.equal([
+            expect(lbRules.map((r) => [input(r, "fromPort"), input(r, "cidrIpv4")])).to.have.deep.members([
                 [80, "10.40.0.0/16"],
+                [443, "10.40.0.0/16"],
             ]);
         });
 
@@ -129,11 +140,15 @@ for (const stack of ["tier150k", "tier1m"] as const) {
             const expected = { jira: 8080, wiki: 80, cms: 80, jenkins: 8080 };
             for (const [tool, port] of Object.entries(expected)) {
                 const rule = named(recording, "aws:lb/listenerRule:ListenerRule", `tools-${tool}-rule`);
-                expect(input(rule, "conditions")).to.deep.equal([{ hostHeader: { values: [`${tool}.${ZONE}`] } }]);
+                expect(input(rule, "conditions")).to.deep.equal([{ hostHeader: { values: [`${tool}.${DOMAIN}`] } }]);
                 const group = named(recording, "aws:lb/targetGroup:TargetGroup", `tools-${tool}-tg`);
                 expect(group.inputs).to.include({ port, protocol: "HTTP" });
                 const record = named(recording, "aws:route53/record:Record", `tools-${tool}-dns`);
-                expect(record.inputs).to.deep.include({ name: `${tool}.${ZONE}`, type: "A" });
+                expect(record.inputs).to.deep.include({
+                    name: `${tool}.${DOMAIN}`,
+                    type: "A",
+                    zoneId: mockPublicZoneId(DOMAIN),
+                });
                 expect(input<{ name: string }[]>(record, "aliases")[0].name).to.equal(
                     "internal-tools-alb-1234567890.ap-northeast-2.elb.amazonaws.com",
                 );
@@ -147,12 +162,21 @@ for (const stack of ["tier150k", "tier1m"] as const) {
             }
             const priorities = ofType(recording, "aws:lb/listenerRule:ListenerRule").map((r) => input(r, "priority"));
             expect(new Set(priorities).size).to.equal(priorities.length);
+            // HTTPS only: plain HTTP redirects, and the host rules hang on the HTTPS listener.
             expect(input(named(recording, "aws:lb/listener:Listener", "tools-http"), "defaultActions")).to.deep.equal([
+                HTTPS_REDIRECT,
+            ]);
+            const https = named(recording, "aws:lb/listener:Listener", "tools-https");
+            expect(https.inputs).to.include({ port: 443, protocol: "HTTPS", sslPolicy: TLS_POLICY });
+            expect(input(https, "defaultActions")).to.deep.equal([
                 {
                     type: "fixed-response",
                     fixedResponse: { contentType: "text/plain", messageBody: "unknown tool", statusCode: "404" },
                 },
             ]);
+            for (const rule of ofType(recording, "aws:lb/listenerRule:ListenerRule")) {
+                expect(input(rule, "listenerArn")).to.equal("arn:aws:lb:ap-northeast-2:123456789012:tools-https");
+            }
         });
 
         it("keeps each tool's and Jenkins' data on a protected volume that is snapshotted", () => {
@@ -244,7 +268,7 @@ for (const stack of ["tier150k", "tier1m"] as const) {
             expect(script).to.contain("readonly DEPLOY_DOCUMENT='ci-deploy-mock'");
             expect(script).to.contain(`readonly DEPLOY_TARGET_TAG='${DEPLOY_GROUP_TAG}=${stack}-web'`);
             expect(script).to.contain(`readonly APP_VERSION_PARAMETER='/scale-tiers/${stack}/app/app-version'`);
-            expect(script).to.contain(`readonly JENKINS_URL='http://jenkins.${ZONE}/'`);
+            expect(script).to.contain(`readonly JENKINS_URL='https://jenkins.${DOMAIN}/'`);
             expect(script).not.to.match(/mock-password-/);
             const document = named(recording, "aws:ssm/document:Document", "ci-deploy");
             expect(document.inputs).to.include({

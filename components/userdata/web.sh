@@ -44,7 +44,8 @@
 #                       (host:port,host:port...), <prefix>/cache-tls ("true"
 #                       with ElastiCache), <prefix>/amqp-host,
 #                       <prefix>/queue-urls (name=url,...),
-#                       <prefix>/logstash-host, <prefix>/artifact-bucket and
+#                       <prefix>/logstash-host (with <prefix>/logstash-ca),
+#                       <prefix>/artifact-bucket and
 #                       <prefix>/app-version may
 #   HEALTH_CHECK_PATH   path the load balancer probes, e.g. /healthz
 #   APP_PORT            port nginx listens on, e.g. 80
@@ -587,13 +588,15 @@ deploy_recorded_release() {
 
 # Ships nginx's and the application's logs to Logstash with Filebeat OSS
 # while SSM <prefix>/logstash-host exists (the stack runs ELK), and stops
-# Filebeat once it is deleted; without the parameter it does nothing. Runs
+# Filebeat once it is deleted; without the parameter it does nothing. Filebeat
+# speaks TLS and checks the endpoint's certificate against the CA in SSM
+# <prefix>/logstash-ca (a certificate, not a secret). Runs
 # from its own timer (scale-tiers-log-shipper-sync) and once from the
 # bootstrap; Filebeat restarts only when its configuration changes.
 log_shipper_sync() {
   local -r region=$1 path=$2
-  local -r config=/etc/filebeat/filebeat.yml repo=elastic-oss-8.x
-  local host status=0 staged
+  local -r config=/etc/filebeat/filebeat.yml ca_file=/etc/filebeat/logstash-ca.pem repo=elastic-oss-8.x
+  local host ca status=0 staged changed=false
   host=$(deploy_ssm_value "$region" "${path}/logstash-host") || status=$?
   if ((status == 3)); then
     if systemctl is-enabled --quiet filebeat 2>/dev/null; then
@@ -605,6 +608,11 @@ log_shipper_sync() {
   ((status == 0)) || return 1
   if [[ ! $host =~ ^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$ ]]; then
     echo "${path}/logstash-host is not a host name: ${host}" >&2
+    return 1
+  fi
+  ca=$(deploy_ssm_value "$region" "${path}/logstash-ca") || return 1
+  if [[ $ca != "-----BEGIN CERTIFICATE-----"* ]]; then
+    echo "${path}/logstash-ca is not a PEM certificate" >&2
     return 1
   fi
   if ! rpm -q --quiet filebeat; then
@@ -639,17 +647,29 @@ processors:
   - add_cloud_metadata: ~
 output.logstash:
   hosts: ["${host}:5044"]
+  ssl.enabled: true
+  ssl.verification_mode: full
+  ssl.certificate_authorities: ["${ca_file}"]
 YAML
-  if cmp -s "$staged" "$config" && systemctl is-active --quiet filebeat; then
-    rm -f -- "$staged"
+  if ! cmp -s "$staged" "$config"; then
+    # Filebeat refuses a configuration that others could write.
+    install -m 0600 -o root -g root "$staged" "$config"
+    changed=true
+  fi
+  rm -f -- "$staged"
+  staged=$(mktemp)
+  printf '%s\n' "$ca" >"$staged"
+  if ! cmp -s "$staged" "$ca_file"; then
+    install -m 0644 -o root -g root "$staged" "$ca_file"
+    changed=true
+  fi
+  rm -f -- "$staged"
+  if [[ $changed == false ]] && systemctl is-active --quiet filebeat; then
     return 0
   fi
-  # Filebeat refuses a configuration that others could write.
-  install -m 0600 -o root -g root "$staged" "$config"
-  rm -f -- "$staged"
   systemctl enable filebeat
   systemctl restart filebeat
-  echo "Filebeat ships to ${host}:5044"
+  echo "Filebeat ships to ${host}:5044 over TLS"
 }
 
 self_check() {

@@ -1,0 +1,96 @@
+/**
+ * Public ACM certificates validated through DNS records in a Route 53 zone the
+ * program writes to, and the alias records that point names at a load balancer.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { Tags } from "./tags";
+
+/** A public hosted zone the program writes records into. */
+export interface PublicZone {
+    readonly zoneId: pulumi.Input<string>;
+    readonly name: string;
+}
+
+/**
+ * An ACM certificate for `names` (the first is its subject, the rest its
+ * alternative names), the CNAME records that prove the zone is ours, and the
+ * wait for ACM to issue it. The returned ARN resolves only once the
+ * certificate is issued, so a listener given it is never created with a
+ * pending certificate. ACM renews the certificate itself for as long as the
+ * records stay.
+ *
+ * The records are named by host, never by position. Two names can share one
+ * validation record (`example.com` and `*.example.com`), hence `allowOverwrite`;
+ * it also takes over a record a former certificate for the same name left.
+ */
+export function dnsValidatedCertificate(
+    name: string,
+    args: { zone: PublicZone; names: readonly string[]; tags: Tags },
+    parent: pulumi.Resource,
+): pulumi.Output<string> {
+    const [subject, ...alternatives] = args.names;
+    if (!subject) {
+        throw new Error(`${name}: a certificate needs at least one name`);
+    }
+    const certificate = new aws.acm.Certificate(
+        name,
+        {
+            domainName: subject,
+            subjectAlternativeNames: alternatives,
+            validationMethod: "DNS",
+            tags: args.tags,
+        },
+        { parent },
+    );
+    const records = args.names.map((host) => {
+        const option = certificate.domainValidationOptions.apply((options) => {
+            const found = options.find((o) => o.domainName === host);
+            if (!found) {
+                throw new Error(`ACM returned no validation record for ${host}`);
+            }
+            return found;
+        });
+        return new aws.route53.Record(
+            `${name}-validation-${host}`,
+            {
+                zoneId: args.zone.zoneId,
+                name: option.resourceRecordName,
+                type: option.resourceRecordType,
+                records: [option.resourceRecordValue],
+                ttl: 300,
+                allowOverwrite: true,
+            },
+            { parent },
+        );
+    });
+    const validation = new aws.acm.CertificateValidation(
+        `${name}-validation`,
+        { certificateArn: certificate.arn, validationRecordFqdns: records.map((record) => record.fqdn) },
+        { parent },
+    );
+    return validation.certificateArn;
+}
+
+/**
+ * `host` as an alias A record onto a load balancer. IPv4 only: the VPC's
+ * subnets have no IPv6 blocks (docs/front-door.md), so neither has the load balancer.
+ */
+export function aliasRecord(
+    name: string,
+    args: { zoneId: pulumi.Input<string>; host: string; loadBalancer: aws.lb.LoadBalancer },
+    parent: pulumi.Resource,
+): aws.route53.Record {
+    return new aws.route53.Record(
+        name,
+        {
+            zoneId: args.zoneId,
+            name: args.host,
+            type: "A",
+            aliases: [
+                { name: args.loadBalancer.dnsName, zoneId: args.loadBalancer.zoneId, evaluateTargetHealth: true },
+            ],
+        },
+        { parent },
+    );
+}
