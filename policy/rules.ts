@@ -65,6 +65,8 @@ export const T = {
     ingressRule: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
     loadBalancer: "aws:lb/loadBalancer:LoadBalancer",
     albLoadBalancer: "aws:alb/loadBalancer:LoadBalancer",
+    listener: "aws:lb/listener:Listener",
+    albListener: "aws:alb/listener:Listener",
     vpc: "aws:ec2/vpc:Vpc",
     awsxVpc: "awsx:ec2:Vpc",
     flowLog: "aws:ec2/flowLog:FlowLog",
@@ -446,6 +448,49 @@ export const checkLoadBalancer: ResourceCheck = (type, inputs) => {
     return problems;
 };
 
+/** Every load balancer refuses deletion: deleting one loses its DNS name, which clients and records point at. */
+export const checkDeletionProtection: ResourceCheck = (type, inputs) =>
+    isLoadBalancer(type) && !isTrue(inputs.enableDeletionProtection) ? ["enableDeletionProtection must be true"] : [];
+
+/** Listener protocols that are encrypted end to end from the client. */
+const ENCRYPTED_PROTOCOLS = ["HTTPS", "TLS"];
+
+function redirectsToHttps(action: unknown): boolean {
+    const a = obj(action);
+    return a?.type === "redirect" && obj(a.redirect)?.protocol === "HTTPS";
+}
+
+/**
+ * Every listener of an internet-facing load balancer serves HTTPS (or TLS),
+ * or answers everything with a redirect to HTTPS. A listener's load balancer
+ * is found by ARN (the engine's outputs carry `arn`; the provider's id is the
+ * ARN too); one that cannot be found counts as internet-facing, so the rule
+ * fails closed.
+ */
+export const checkHttpsListeners: StackCheck = (resources) => {
+    const internal = new Set<string>();
+    for (const lb of resources.filter((r) => isLoadBalancer(r.type) && isTrue(r.inputs.internal))) {
+        [lb.inputs.arn, lb.id].forEach((arn) => typeof arn === "string" && internal.add(arn));
+    }
+    const violations: StackViolation[] = [];
+    for (const listener of resources.filter((r) => r.type === T.listener || r.type === T.albListener)) {
+        const i = listener.inputs;
+        if (typeof i.loadBalancerArn === "string" && internal.has(i.loadBalancerArn)) {
+            continue;
+        }
+        const actions = list(i.defaultActions);
+        const protocol = String(i.protocol ?? "HTTP");
+        if (ENCRYPTED_PROTOCOLS.includes(protocol) || (actions.length > 0 && actions.every(redirectsToHttps))) {
+            continue;
+        }
+        violations.push({
+            urn: listener.urn,
+            message: `${listener.name} serves ${protocol} on ${String(i.port)} to the internet; serve HTTPS, or redirect every request to HTTPS`,
+        });
+    }
+    return violations;
+};
+
 // ---------------------------------------------------------------- 7. VPC flow logs
 
 /**
@@ -606,6 +651,11 @@ export const RESOURCE_RULES: readonly ResourceRule[] = [
         description: "Application load balancers drop invalid headers and write access logs.",
         check: checkLoadBalancer,
     },
+    {
+        name: "load-balancer-deletion-protection",
+        description: "Every load balancer (application or network, public or internal) has deletion protection.",
+        check: checkDeletionProtection,
+    },
     { name: "log-retention", description: "CloudWatch log groups set a retention.", check: checkLogRetention },
     {
         name: "no-plaintext-secrets",
@@ -632,6 +682,12 @@ export const STACK_RULES: readonly StackRule[] = [
         check: checkPublicIngress,
     },
     { name: "vpc-flow-logs", description: "Every VPC has a flow log.", check: checkVpcFlowLogs },
+    {
+        name: "https-listeners",
+        description:
+            "Every listener of an internet-facing load balancer serves HTTPS or TLS, or redirects every request to HTTPS.",
+        check: checkHttpsListeners,
+    },
 ];
 
 export interface NamedViolation {

@@ -360,6 +360,52 @@ describe("each policy catches a bad resource", () => {
         expect(bad("alb-hardened", T.loadBalancer, { loadBalancerType: "network" })).to.deep.equal([]);
     });
 
+    it("load-balancer-deletion-protection: any load balancer, public or internal, that can be deleted", () => {
+        expect(bad("load-balancer-deletion-protection", T.loadBalancer, {})).to.have.length(1);
+        expect(
+            bad("load-balancer-deletion-protection", T.loadBalancer, {
+                loadBalancerType: "network",
+                internal: true,
+                enableDeletionProtection: false,
+            }),
+        ).to.have.length(1);
+        expect(
+            bad("load-balancer-deletion-protection", T.albLoadBalancer, { enableDeletionProtection: true }),
+        ).to.deep.equal([]);
+        expect(bad("load-balancer-deletion-protection", T.listener, {})).to.deep.equal([]);
+    });
+
+    it("https-listeners: plain listeners on an internet-facing load balancer that do not redirect to HTTPS", () => {
+        const rule = stackRuleNamed("https-listeners");
+        const publicArn = "arn:aws:elasticloadbalancing:r:1:loadbalancer/app/web/1";
+        const internalArn = "arn:aws:elasticloadbalancing:r:1:loadbalancer/app/tools/2";
+        const lbs = [
+            res(T.loadBalancer, "web", { internal: false }, publicArn),
+            res(T.loadBalancer, "tools", { internal: true, arn: internalArn }),
+        ];
+        const forward = [{ type: "forward", targetGroupArn: "tg" }];
+        const redirect = [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }];
+        const listener = (name: string, loadBalancerArn: string, inputs: Props) =>
+            res(T.listener, name, { loadBalancerArn, ...inputs });
+        const violations = rule.check([
+            ...lbs,
+            listener("plain", publicArn, { port: 80, protocol: "HTTP", defaultActions: forward }),
+            listener("to-http", publicArn, {
+                port: 8080,
+                protocol: "HTTP",
+                defaultActions: [{ type: "redirect", redirect: { protocol: "HTTP", port: "80" } }],
+            }),
+            listener("tcp", publicArn, { port: 5044, protocol: "TCP", defaultActions: forward }),
+            listener("orphan", "arn:unknown", { port: 80, protocol: "HTTP", defaultActions: forward }),
+            listener("redirect", publicArn, { port: 80, protocol: "HTTP", defaultActions: redirect }),
+            listener("https", publicArn, { port: 443, protocol: "HTTPS", defaultActions: forward }),
+            listener("tls", publicArn, { port: 5044, protocol: "TLS", defaultActions: forward }),
+            listener("internal", internalArn, { port: 80, protocol: "HTTP", defaultActions: forward }),
+        ]);
+        expect(violations.map((v) => v.urn.split("::").pop())).to.deep.equal(["plain", "to-http", "tcp", "orphan"]);
+        expect(violations[0].message).to.contain("redirect every request to HTTPS");
+    });
+
     it("vpc-flow-logs: a VPC (plain or awsx) without a flow log", () => {
         const rule = stackRuleNamed("vpc-flow-logs");
         const vpc = res(T.vpc, "vpc", {}, "vpc-1");
