@@ -479,7 +479,7 @@ export const checkHttpsListeners: StackCheck = (resources) => {
             continue;
         }
         const actions = list(i.defaultActions);
-        const protocol = String(i.protocol ?? "HTTP");
+        const protocol = typeof i.protocol === "string" ? i.protocol : "HTTP";
         if (ENCRYPTED_PROTOCOLS.includes(protocol) || (actions.length > 0 && actions.every(redirectsToHttps))) {
             continue;
         }
