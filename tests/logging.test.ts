@@ -457,6 +457,41 @@ describe("the scripts", () => {
         expect(bad.stdout).not.to.include("dnf");
     });
 
+    /** log_shipper_sync with `logstash-host` and `logstash-ca` as given; `install` prints what it would write. */
+    function tlsShipperSync(host: string, ca: string) {
+        const fn = functionSource(readScript("web"), "log_shipper_sync");
+        const stubs = [
+            `deploy_ssm_value() { case $2 in */logstash-host) printf '%s' '${host}' ;; */logstash-ca) printf '%s' '${ca}' ;; *) return 3 ;; esac; }`,
+            'systemctl() { echo "systemctl $*"; [[ $1 != is-* ]]; }',
+            'dnf() { echo "dnf $*"; }',
+            "rpm() { return 0; }",
+            'install() { echo "install $* <<"; cat "${@: -2:1}"; echo ">>"; }',
+        ].join("\n");
+        return spawnSync(
+            "bash",
+            ["-c", `set -euo pipefail\n${stubs}\n${fn}\nlog_shipper_sync ${REGION} /scale-tiers/tier1m/app`],
+            { encoding: "utf8" },
+        );
+    }
+
+    it("web.sh ships over TLS, checking the endpoint against the CA from SSM, and refuses a CA that is not one", () => {
+        const ca = "-----BEGIN CERTIFICATE-----\nMIIBmock\n-----END CERTIFICATE-----";
+        const run = tlsShipperSync("logstash.scale-tiers.internal", ca);
+        expect(run.status, run.stderr).to.equal(0);
+        expect(run.stdout).to.contain('hosts: ["logstash.scale-tiers.internal:5044"]');
+        expect(run.stdout).to.contain("ssl.enabled: true");
+        expect(run.stdout).to.contain("ssl.verification_mode: full");
+        expect(run.stdout).to.contain('ssl.certificate_authorities: ["/etc/filebeat/logstash-ca.pem"]');
+        expect(run.stdout).to.match(
+            /install -m 0644 -o root -g root \S+ \/etc\/filebeat\/logstash-ca.pem <<\n-----BEGIN CERTIFICATE-----\nMIIBmock\n/,
+        );
+        expect(run.stdout).to.contain("systemctl restart filebeat");
+        const bad = tlsShipperSync("logstash.scale-tiers.internal", "not a certificate");
+        expect(bad.status).to.equal(1);
+        expect(bad.stderr).to.contain("logstash-ca is not a PEM certificate");
+        expect(bad.stdout).not.to.contain("install");
+    });
+
     it("logstash.sh provisions the logstash user with no password on any command line", () => {
         const source = readScript("logstash");
         const functions = ["write_master_auth", "opensearch_request", "opensearch_put", "provision_opensearch"]
