@@ -79,7 +79,7 @@ const loadBalancer = section("The internet-facing Application Load Balancer.", {
         certificateArnProblem,
     ).optional(),
     deletionProtection: flag(
-        "refuse deletion of the load balancer (and so keep its DNS name); set `false` before destroying",
+        "deletion protection of every load balancer (public, tools, Logstash); set `false` before destroying",
         true,
     ),
     accessLogRetentionDays: integer("days access logs are kept in S3", { min: 1, max: 3650, default: 90 }),
@@ -510,7 +510,7 @@ function toolServer(server: {
 
 const jenkins = section("The Jenkins controller, the artifact bucket and the deploy path to the web servers.", {
     ...toolServer({
-        what: "the Jenkins controller, the artifact bucket and the deploy document; reached at `jenkins.<zone>` through the tools' internal load balancer",
+        what: "the Jenkins controller, the artifact bucket and the deploy document; reached at `jenkins.<domain>` through the tools' internal load balancer",
         instanceType: "m7i.large",
         dataVolumeGiB: 100,
         volumeHolds: "JENKINS_HOME",
@@ -549,7 +549,7 @@ const collaboration = section("Jira, MediaWiki and WordPress behind an internal 
     jira: section(
         "Jira Software.",
         toolServer({
-            what: "Jira Software at `jira.<zone>`",
+            what: "Jira Software at `jira.<domain>`",
             instanceType: "m7i.xlarge",
             typeRule: "with at least 8 GiB of memory",
             dataVolumeGiB: 100,
@@ -559,7 +559,7 @@ const collaboration = section("Jira, MediaWiki and WordPress behind an internal 
     wiki: section(
         "MediaWiki.",
         toolServer({
-            what: "MediaWiki at `wiki.<zone>`",
+            what: "MediaWiki at `wiki.<domain>`",
             instanceType: "t3.medium",
             dataVolumeGiB: 50,
             volumeHolds: "uploads, settings and its MariaDB",
@@ -568,7 +568,7 @@ const collaboration = section("Jira, MediaWiki and WordPress behind an internal 
     cms: section(
         "WordPress.",
         toolServer({
-            what: "WordPress at `cms.<zone>`",
+            what: "WordPress at `cms.<domain>`",
             instanceType: "t3.medium",
             dataVolumeGiB: 50,
             volumeHolds: "WordPress, uploads and its MariaDB",
