@@ -34,6 +34,8 @@ const KEY = (name: string) => `scale-tiers:${name}`;
 
 /** The VPC layout is the same in every tier and never changes on a deployed stack: no step writes it. */
 const LAYOUT_KEYS = new Set([KEY("vpcCidr"), KEY("availabilityZones"), "aws:region"]);
+/** What is the estate's own and no tier's: its layout and its domain, never overwritten by a shipped file's placeholder. */
+const OWN_KEYS = new Set([...LAYOUT_KEYS, KEY("domain")]);
 
 function section(config: StackFileConfig, name: string): Record<string, unknown> {
     return (config[KEY(name)] ?? {}) as Record<string, unknown>;
@@ -52,7 +54,7 @@ export const ROAD: readonly RoadStep[] = [
         summary: "tier150k's services and sizes: a MySQL replica, memcached, RabbitMQ, monitoring, Jenkins, the tools",
         taken: (c) => c.database.replica.enabled && c.monitoring.enabled && c.jenkins.enabled,
         values: (shipped) =>
-            Object.fromEntries(Object.entries(shipped("tier150k")).filter(([key]) => !LAYOUT_KEYS.has(key))),
+            Object.fromEntries(Object.entries(shipped("tier150k")).filter(([key]) => !OWN_KEYS.has(key))),
     },
     {
         name: "managed-services",

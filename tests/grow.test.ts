@@ -54,6 +54,17 @@ describe("the road an estate grows along", () => {
         expect(roadPosition(end)).to.deep.equal({ done: true });
     });
 
+    it("keeps the estate's own domain, and switches the WAF on at tier150k", () => {
+        const own = tier30kText().replace("zone: scale-tiers.example", "zone: shop.example");
+        const [tier150k] = walk(own);
+        const config = configOf(tier150k.text).config;
+        expect(config.domain).to.deep.include({
+            zone: "shop.example",
+            siteHosts: ["shop.example", "www.shop.example"],
+        });
+        expect(config.waf).to.deep.include({ enabled: true, ratePerIpPer5Minutes: 2000 });
+    });
+
     it("keeps the file's comments, and removes the fixed-server count a group replaces", () => {
         const last = steps[steps.length - 1].text;
         expect(last.split("\n")[0]).to.equal(tier30kText().split("\n")[0]);
