@@ -20,9 +20,10 @@ export interface PublicZone {
  * pending certificate. ACM renews the certificate itself for as long as the
  * records stay.
  *
- * The records are named by host, never by position. Two names can share one
- * validation record (`example.com` and `*.example.com`), hence `allowOverwrite`;
- * it also takes over a record a former certificate for the same name left.
+ * The records are named by host, never by position. ACM asks for the same
+ * record for the same name in an account, so a replacement certificate keeps
+ * them; `allowOverwrite` takes over one that a certificate issued outside
+ * this stack left in the zone.
  */
 export function dnsValidatedCertificate(
     name: string,
