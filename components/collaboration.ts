@@ -206,17 +206,18 @@ export class Collaboration extends pulumi.ComponentResource {
                 fixedResponse: { contentType: "text/plain", messageBody: "unknown tool", statusCode: "404" },
             },
         ];
-        const http = new aws.lb.Listener(
-            `${name}-http`,
-            {
-                loadBalancerArn: loadBalancer.arn,
-                port: 80,
-                protocol: "HTTP",
-                defaultActions: https ? [HTTPS_REDIRECT] : notFound,
-                tags,
-            },
-            parent,
-        );
+        const plainHttp = (dependsOn: pulumi.Resource[]) =>
+            new aws.lb.Listener(
+                `${name}-http`,
+                {
+                    loadBalancerArn: loadBalancer.arn,
+                    port: 80,
+                    protocol: "HTTP",
+                    defaultActions: https ? [HTTPS_REDIRECT] : notFound,
+                    tags,
+                },
+                { parent: this, dependsOn },
+            );
         const serving = args.tls
             ? new aws.lb.Listener(
                   `${name}-https`,
@@ -242,7 +243,8 @@ export class Collaboration extends pulumi.ComponentResource {
                   },
                   parent,
               )
-            : http;
+            : plainHttp([]);
+        const rules: aws.lb.ListenerRule[] = [];
 
         for (const backend of backends) {
             const host = toolHostName(backend.host, args.toolsDomain);
@@ -270,7 +272,7 @@ export class Collaboration extends pulumi.ComponentResource {
                 { targetGroupArn: targetGroup.arn, targetId: backend.instanceId, port: backend.port },
                 parent,
             );
-            new aws.lb.ListenerRule(
+            const rule = new aws.lb.ListenerRule(
                 `${name}-${backend.host}-rule`,
                 {
                     listenerArn: serving.arn,
@@ -281,6 +283,7 @@ export class Collaboration extends pulumi.ComponentResource {
                 },
                 parent,
             );
+            rules.push(rule);
             aliasRecord(`${name}-${backend.host}-dns`, { zoneId: args.zoneId, host, loadBalancer }, this);
             allowClients(
                 `${name}-${backend.host}`,
@@ -291,6 +294,12 @@ export class Collaboration extends pulumi.ComponentResource {
                 tags,
                 this,
             );
+        }
+
+        if (args.tls) {
+            // HTTP redirects only once HTTPS serves every tool: after ACM has issued the certificate and the
+            // host rules have moved to the HTTPS listener.
+            plainHttp([serving, ...rules]);
         }
 
         this.registerOutputs({ loadBalancerDnsName: this.loadBalancerDnsName, urls: this.urls });

@@ -461,41 +461,41 @@ export class WebTier extends pulumi.ComponentResource {
     ): void {
         const parent = { parent: this };
         const forward = [{ type: "forward", targetGroupArn: targetGroup.arn }];
-        // The same listener whether it forwards (demo) or redirects: its URN stays when a demo gets a domain.
+        const https = args.tls
+            ? new aws.lb.Listener(
+                  `${name}-https`,
+                  {
+                      loadBalancerArn: loadBalancer.arn,
+                      port: 443,
+                      protocol: "HTTPS",
+                      sslPolicy: TLS_POLICY,
+                      certificateArn:
+                          "zone" in args.tls
+                              ? dnsValidatedCertificate(
+                                    `${name}-site-cert`,
+                                    { zone: args.tls.zone, names: args.tls.hosts, tags },
+                                    this,
+                                )
+                              : args.tls.certificateArn,
+                      defaultActions: forward,
+                      tags,
+                  },
+                  parent,
+              )
+            : undefined;
+        // The same listener whether it forwards (demo) or redirects: its URN stays when a demo gets a
+        // domain. It redirects only once HTTPS serves, which waits for ACM to issue the certificate.
         new aws.lb.Listener(
             `${name}-http`,
             {
                 loadBalancerArn: loadBalancer.arn,
                 port: 80,
                 protocol: "HTTP",
-                defaultActions: args.tls ? [HTTPS_REDIRECT] : forward,
+                defaultActions: https ? [HTTPS_REDIRECT] : forward,
                 tags,
             },
-            parent,
+            { parent: this, dependsOn: https ? [https] : [] },
         );
-        if (args.tls) {
-            const certificateArn =
-                "zone" in args.tls
-                    ? dnsValidatedCertificate(
-                          `${name}-site-cert`,
-                          { zone: args.tls.zone, names: args.tls.hosts, tags },
-                          this,
-                      )
-                    : args.tls.certificateArn;
-            new aws.lb.Listener(
-                `${name}-https`,
-                {
-                    loadBalancerArn: loadBalancer.arn,
-                    port: 443,
-                    protocol: "HTTPS",
-                    sslPolicy: TLS_POLICY,
-                    certificateArn,
-                    defaultActions: forward,
-                    tags,
-                },
-                parent,
-            );
-        }
     }
 
     private createSecurityGroupRules(name: string, args: WebTierArgs, https: boolean, tags: Tags): void {

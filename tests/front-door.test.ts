@@ -81,8 +81,11 @@ describe("the site on its domain (mocks)", () => {
             certificateArn: input<string>(validation, "certificateArn"),
         });
         expect(TLS_POLICY).to.match(/^ELBSecurityPolicy-TLS13-/);
-        expect(input(named(recording, LISTENER, "web-http"), "defaultActions")).to.deep.equal([HTTPS_REDIRECT]);
+        const http = named(recording, LISTENER, "web-http");
+        expect(input(http, "defaultActions")).to.deep.equal([HTTPS_REDIRECT]);
         expect(HTTPS_REDIRECT.redirect).to.deep.equal({ protocol: "HTTPS", port: "443", statusCode: "HTTP_301" });
+        // A deployed estate's port 80 turns into the redirect only once 443 serves.
+        expect(http.dependsOn).to.deep.equal([https.urn]);
     });
 
     it("points alias A records of every site host at the load balancer, and exports https://<first host>", () => {
@@ -152,6 +155,12 @@ describe("a domain of the team's choosing (mocks)", () => {
         expect(input(https, "certificateArn")).to.equal(
             input(named(recording, VALIDATION, "tools-cert-validation"), "certificateArn"),
         );
+        // Port 80 redirects only once 443 serves every tool's host rule.
+        const rules = ofType(recording, "aws:lb/listenerRule:ListenerRule");
+        expect(named(recording, LISTENER, "tools-http").dependsOn).to.have.members([
+            https.urn,
+            ...rules.map((r) => r.urn),
+        ]);
         expect(recording.outputs.toolUrls).to.deep.equal({
             jenkins: `https://jenkins.tools.${PLACEHOLDER_ZONE}/`,
             jira: `https://jira.tools.${PLACEHOLDER_ZONE}/`,
