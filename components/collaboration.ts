@@ -232,7 +232,9 @@ export class Collaboration extends pulumi.ComponentResource {
                                     `${name}-cert`,
                                     {
                                         zone: args.tls.zone,
-                                        names: backends.map((b) => toolHostName(b.host, args.toolsDomain)),
+                                        // One wildcard name: the certificate stays as tools are added or retired
+                                        // (every one retired leaves no tool's name to issue it for).
+                                        names: [toolHostName("*", args.toolsDomain)],
                                         tags,
                                     },
                                     this,

@@ -34,6 +34,7 @@ const PRICED_BY_INPUTS = new Set([
     "aws:dms/replicationInstance:ReplicationInstance",
     "aws:dlm/lifecyclePolicy:LifecyclePolicy",
     "aws:sqs/queue:Queue",
+    "aws:wafv2/webAcl:WebAcl",
     "aws:s3/bucket:Bucket",
 ]);
 

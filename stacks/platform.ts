@@ -71,7 +71,7 @@ export function buildPlatform(config: StackConfig): Platform {
     const observability = config.monitoring.enabled
         ? new Observability("monitoring", observabilityArgs(context, watched))
         : undefined;
-    // config.ts refuses WAF without monitoring: its alarm needs the topic.
+    // The config refuses WAF without monitoring: its alarm needs the topic.
     const firewall =
         config.waf.enabled && observability
             ? new WebFirewall("waf", firewallArgs(context, web, observability.alarmTopicArn))
