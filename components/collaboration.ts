@@ -9,8 +9,8 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { HTTPS_REDIRECT, TLS_POLICY } from "../domain/tls";
-import { PublicZone, aliasRecord, dnsValidatedCertificate } from "./shared/certificate";
+import { HTTPS_REDIRECT } from "../domain/tls";
+import { PublicZone, aliasRecord, dnsValidatedCertificate, httpsListener } from "./shared/certificate";
 import { instanceRole, readSecretsPolicy } from "./shared/ec2";
 import { generatedSecret } from "./shared/secrets";
 import { allowClients, allowHttpsOut, createSecurityGroup, ingressRule, vpcAndAdminPeers } from "./shared/rules";
@@ -219,13 +219,10 @@ export class Collaboration extends pulumi.ComponentResource {
                 { parent: this, dependsOn },
             );
         const serving = args.tls
-            ? new aws.lb.Listener(
-                  `${name}-https`,
+            ? httpsListener(
+                  name,
                   {
                       loadBalancerArn: loadBalancer.arn,
-                      port: 443,
-                      protocol: "HTTPS",
-                      sslPolicy: TLS_POLICY,
                       certificateArn:
                           "zone" in args.tls
                               ? dnsValidatedCertificate(
@@ -243,7 +240,7 @@ export class Collaboration extends pulumi.ComponentResource {
                       defaultActions: notFound,
                       tags,
                   },
-                  parent,
+                  this,
               )
             : plainHttp([]);
         const rules: aws.lb.ListenerRule[] = [];

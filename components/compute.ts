@@ -19,9 +19,9 @@ import {
     rootVolume,
 } from "./shared/ec2";
 import { DEPLOY_GROUP_TAG, RELEASES_PREFIX } from "../domain/delivery";
-import { HTTPS_REDIRECT, TLS_POLICY } from "../domain/tls";
+import { HTTPS_REDIRECT } from "../domain/tls";
 import { privateBucket } from "./shared/bucket";
-import { PublicZone, aliasRecord, dnsValidatedCertificate } from "./shared/certificate";
+import { PublicZone, aliasRecord, dnsValidatedCertificate, httpsListener } from "./shared/certificate";
 import { allowClients, allowHttpsOut, ingressRule } from "./shared/rules";
 import { Tags, componentTags } from "./shared/tags";
 import { renderUserData } from "./userdata/render";
@@ -459,16 +459,12 @@ export class WebTier extends pulumi.ComponentResource {
         targetGroup: aws.lb.TargetGroup,
         tags: Tags,
     ): void {
-        const parent = { parent: this };
         const forward = [{ type: "forward", targetGroupArn: targetGroup.arn }];
         const https = args.tls
-            ? new aws.lb.Listener(
-                  `${name}-https`,
+            ? httpsListener(
+                  name,
                   {
                       loadBalancerArn: loadBalancer.arn,
-                      port: 443,
-                      protocol: "HTTPS",
-                      sslPolicy: TLS_POLICY,
                       certificateArn:
                           "zone" in args.tls
                               ? dnsValidatedCertificate(
@@ -480,7 +476,7 @@ export class WebTier extends pulumi.ComponentResource {
                       defaultActions: forward,
                       tags,
                   },
-                  parent,
+                  this,
               )
             : undefined;
         // The same listener whether it forwards (demo) or redirects: its URN stays when a demo gets a

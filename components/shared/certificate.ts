@@ -4,6 +4,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { TLS_POLICY } from "../../domain/tls";
 import { Tags } from "./tags";
 
 /** A public hosted zone the program writes records into. */
@@ -91,6 +92,32 @@ export function aliasRecord(
             aliases: [
                 { name: args.loadBalancer.dnsName, zoneId: args.loadBalancer.zoneId, evaluateTargetHealth: true },
             ],
+        },
+        { parent },
+    );
+}
+
+/** `${name}-https`: HTTPS on 443 with the estate's TLS policy and `certificateArn`, as every ALB serves it. */
+export function httpsListener(
+    name: string,
+    args: {
+        loadBalancerArn: pulumi.Input<string>;
+        certificateArn: pulumi.Input<string>;
+        defaultActions: aws.types.input.lb.ListenerDefaultAction[];
+        tags: Tags;
+    },
+    parent: pulumi.Resource,
+): aws.lb.Listener {
+    return new aws.lb.Listener(
+        `${name}-https`,
+        {
+            loadBalancerArn: args.loadBalancerArn,
+            port: 443,
+            protocol: "HTTPS",
+            sslPolicy: TLS_POLICY,
+            certificateArn: args.certificateArn,
+            defaultActions: args.defaultActions,
+            tags: args.tags,
         },
         { parent },
     );
