@@ -1,19 +1,13 @@
 /**
  * Writes every cloud-init script as an instance receives it (variables bound,
- * helpers inlined, comments stripped) into a folder, so that .ci/run can
+ * helpers inlined, comments and unused functions stripped) into a folder, so that .ci/run can
  * shellcheck what actually runs, not only the sources.
  *
  *   node bin/scripts/render-userdata.js <folder>   (after npm run build)
  */
 import * as fs from "fs";
 import * as path from "path";
-import {
-    USER_DATA_SCRIPTS,
-    readScript,
-    renderScript,
-    requiredVariables,
-    stripComments,
-} from "../components/userdata/render";
+import { USER_DATA_SCRIPTS, instanceScript, readScript, requiredVariables } from "../components/userdata/render";
 
 const folder = process.argv[2];
 if (!folder) {
@@ -22,8 +16,7 @@ if (!folder) {
 }
 fs.mkdirSync(folder, { recursive: true });
 for (const script of USER_DATA_SCRIPTS) {
-    const source = readScript(script);
     // Placeholder values from the renderer's safe set; what matters here is the shell around them.
-    const variables = Object.fromEntries(requiredVariables(source).map((name) => [name, "placeholder"]));
-    fs.writeFileSync(path.join(folder, `${script}.sh`), stripComments(renderScript(source, variables)));
+    const variables = Object.fromEntries(requiredVariables(readScript(script)).map((name) => [name, "placeholder"]));
+    fs.writeFileSync(path.join(folder, `${script}.sh`), instanceScript(script, variables));
 }

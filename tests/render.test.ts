@@ -6,11 +6,13 @@ import {
     USER_DATA_SCRIPTS,
     decodeUserData,
     encodeUserData,
+    instanceScript,
     readScript,
     renderScript,
     requiredVariables,
     stripComments,
     UserDataScript,
+    withoutUnusedFunctions,
 } from "../components/userdata/render";
 
 const SCRIPT = [
@@ -198,14 +200,51 @@ describe("user data rendering", () => {
         );
     });
 
-    it("renders every real script to valid bash", () => {
+    it("renders every real script to valid bash, as its instance receives it", () => {
         for (const script of USER_DATA_SCRIPTS) {
-            const source = readScript(script);
-            const variables = Object.fromEntries(requiredVariables(source).map((name) => [name, "x"]));
-            const rendered = stripComments(renderScript(source, variables));
-            const check = spawnSync("bash", ["-n"], { input: rendered, encoding: "utf8" });
+            const variables = Object.fromEntries(requiredVariables(readScript(script)).map((name) => [name, "x"]));
+            const check = spawnSync("bash", ["-n"], { input: instanceScript(script, variables), encoding: "utf8" });
             expect(check.status, `${script}: ${check.stderr}`).to.equal(0);
         }
+    });
+
+    it("leaves out the functions nothing names, keeping those called, named in a string or by a kept function", () => {
+        const script = [
+            "#!/bin/bash",
+            "called() {",
+            "  helper",
+            "}",
+            "helper() {",
+            "  cat <<JSON",
+            "{",
+            "}",
+            "JSON",
+            "}",
+            "baked() {",
+            "  true",
+            "}",
+            "unused() {",
+            "  called",
+            "}",
+            "called",
+            'write_tool_script /usr/local/sbin/x "baked"',
+            "",
+        ].join("\n");
+        const kept = withoutUnusedFunctions(script);
+        expect(kept).not.to.contain("unused()");
+        expect(kept).to.contain("called() {\n  helper\n}");
+        // The here-document's "}" does not end helper(): the whole function stays, and nothing after it moves.
+        expect(kept).to.contain("helper() {\n  cat <<JSON\n{\n}\nJSON\n}");
+        expect(kept).to.contain("baked() {");
+        expect(kept.endsWith('write_tool_script /usr/local/sbin/x "baked"\n')).to.equal(true);
+    });
+
+    it("leaves out common.sh's functions a role does not use: the web server gets no data-volume or MariaDB code", () => {
+        const variables = Object.fromEntries(requiredVariables(readScript("web")).map((name) => [name, "x"]));
+        const web = instanceScript("web", variables);
+        expect(web).not.to.match(/^mount_data_volume\(\) \{$/m);
+        expect(web).not.to.match(/^setup_local_mariadb\(\) \{$/m);
+        expect(web).to.match(/^write_tool_script\(\) \{$/m);
     });
 
     it("never declares a local variable with the name of a readonly one (bash stops: readonly variable)", () => {

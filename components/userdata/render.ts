@@ -109,6 +109,88 @@ export function stripComments(script: string): string {
     return `${kept.join("\n")}\n`;
 }
 
+const FUNCTION_START = /^([A-Za-z_][A-Za-z0-9_]*)\(\) \{$/;
+/** A top-level assignment of a plain value (no command substitution): dropping it has no side effect. */
+const PLAIN_ASSIGNMENT = /^(?:readonly )?([A-Za-z_][A-Za-z0-9_]*)=([^`$]*|"[^`]*"|'[^']*')$/;
+
+/** A top-level function, or a plain top-level variable, by name and its lines. */
+interface Definition {
+    readonly name: string;
+    readonly start: number;
+    readonly end: number;
+}
+
+/** The script's top-level functions and plain variables; a `}` inside a here-document does not end a function. */
+function topLevelDefinitions(lines: readonly string[]): Definition[] {
+    const definitions: Definition[] = [];
+    let open: { name: string; start: number } | undefined;
+    let heredocEnd: { marker: string; indented: boolean } | undefined;
+    lines.forEach((line, index) => {
+        if (heredocEnd) {
+            if ((heredocEnd.indented ? line.replace(/^\t+/, "") : line) === heredocEnd.marker) {
+                heredocEnd = undefined;
+            }
+            return;
+        }
+        const start = FUNCTION_START.exec(line);
+        const assignment = open ? undefined : PLAIN_ASSIGNMENT.exec(line);
+        if (!open && start) {
+            open = { name: start[1], start: index };
+        } else if (open && line === "}") {
+            definitions.push({ ...open, end: index });
+            open = undefined;
+        } else if (assignment && !line.includes("$(")) {
+            definitions.push({ name: assignment[1], start: index, end: index });
+        }
+        const heredoc = HEREDOC_START.exec(line.replace(/<<</g, ""));
+        if (heredoc) {
+            heredocEnd = { marker: heredoc[3], indented: heredoc[1] === "-" };
+        }
+    });
+    if (open) {
+        throw new Error(`function ${open.name}() has no closing brace at the start of a line`);
+    }
+    return definitions;
+}
+
+/**
+ * The script without the functions (and plain top-level variables) nothing
+ * in it names: every role includes all of common.sh and tools.sh, and an
+ * instance needs only what its role calls (a third of the web script's size).
+ * A definition stays when its name appears as a word in the script's other
+ * lines or in a definition that stays, in a call, a string
+ * (`write_tool_script ... "name helper"`), `declare -f` or `${name}` alike,
+ * so nothing called or read by name is lost.
+ */
+export function withoutUnusedFunctions(script: string): string {
+    const lines = script.split("\n");
+    const definitions = topLevelDefinitions(lines);
+    const defined = new Set(definitions.flatMap((d) => lines.slice(d.start, d.end + 1).map((_, i) => d.start + i)));
+    let reachable = lines.filter((_, index) => !defined.has(index)).join("\n");
+    const used = new Set<Definition>();
+    for (let found = true; found;) {
+        found = false;
+        for (const definition of definitions) {
+            const word = new RegExp(`(^|[^A-Za-z0-9_])${definition.name}([^A-Za-z0-9_]|$)`, "m");
+            if (!used.has(definition) && word.test(reachable)) {
+                used.add(definition);
+                reachable += `\n${lines.slice(definition.start, definition.end + 1).join("\n")}`;
+                found = true;
+            }
+        }
+    }
+    const unused = definitions.filter((definition) => !used.has(definition));
+    return lines.filter((_, index) => !unused.some((d) => index >= d.start && index <= d.end)).join("\n");
+}
+
+/** A role's script as its instance receives it: variables bound, helpers inlined, no comments, no unused functions. */
+export function instanceScript(
+    script: UserDataScript,
+    variables: { readonly [name: string]: string | number },
+): string {
+    return withoutUnusedFunctions(stripComments(renderScript(readScript(script), variables)));
+}
+
 /** EC2 refuses user data above 16 KiB (before base64). */
 export const USER_DATA_LIMIT_BYTES = 16 * 1024;
 
@@ -136,5 +218,5 @@ export function renderUserData(
     script: UserDataScript,
     variables: { readonly [name: string]: string | number },
 ): string {
-    return encodeUserData(stripComments(renderScript(readScript(script), variables)));
+    return encodeUserData(instanceScript(script, variables));
 }
