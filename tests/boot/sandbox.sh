@@ -74,7 +74,7 @@ init_namespaces() {
     touch "${root}${loop}"
     mount --bind "$loop" "${root}${loop}"
     install -d "${root}/dev/disk/by-id"
-    ln -s "../..${loop}" "${root}/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${VOLUME_ID//-/}"
+    ln -s "../../${loop#/dev/}" "${root}/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${VOLUME_ID//-/}"
   fi
   mount -t tmpfs -o mode=0755 tmpfs "${root}/run"
   mount -t tmpfs -o mode=1777 tmpfs "${root}/tmp"
@@ -94,6 +94,9 @@ init_namespaces() {
     # nothing it listens on can collide with the services under test.
     unshare --net "$3" "$4" >>/var/log/harness-agent.log 2>&1 &
     agent=$!
+    until [[ $(readlink "/proc/${agent}/ns/net") != "$(readlink /proc/self/ns/net)" ]]; do
+      sleep 0.02
+    done
     ip link add imds0 type veth peer name imds1 netns "$agent"
     ip addr add 169.254.0.2/16 dev imds0
     ip link set imds0 up
@@ -170,7 +173,7 @@ stop() {
   if [[ -r "${dir}/loop" ]]; then
     local loop attempt
     loop=$(<"${dir}/loop")
-    for attempt in $(seq 50); do
+    for _ in $(seq 50); do
       losetup -d "$loop" 2>/dev/null && break
       sleep 0.1
     done
