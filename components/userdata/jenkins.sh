@@ -3,7 +3,9 @@
 # scale-tiers Jenkins controller bootstrap (cloud-init user data, Amazon
 # Linux 2023).
 #
-# Runs Jenkins LTS from the Jenkins project's own RPM repository on Java 17,
+# Runs Jenkins LTS from the Jenkins project's own RPM repository on Java 21
+# (the repository always serves the current LTS line, and the Jenkins project
+# supports Java 21 since 2.426.1 and is dropping Java 17),
 # with JENKINS_HOME on a separate EBS volume so jobs, history and plugins
 # survive instance replacement. Jenkins is configured as code (the
 # configuration-as-code plugin reads $JENKINS_HOME/casc.yaml at every start):
@@ -83,6 +85,7 @@ readonly casc_file=/data/jenkins/home/casc.yaml
 readonly credentials_dir=/etc/scale-tiers/jenkins
 readonly casc_dropin=/etc/systemd/system/jenkins.service.d/casc.conf
 readonly jenkins_war=/usr/share/java/jenkins.war
+readonly java_home=/usr/lib/jvm/java-21-amazon-corretto
 readonly plugin_manager_version=2.13.2
 readonly plugin_manager_jar=/opt/scale-tiers/jenkins-plugin-manager-2.13.2.jar
 readonly plugins='configuration-as-code git workflow-aggregator timestamper'
@@ -119,7 +122,7 @@ install_jenkins() {
   fi
   # git, tar and Node.js are for builds on the controller; Node.js 20 is
   # AL2023's supported LTS stream (the unversioned nodejs is 18).
-  install_missing_packages java-17-amazon-corretto-headless fontconfig git jq tar nodejs20 nodejs20-npm jenkins
+  install_missing_packages java-21-amazon-corretto-headless fontconfig git jq tar nodejs20 nodejs20-npm jenkins
   log "$(rpm -q jenkins) installed"
 }
 
@@ -157,6 +160,8 @@ write_dropin() {
 Environment="JENKINS_HOME=${jenkins_home}"
 WorkingDirectory=${jenkins_home}
 Environment="JENKINS_PORT=8080"
+# The Java the LTS line supports, whichever other Java an upgrade left behind.
+Environment="JAVA_HOME=${java_home}"
 Environment="JAVA_OPTS=-Djava.awt.headless=true -Djenkins.install.runSetupWizard=false -Xmx${heap_mib}m"
 Environment="CASC_JENKINS_CONFIG=${casc_file}"
 # configuration-as-code resolves \${NAME} from files named NAME in \$SECRETS.
@@ -239,7 +244,7 @@ install_plugins() {
   fi
   log "installing plugins ${missing[*]} (with their dependencies)"
   install -d -m 0755 -o jenkins -g jenkins "${jenkins_home}/plugins"
-  retry 3 runuser -u jenkins -- java -jar "$plugin_manager_jar" --war "$jenkins_war" \
+  retry 3 runuser -u jenkins -- "${java_home}/bin/java" -jar "$plugin_manager_jar" --war "$jenkins_war" \
     --plugin-download-directory "${jenkins_home}/plugins" --plugins "${missing[@]}"
   file_changed=true
 }

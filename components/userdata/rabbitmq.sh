@@ -319,6 +319,11 @@ start_rabbitmq() {
   systemctl enable rabbitmq-server
   # A failure left from an earlier run would end the wait below at once.
   systemctl reset-failed rabbitmq-server 2>/dev/null || true
+  # A node that crashes is restarted by systemd (Restart=on-failure) and only
+  # shows as failed once its start limit is hit, which a slow crash never
+  # reaches: a restart after this start is the early failure to stop on.
+  local -r restarts_before=$(systemctl show -p NRestarts --value rabbitmq-server)
+  local restarts
   if [[ $node_config_changed == true ]] && systemctl is-active --quiet rabbitmq-server; then
     log "restarting rabbitmq-server to apply the new configuration"
     systemctl restart --no-block rabbitmq-server
@@ -330,10 +335,10 @@ start_rabbitmq() {
   local -r deadline=$((SECONDS + start_timeout_seconds))
   local next_report=$((SECONDS + 60))
   until rabbitmq-diagnostics -q check_running >/dev/null 2>&1; do
-    # Failed for good: systemd has given up restarting it.
-    if ((SECONDS >= deadline)) || systemctl is-failed --quiet rabbitmq-server; then
+    restarts=$(systemctl show -p NRestarts --value rabbitmq-server)
+    if ((SECONDS >= deadline || restarts > restarts_before)) || systemctl is-failed --quiet rabbitmq-server; then
       journalctl -u rabbitmq-server -n 30 --no-pager -o cat >&2 || true
-      die "${NODE_NAME} is not running; see the lines above and /var/log/rabbitmq"
+      die "${NODE_NAME} is not running (systemd restarted it $((restarts - restarts_before)) times); see the lines above and /var/log/rabbitmq"
     fi
     if ((SECONDS >= next_report)); then
       log "waiting for ${NODE_NAME} to start (it waits for its peers after a restart)"

@@ -580,9 +580,11 @@ deploy_recorded_release() {
   log "deploying the recorded release ${version}"
   if ! "$deploy_tool" "$version"; then
     # The placeholder would still answer the health check, and the load
-    # balancer would send clients to a server without the application.
-    systemctl stop nginx
-    die "scale-tiers-deploy ${version} failed; nginx stopped so that this server fails its health check"
+    # balancer would send clients to a server without the application; a
+    # stopped but enabled nginx would do so again after a reboot. The next
+    # successful run enables it again (start_nginx).
+    systemctl disable --now nginx
+    die "scale-tiers-deploy ${version} failed; nginx stopped and disabled so that this server fails its health check"
   fi
 }
 

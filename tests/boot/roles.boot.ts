@@ -1,0 +1,304 @@
+/**
+ * Boots each server role's rendered user data, as the stacks render it, in a
+ * simulated instance (tests/boot/README.md) and checks what a person would on
+ * the host. Needs root and Debian's packages (tests/boot/install-packages.sh);
+ * `npm run test:boot` runs all of it, `.ci/run` the scenarios tagged @quick.
+ * Each scenario's boot time is printed, as "(boot Ns)".
+ */
+import { expect } from "chai";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { decodeUserData } from "../../components/userdata/render";
+import { evaluateStack, PROJECT_ROOT, RecordedResource, Recording } from "../../plan/evaluate";
+import { BootResult, Fixtures, Instance, Volume, WORK_ROOT, withVariable } from "./instance";
+
+const NODE = path.join(PROJECT_ROOT, "node_modules", ".bin", "node");
+const recordings = new Map<string, Promise<Recording>>();
+
+function recordingOf(stack: string): Promise<Recording> {
+    let recording = recordings.get(stack);
+    if (!recording) {
+        recording = evaluateStack(stack);
+        recordings.set(stack, recording);
+    }
+    return recording;
+}
+
+/** The boot script of a stack's server or launch template, as EC2 hands it over. */
+async function userData(stack: string, name: string): Promise<string> {
+    const recording = await recordingOf(stack);
+    const resource = recording.resources.find(
+        (r: RecordedResource) => r.name === name && (r.inputs.userDataBase64 ?? r.inputs.userData),
+    );
+    if (!resource) {
+        throw new Error(`${stack} has no server ${name}`);
+    }
+    return decodeUserData(String(resource.inputs.userDataBase64 ?? resource.inputs.userData));
+}
+
+function variable(script: string, name: string): string {
+    const match = new RegExp(`^readonly ${name}='([^']*)'$`, "m").exec(script);
+    if (!match) {
+        throw new Error(`the script does not bind ${name}`);
+    }
+    return match[1];
+}
+
+function expectBooted(result: BootResult, what: string): void {
+    process.stdout.write(`      (boot ${result.seconds.toFixed(0)}s)\n`);
+    expect(result.status, `${what} failed at ${result.firstFailure}\n${result.output.slice(-3000)}`).to.equal(0);
+}
+
+function expectFailed(result: BootResult, message: RegExp): void {
+    process.stdout.write(`      (boot ${result.seconds.toFixed(0)}s)\n`);
+    expect(result.status, result.output.slice(-2000)).not.to.equal(0);
+    expect(result.firstFailure ?? "", result.output.slice(-2000)).to.match(message);
+}
+
+function expectNoSecretRecorded(instance: Instance, secrets: Record<string, string>): void {
+    const recorded = instance.everythingRecorded();
+    expect(recorded.length).to.be.greaterThan(1000);
+    for (const document of Object.values(secrets)) {
+        const password = (JSON.parse(document) as { password: string }).password;
+        expect(recorded.includes(password), `a password appears in ${instance.name}'s logs or process list`).to.equal(
+            false,
+        );
+    }
+}
+
+/** A release package as Jenkins uploads it: bin/start runs the application on $PORT. */
+function releasePackage(version: string, healthy: boolean): string {
+    const dir = path.join(WORK_ROOT, "packages", version);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(path.join(dir, "tree", "bin"), { recursive: true });
+    const start = healthy
+        ? `#!/bin/bash\nexec ${NODE} -e "require('http').createServer((q, s) => s.end('app ${version}')).listen(process.env.PORT, '127.0.0.1')"\n`
+        : `#!/bin/bash\necho 'cannot connect to the database' >&2\nexit 1\n`;
+    fs.writeFileSync(path.join(dir, "tree", "bin", "start"), start, { mode: 0o755 });
+    const archive = path.join(dir, "app.tar.gz");
+    execFileSync("tar", ["-czf", archive, "-C", path.join(dir, "tree"), "."]);
+    return archive;
+}
+
+const SHAPES: { stack: string; server: string; quick: boolean }[] = [
+    { stack: "tier30k", server: "web-0", quick: true },
+    { stack: "tier150k", server: "web-0", quick: false },
+    { stack: "tier1m", server: "web-launch-template", quick: false },
+];
+
+for (const shape of SHAPES) {
+    describe(`boot: web server (${shape.stack} ${shape.server})`, function () {
+        this.timeout(600_000);
+        const tag = shape.quick ? " @quick" : "";
+        let script: string;
+        let prefix: string;
+        let fixtures: Fixtures;
+        const instances: Instance[] = [];
+        let web: Instance;
+
+        before(async () => {
+            script = await userData(shape.stack, shape.server);
+            prefix = variable(script, "APP_PARAMETER_PATH");
+            fixtures = {
+                ssm: {
+                    [`${prefix}/db-host`]: "db.scale-tiers.internal",
+                    [`${prefix}/db-secret-arn`]:
+                        "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:db-app-secret-AbCdEf",
+                },
+            };
+            web = new Instance(`web-${shape.stack}`, "10.0.10.10");
+            instances.push(web);
+            web.setFixtures(fixtures);
+            web.start();
+        });
+        after(() => instances.forEach((instance) => instance.dispose()));
+
+        it(`first boot serves the placeholder and answers the health check${tag}`, () => {
+            expectBooted(web.boot(script), "first boot");
+            expect(web.exec("curl -fsS http://127.0.0.1/healthz")).to.equal("ok");
+            expect(web.exec("curl -fsS http://127.0.0.1/")).to.contain("has not been deployed");
+            expect(web.exec("systemctl is-enabled nginx").trim()).to.equal("enabled");
+            expect(web.mode("/etc/scale-tiers/app.env")).to.equal("640 root:nginx");
+            expect(web.exec("cat /etc/scale-tiers/app.env")).to.contain("DB_HOST=db.scale-tiers.internal");
+        });
+
+        it(`a second run changes nothing and restarts nothing${tag}`, () => {
+            const before = web.exec("md5sum /etc/nginx/nginx.conf /etc/nginx/conf.d/*.conf /etc/scale-tiers/app.env");
+            expectBooted(web.boot(script), "second run");
+            expect(web.exec("md5sum /etc/nginx/nginx.conf /etc/nginx/conf.d/*.conf /etc/scale-tiers/app.env")).to.equal(
+                before,
+            );
+            expect(web.starts("nginx")).to.equal(1);
+        });
+
+        it("deploys a release package, and a broken release rolls back to it", () => {
+            web.setFixtures({
+                ssm: { ...fixtures.ssm, [`${prefix}/artifact-bucket`]: "scale-tiers-artifacts" },
+                s3: {
+                    "s3://scale-tiers-artifacts/releases/v1/app.tar.gz": releasePackage("v1", true),
+                    "s3://scale-tiers-artifacts/releases/v2/app.tar.gz": releasePackage("v2", false),
+                },
+            });
+            web.exec("/usr/local/sbin/scale-tiers-deploy v1");
+            expect(web.exec("curl -fsS http://127.0.0.1/healthz")).to.equal("app v1");
+            const broken = web.execStatus("/usr/local/sbin/scale-tiers-deploy v2");
+            expect(broken.status).not.to.equal(0);
+            expect(broken.output).to.contain("rolled back to v1");
+            expect(web.exec("curl -fsS http://127.0.0.1/healthz")).to.equal("app v1");
+            // A re-run of the bootstrap keeps the application, never the placeholder.
+            expectBooted(web.boot(script), "re-run with a release live");
+            expect(web.exec("curl -fsS http://127.0.0.1/")).to.equal("app v1");
+        });
+
+        it("a new server whose recorded release is broken fails its boot and its health check, after a reboot too", () => {
+            const replacement = new Instance(`web-${shape.stack}-new`, "10.0.10.11");
+            instances.push(replacement);
+            replacement.setFixtures({
+                ssm: {
+                    ...fixtures.ssm,
+                    [`${prefix}/artifact-bucket`]: "scale-tiers-artifacts",
+                    [`${prefix}/app-version`]: "v2",
+                },
+                s3: { "s3://scale-tiers-artifacts/releases/v2/app.tar.gz": releasePackage("v2", false) },
+            });
+            replacement.start();
+            expectFailed(replacement.boot(script), /scale-tiers-deploy v2 failed/);
+            expect(replacement.execStatus("curl -fsS --max-time 5 http://127.0.0.1/healthz").status).not.to.equal(0);
+            replacement.reboot();
+            expect(
+                replacement.execStatus("curl -fsS --max-time 5 http://127.0.0.1/healthz").status,
+                "after a reboot the server must not pass its health check with the placeholder",
+            ).not.to.equal(0);
+        });
+
+        it("a missing required parameter fails the boot clearly", () => {
+            const broken = new Instance(`web-${shape.stack}-noparam`, "10.0.10.12");
+            instances.push(broken);
+            broken.setFixtures({ ssm: { [`${prefix}/db-host`]: "db.scale-tiers.internal" } });
+            broken.start();
+            const result = broken.boot(script);
+            expectFailed(result, /cannot write app.env/);
+            expect(result.output).to.contain(`required SSM parameters not found: ${prefix}/db-secret-arn`);
+        });
+    });
+}
+
+describe("boot: memcached (tier150k cache-0)", function () {
+    this.timeout(300_000);
+    let cache: Instance;
+    let script: string;
+    before(async () => {
+        script = await userData("tier150k", "cache-0");
+        cache = new Instance("cache", "10.0.20.10");
+        cache.setFixtures({});
+        cache.start();
+    });
+    after(() => cache.dispose());
+
+    it("first boot: memcached stores and returns a value on the private address @quick", () => {
+        expectBooted(cache.boot(script), "first boot");
+        const reply = cache.exec(
+            `printf 'set k 0 0 5\\r\\nhello\\r\\nget k\\r\\nquit\\r\\n' | timeout 5 bash -c 'exec 3<>/dev/tcp/10.0.20.10/11211; cat >&3; cat <&3'`,
+        );
+        expect(reply).to.contain("STORED").and.to.contain("hello");
+        expect(cache.execStatus("timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/11211'").status).not.to.equal(0);
+    });
+
+    it("a second run restarts nothing, and a reboot starts memcached again @quick", () => {
+        expectBooted(cache.boot(script), "second run");
+        expect(cache.starts("memcached")).to.equal(1);
+        cache.reboot();
+        expect(cache.exec("systemctl is-active memcached").trim()).to.equal("active");
+    });
+});
+
+describe("boot: MySQL primary on MariaDB (tier30k db-primary)", function () {
+    this.timeout(600_000);
+    const volume = new Volume("vol-0a1b2c3d4e5f60001", path.join(WORK_ROOT, "volumes", "mysql-primary.img"));
+    const instances: Instance[] = [];
+    let script: string;
+    let secrets: Record<string, string>;
+
+    function mysqlInstance(name: string, fixtures: Fixtures = { secrets }): Instance {
+        const instance = new Instance(name, "10.0.30.10", volume);
+        instances.push(instance);
+        instance.setFixtures(fixtures);
+        instance.start();
+        return instance;
+    }
+
+    before(async () => {
+        script = withVariable(await userData("tier30k", "db-primary"), "DATA_VOLUME_ID", volume.id);
+        secrets = {
+            [variable(script, "ROOT_SECRET_ARN")]: '{"username":"root","password":"R00t-Xy7-boot"}',
+            [variable(script, "APP_SECRET_ARN")]: '{"username":"app","password":"App-Qw3-boot","dbname":"scale_tiers"}',
+            [variable(script, "REPLICATION_SECRET_ARN")]: '{"username":"repl","password":"Repl-Zz9-boot"}',
+        };
+    });
+    after(() => instances.forEach((instance) => instance.dispose()));
+
+    // Root's password reaches the instance as a file, never on a command line the recorder would see.
+    const sql = (instance: Instance, query: string) => {
+        fs.writeFileSync(
+            path.join(instance.dir, "fixtures", "root.cnf"),
+            "[client]\nuser=root\npassword=R00t-Xy7-boot\nsocket=/var/lib/mysql/mysql.sock\n",
+        );
+        return instance.exec(`mariadb --defaults-file=/harness/root.cnf -N -e "${query}"`);
+    };
+
+    it("first boot: a new file system on the volume, a data directory on it, accounts from the secrets @quick", () => {
+        const primary = mysqlInstance("mysql-1");
+        const result = primary.boot(script);
+        expectBooted(result, "first boot");
+        expect(result.output).to.contain("is blank; creating XFS labelled mysql-data");
+        expect(primary.exec("findmnt -nro FSTYPE,TARGET /data/mysql").trim()).to.equal("xfs /data/mysql");
+        expect(primary.exec("grep /data/mysql /etc/fstab")).to.match(
+            /^UUID=\S+ \/data\/mysql xfs defaults,noatime,nofail/,
+        );
+        expect(sql(primary, "SELECT @@datadir, @@log_bin, @@binlog_format").trim()).to.equal(
+            "/data/mysql/data/\t1\tROW",
+        );
+        expect(sql(primary, "SHOW GRANTS FOR 'app'@'%'")).to.match(/GRANT ALL PRIVILEGES ON `scale\\+_tiers`\.\*/);
+        expect(primary.mode("/data/mysql/data")).to.equal("750 mysql:mysql");
+        expect(primary.exec("ls -A /tmp")).not.to.match(/root\.cnf/);
+        sql(
+            primary,
+            "CREATE TABLE scale_tiers.marker (id INT PRIMARY KEY); INSERT INTO scale_tiers.marker VALUES (42)",
+        );
+        expectNoSecretRecorded(primary, secrets);
+    });
+
+    it("a second run keeps the file system and the data directory and restarts nothing @quick", () => {
+        const primary = instances[0];
+        const result = primary.boot(script);
+        expectBooted(result, "second run");
+        expect(result.output).to.contain("already has a filesystem (xfs); keeping it");
+        expect(result.output).to.contain("is already initialised; keeping it");
+        expect(primary.starts("mysqld")).to.equal(1);
+        expectNoSecretRecorded(primary, secrets);
+        primary.stop();
+    });
+
+    it("a replacement instance on the same volume keeps the data @quick", () => {
+        const replacement = mysqlInstance("mysql-2");
+        const result = replacement.boot(script);
+        expectBooted(result, "replacement");
+        expect(result.output).to.contain("is already initialised; keeping it");
+        expect(sql(replacement, "SELECT id FROM scale_tiers.marker").trim()).to.equal("42");
+        replacement.stop();
+    });
+
+    it("an unreadable root secret stops the boot before anything is initialised, and destroys nothing", () => {
+        const rootArn = variable(script, "ROOT_SECRET_ARN");
+        const denied = mysqlInstance("mysql-3", { secrets, denied: [rootArn] });
+        const result = denied.boot(script);
+        expectFailed(result, /fetch_secret|secretsmanager|root_secret/);
+        expect(result.output).to.contain("AccessDeniedException");
+        expect(denied.exec("systemctl is-active mysqld || true").trim()).to.equal("inactive");
+        denied.stop();
+        const after = mysqlInstance("mysql-4");
+        expectBooted(after.boot(script), "boot with the secret readable again");
+        expect(sql(after, "SELECT id FROM scale_tiers.marker").trim()).to.equal("42");
+    });
+});
