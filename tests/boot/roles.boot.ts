@@ -14,6 +14,13 @@ import { evaluateStack, PROJECT_ROOT, RecordedResource, Recording } from "../../
 import { BootResult, Fixtures, Instance, Volume, WORK_ROOT, withVariable } from "./instance";
 
 const NODE = path.join(PROJECT_ROOT, "node_modules", ".bin", "node");
+
+// Volume images and release packages go with the run.
+after(() => {
+    if (!process.env.BOOT_KEEP) {
+        fs.rmSync(WORK_ROOT, { recursive: true, force: true });
+    }
+});
 const recordings = new Map<string, Promise<Recording>>();
 
 function recordingOf(stack: string): Promise<Recording> {

@@ -129,8 +129,8 @@ start() {
   unshare --mount --propagation private --pid --fork --net --uts --ipc -- \
     "${BASH_SOURCE[0]}" __init "$dir" "$loop" >"${dir}/init.log" 2>&1 &
   local -r unshare_pid=$!
-  local child="" attempt
-  for attempt in $(seq 100); do
+  local child=""
+  for _ in $(seq 100); do
     child=$(cat "/proc/${unshare_pid}/task/${unshare_pid}/children" 2>/dev/null || true)
     child=${child%% *}
     [[ -n $child ]] && break
@@ -142,7 +142,7 @@ start() {
   }
   printf '%s\n' "$child" >"${dir}/pid"
   printf '%s\n' "$unshare_pid" >"${dir}/unshare-pid"
-  for attempt in $(seq 600); do
+  for _ in $(seq 600); do
     if enter "$dir" test -e /run/harness-ready 2>/dev/null; then
       return 0
     fi
@@ -163,15 +163,14 @@ stop() {
     unshare_pid=$(<"${dir}/unshare-pid")
     # The namespace's PID 1: every process of the instance goes with it.
     kill -KILL "$pid" 2>/dev/null || true
-    local attempt
-    for attempt in $(seq 100); do
+    for _ in $(seq 100); do
       kill -0 "$unshare_pid" 2>/dev/null || break
       sleep 0.05
     done
     rm -f -- "${dir}/pid" "${dir}/unshare-pid"
   fi
   if [[ -r "${dir}/loop" ]]; then
-    local loop attempt
+    local loop
     loop=$(<"${dir}/loop")
     for _ in $(seq 50); do
       losetup -d "$loop" 2>/dev/null && break
