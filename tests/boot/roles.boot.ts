@@ -227,7 +227,9 @@ describe("boot: MySQL primary on MariaDB (tier30k db-primary)", function () {
     let script: string;
     let secrets: Record<string, string>;
 
+    /** A new instance on the volume; the one before it is stopped first, as EBS attaches a volume to one instance. */
     function mysqlInstance(name: string, fixtures: Fixtures = { secrets }): Instance {
+        instances.forEach((previous) => previous.stop());
         const instance = new Instance(name, "10.0.30.10", volume);
         instances.push(instance);
         instance.setFixtures(fixtures);
