@@ -22,8 +22,10 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 project=$(cd "${here}/../.." && pwd)
 readonly here project
-# The IMDS stand-in and process recorder (tests/boot/agent.ts, compiled).
-readonly node_bin="${project}/node_modules/.bin/node" agent="${project}/bin/tests/boot/agent.js"
+# The IMDS stand-in and process recorder (tests/boot/agent.ts, compiled), as
+# the instance sees them: the project is mounted at /harness-project, because
+# the instance's /tmp is its own (a clone under /tmp would vanish).
+readonly node_bin=/harness-project/node_modules/.bin/node agent=/harness-project/bin/tests/boot/agent.js
 
 instance_pid() {
   local -r dir=$1
@@ -82,6 +84,8 @@ init_namespaces() {
   mount --bind -o ro "${dir}/fixtures" "${root}/harness"
   mount --bind -o ro "${here}/packages" "${root}/harness-packages"
   mount --bind -o ro "${here}/fakes" "${root}/usr/local/bin"
+  install -d "${root}/harness-project"
+  mount --bind -o ro "$project" "${root}/harness-project"
   hostname "ip-${ADDRESS//./-}"
   # shellcheck disable=SC2016 # expanded by the instance's shell
   exec chroot "$root" /bin/bash -c '
