@@ -10,7 +10,6 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import * as tls from "@pulumi/tls";
 import { TLS_POLICY } from "../domain/tls";
 import { LogstashConfig, OpenSearchConfig } from "../domain/stack-config";
 import {
@@ -24,6 +23,7 @@ import {
 } from "./shared/ec2";
 import { allowClients, allowHttpsOut, createSecurityGroup, ingressRule } from "./shared/rules";
 import { MIXED_PASSWORD, generatedSecret } from "./shared/secrets";
+import { privateCertificate } from "./shared/private-ca";
 import { Tags, componentTags } from "./shared/tags";
 import { renderUserData } from "./userdata/render";
 
@@ -458,51 +458,28 @@ export class Logging extends pulumi.ComponentResource {
      */
     private createBeatsCertificate(name: string, tags: Tags) {
         const parent = { parent: this };
-        const caKey = new tls.PrivateKey(`${name}-beats-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, parent);
-        const ca = new tls.SelfSignedCert(
-            `${name}-beats-ca`,
+        const certificate = privateCertificate(
+            { name: `${name}-beats`, commonName: `${this.logstashHost} CA` },
             {
-                privateKeyPem: caKey.privateKeyPem,
-                isCaCertificate: true,
-                validityPeriodHours: 10 * 365 * 24,
-                allowedUses: ["cert_signing", "crl_signing"],
-                subject: { commonName: `${this.logstashHost} CA`, organization: "scale-tiers" },
-            },
-            parent,
-        );
-        const key = new tls.PrivateKey(`${name}-beats-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, parent);
-        const request = new tls.CertRequest(
-            `${name}-beats-csr`,
-            {
-                privateKeyPem: key.privateKeyPem,
+                name: `${name}-beats`,
+                commonName: this.logstashHost,
                 dnsNames: [this.logstashHost],
-                subject: { commonName: this.logstashHost, organization: "scale-tiers" },
+                validDays: BEATS_CERTIFICATE_DAYS.valid,
+                renewBeforeDays: BEATS_CERTIFICATE_DAYS.renewBefore,
             },
-            parent,
-        );
-        const certificate = new tls.LocallySignedCert(
-            `${name}-beats-cert`,
-            {
-                certRequestPem: request.certRequestPem,
-                caPrivateKeyPem: caKey.privateKeyPem,
-                caCertPem: ca.certPem,
-                validityPeriodHours: BEATS_CERTIFICATE_DAYS.valid * 24,
-                earlyRenewalHours: BEATS_CERTIFICATE_DAYS.renewBefore * 24,
-                allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
-            },
-            parent,
+            this,
         );
         const imported = new aws.acm.Certificate(
             `${name}-beats-acm`,
             {
-                privateKey: key.privateKeyPem,
+                privateKey: certificate.privateKeyPem,
                 certificateBody: certificate.certPem,
-                certificateChain: ca.certPem,
+                certificateChain: certificate.caCertPem,
                 tags,
             },
             parent,
         );
-        return { certificateArn: imported.arn, caCertificate: ca.certPem };
+        return { certificateArn: imported.arn, caCertificate: certificate.caCertPem };
     }
 
     private createLoadBalancer(

@@ -20,7 +20,6 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import * as tls from "@pulumi/tls";
 import { instanceRole, putMetricsStatement, readSecretsPolicy } from "./shared/ec2";
 import {
     allowClients,
@@ -30,6 +29,7 @@ import {
     ingressRule,
     vpcAndAdminPeers,
 } from "./shared/rules";
+import { privateCertificate } from "./shared/private-ca";
 import { Tags, componentTags } from "./shared/tags";
 import { generatedSecret } from "./shared/secrets";
 import { rabbitmqNodeAzIndex } from "../domain/placement";
@@ -441,43 +441,19 @@ export class Messaging extends pulumi.ComponentResource {
      */
     private createCertificates(name: string, rabbitmq: RabbitmqArgs, host: string, tags: Tags) {
         const parent = { parent: this };
-        const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, parent);
-        const ca = new tls.SelfSignedCert(
-            `${name}-ca`,
+        const certificate = privateCertificate(
+            { name, commonName: `${rabbitmq.stackName} RabbitMQ CA` },
             {
-                privateKeyPem: caKey.privateKeyPem,
-                isCaCertificate: true,
-                validityPeriodHours: 10 * 365 * 24,
-                allowedUses: ["cert_signing", "crl_signing"],
-                subject: { commonName: `${rabbitmq.stackName} RabbitMQ CA`, organization: "scale-tiers" },
-            },
-            parent,
-        );
-        const serverKey = new tls.PrivateKey(`${name}-server-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, parent);
-        const request = new tls.CertRequest(
-            `${name}-server-csr`,
-            {
-                privateKeyPem: serverKey.privateKeyPem,
+                name: `${name}-server`,
+                commonName: host,
                 dnsNames: [
                     host,
                     ...Array.from({ length: rabbitmq.nodeCount }, (_, index) => nodeHostName(index, rabbitmq.zoneName)),
                 ],
-                subject: { commonName: host, organization: "scale-tiers" },
+                validDays: 2 * 365,
+                renewBeforeDays: 30,
             },
-            parent,
-        );
-        const certificate = new tls.LocallySignedCert(
-            `${name}-server-cert`,
-            {
-                certRequestPem: request.certRequestPem,
-                caPrivateKeyPem: caKey.privateKeyPem,
-                caCertPem: ca.certPem,
-                validityPeriodHours: 2 * 365 * 24,
-                // Re-issued by `pulumi up` in its last 30 days, before clients see it expire.
-                earlyRenewalHours: 30 * 24,
-                allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
-            },
-            parent,
+            this,
         );
         const secret = new aws.secretsmanager.Secret(
             `${name}-tls-secret`,
@@ -490,7 +466,7 @@ export class Messaging extends pulumi.ComponentResource {
                 secretId: secret.id,
                 secretString: pulumi.secret(
                     pulumi
-                        .all([certificate.certPem, serverKey.privateKeyPem, ca.certPem])
+                        .all([certificate.certPem, certificate.privateKeyPem, certificate.caCertPem])
                         .apply(([cert, key, caPem]) =>
                             JSON.stringify({ certificate: cert, privateKey: key, caCertificate: caPem }),
                         ),
@@ -498,6 +474,6 @@ export class Messaging extends pulumi.ComponentResource {
             },
             parent,
         );
-        return { secret, version, caCertificate: ca.certPem };
+        return { secret, version, caCertificate: certificate.caCertPem };
     }
 }
