@@ -165,16 +165,19 @@ function topLevelDefinitions(lines: readonly string[]): Definition[] {
 export function withoutUnusedFunctions(script: string): string {
     const lines = script.split("\n");
     const definitions = topLevelDefinitions(lines);
-    const defined = new Set(definitions.flatMap((d) => lines.slice(d.start, d.end + 1).map((_, i) => d.start + i)));
-    let reachable = lines.filter((_, index) => !defined.has(index)).join("\n");
+    const linesOf = (d: Definition) => lines.slice(d.start, d.end + 1);
+    const defined = new Set(definitions.flatMap((d) => linesOf(d).map((_, i) => d.start + i)));
+    const named = new Set<string>();
+    const addWords = (text: readonly string[]) =>
+        text.forEach((line) => line.match(/[A-Za-z_][A-Za-z0-9_]*/g)?.forEach((word) => named.add(word)));
+    addWords(lines.filter((_, index) => !defined.has(index)));
     const used = new Set<Definition>();
     for (let found = true; found;) {
         found = false;
         for (const definition of definitions) {
-            const word = new RegExp(`(^|[^A-Za-z0-9_])${definition.name}([^A-Za-z0-9_]|$)`, "m");
-            if (!used.has(definition) && word.test(reachable)) {
+            if (!used.has(definition) && named.has(definition.name)) {
                 used.add(definition);
-                reachable += `\n${lines.slice(definition.start, definition.end + 1).join("\n")}`;
+                addWords(linesOf(definition));
                 found = true;
             }
         }
