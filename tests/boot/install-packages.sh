@@ -10,9 +10,10 @@
 #   tests/boot/install-packages.sh --all    what every scenario needs
 set -euo pipefail
 
-packages=(util-linux procps iproute2 curl jq tar xfsprogs nginx memcached mariadb-server mariadb-client)
+packages=(util-linux procps iproute2 curl jq tar xfsprogs nginx memcached mariadb-server mariadb-client
+  php8.2-fpm php8.2-cli php8.2-mysql php8.2-mbstring php8.2-xml php8.2-intl php8.2-gd php8.2-opcache)
 if [[ ${1-} == --all ]]; then
-  packages+=(postgresql php8.2-fpm rabbitmq-server)
+  packages+=(postgresql rabbitmq-server)
 fi
 
 missing=()

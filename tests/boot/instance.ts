@@ -29,6 +29,8 @@ export interface Fixtures {
     readonly denied?: readonly string[];
     /** S3 objects: local file by s3://bucket/key. */
     readonly s3?: Record<string, string>;
+    /** What an https:// URL serves (fakes/curl): local file by URL. */
+    readonly internet?: Record<string, string>;
 }
 
 /** An EBS volume: a file system image that outlives the instances it is attached to. */
@@ -76,7 +78,7 @@ export class Instance {
     /** Replaces what the instance's aws CLI answers (takes effect at once). */
     setFixtures(fixtures: Fixtures): void {
         const root = path.join(this.dir, "fixtures");
-        for (const kind of ["ssm", "secrets", "s3"]) {
+        for (const kind of ["ssm", "secrets", "s3", "internet"]) {
             fs.rmSync(path.join(root, kind), { recursive: true, force: true });
             fs.mkdirSync(path.join(root, kind), { recursive: true });
         }
@@ -94,6 +96,11 @@ export class Instance {
         }
         for (const [url, local] of Object.entries(fixtures.s3 ?? {})) {
             const file = path.join(root, "s3", url.replace(/^s3:\/\//, ""));
+            fs.mkdirSync(path.dirname(file), { recursive: true });
+            fs.copyFileSync(local, file);
+        }
+        for (const [url, local] of Object.entries(fixtures.internet ?? {})) {
+            const file = path.join(root, "internet", url.replace(/^https:\/\//, ""));
             fs.mkdirSync(path.dirname(file), { recursive: true });
             fs.copyFileSync(local, file);
         }
@@ -156,7 +163,8 @@ export class Instance {
     everythingRecorded(): string {
         return this.exec(
             "cat /var/log/scale-tiers-bootstrap.log /var/log/harness-commands.log /var/log/harness-processes.log " +
-                "/var/log/harness-journal/* /var/log/mysqld.log /var/log/nginx/*.log 2>/dev/null || true",
+                "/var/log/harness-journal/* /var/log/mysqld.log /var/log/nginx/*.log /var/log/mariadb/*.log " +
+                "/var/log/php-fpm/*.log 2>/dev/null || true",
         );
     }
 

@@ -311,3 +311,200 @@ describe("boot: MySQL primary on MariaDB (tier30k db-primary)", function () {
         expect(sql(after, "SELECT id FROM scale_tiers.marker").trim()).to.equal("42");
     });
 });
+
+const SITES = path.join(PROJECT_ROOT, "tests", "boot", "sites");
+
+/** A folder of tests/boot/sites as a release archive whose one top-level folder is `top`. */
+function siteArchive(folder: string, top: string): string {
+    const dir = path.join(WORK_ROOT, "internet", top);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    fs.cpSync(path.join(SITES, folder), path.join(dir, top), { recursive: true });
+    const archive = path.join(WORK_ROOT, "internet", `${top}.tar.gz`);
+    execFileSync("tar", ["-czf", archive, "--owner=0", "--group=0", "-C", dir, top]);
+    return archive;
+}
+
+/** wp-cli's release as GitHub serves it: the phar (here its stand-in) and its SHA-512 beside it. */
+function wpCliRelease(script: string): Record<string, string> {
+    const version = /^readonly wp_cli_version=(\S+)$/m.exec(script)?.[1];
+    if (!version) {
+        throw new Error("the CMS script pins no wp-cli version");
+    }
+    const base = `https://github.com/wp-cli/wp-cli/releases/download/v${version}/wp-cli-${version}.phar`;
+    const phar = path.join(SITES, "wp-cli.php");
+    const sum = path.join(WORK_ROOT, "internet", "wp-cli.phar.sha512");
+    fs.mkdirSync(path.dirname(sum), { recursive: true });
+    fs.writeFileSync(sum, `${execFileSync("sha512sum", [phar], { encoding: "utf8" }).split(" ")[0]}\n`);
+    return { [base]: phar, [`${base}.sha512`]: sum };
+}
+
+/** The path the tools' load balancer checks a tool's server on. */
+async function healthPathOf(stack: string, tool: string): Promise<string> {
+    const recording = await recordingOf(stack);
+    const group = recording.resources.find((r: RecordedResource) => r.name === `tools-${tool}-tg`);
+    const check = group?.inputs.healthCheck as { path?: string } | undefined;
+    if (!check?.path) {
+        throw new Error(`${stack} has no health check for ${tool}`);
+    }
+    return check.path;
+}
+
+const PHP_SITES: {
+    tool: string;
+    mount: string;
+    /** What a person sees on the health path once the site works (read from its database). */
+    page: RegExp;
+    /** Files and modes as the script sets them. */
+    modes: Record<string, string>;
+    /** Bootstrap log lines of a run that finds everything in place. */
+    kept: string[];
+    internet: (script: string) => Record<string, string>;
+}[] = [
+    {
+        tool: "cms",
+        mount: "/data/cms",
+        page: /<title>Log In &lsaquo; scale-tiers<\/title>/,
+        modes: {
+            "/data/cms/wordpress": "750 apache:nginx",
+            "/data/cms/wordpress/wp-config.php": "640 apache:apache",
+            "/data/cms/wordpress/wp-login.php": "644 apache:apache",
+            "/data/cms/mysql": "750 mysql:mysql",
+            "/usr/local/bin/wp": "755 root:root",
+        },
+        kept: [
+            "WordPress core is already in /data/cms/wordpress",
+            "/data/cms/wordpress/wp-config.php exists; keeping it",
+            "WordPress is installed",
+        ],
+        internet: (script) => ({
+            "https://wordpress.org/latest.tar.gz": siteArchive("wordpress", "wordpress"),
+            ...wpCliRelease(script),
+        }),
+    },
+    {
+        tool: "wiki",
+        mount: "/data/wiki",
+        page: /<title>Main Page - scale-tiers wiki<\/title>/,
+        modes: {
+            "/data/wiki/LocalSettings.php": "640 root:apache",
+            "/data/wiki/images": "755 apache:apache",
+            "/data/wiki/mysql": "750 mysql:mysql",
+            "/var/www/mediawiki/index.php": "644 root:root",
+        },
+        kept: ["MediaWiki 1.43.1 is already in /var/www/mediawiki-1.43.1", "/data/wiki/LocalSettings.php exists"],
+        internet: (script) => {
+            const version = variable(script, "MEDIAWIKI_VERSION");
+            const series = version.replace(/\.\d+$/, "");
+            return {
+                [`https://releases.wikimedia.org/mediawiki/${series}/mediawiki-${version}.tar.gz`]: siteArchive(
+                    "mediawiki",
+                    `mediawiki-${version}`,
+                ),
+            };
+        },
+    },
+];
+
+for (const site of PHP_SITES) {
+    describe(`boot: ${site.tool} on nginx, PHP-FPM and MariaDB (tier150k tools-${site.tool})`, function () {
+        this.timeout(600_000);
+        const volume = new Volume(
+            `vol-0a1b2c3d4e5f6${site.tool === "cms" ? "0101" : "0102"}`,
+            path.join(WORK_ROOT, "volumes", `${site.tool}.img`),
+        );
+        const instances: Instance[] = [];
+        let script: string;
+        let healthPath: string;
+        let fixtures: Fixtures;
+        let secrets: Record<string, string>;
+        const configFiles = `/etc/nginx/nginx.conf /etc/nginx/conf.d/scale-tiers.conf /etc/my.cnf.d/zz-scale-tiers.cnf ${site.mount}/*/wp-config.php ${site.mount}/LocalSettings.php`;
+
+        function siteInstance(name: string): Instance {
+            instances.forEach((previous) => previous.stop());
+            const instance = new Instance(name, "10.0.40.10", volume);
+            instances.push(instance);
+            instance.setFixtures(fixtures);
+            instance.start();
+            return instance;
+        }
+        const get = (instance: Instance, url: string) =>
+            instance.exec(`curl -sS --max-time 10 -o /dev/null -w '%{http_code}' ${url}`).trim();
+
+        before(async () => {
+            script = withVariable(await userData("tier150k", `tools-${site.tool}`), "DATA_VOLUME_ID", volume.id);
+            healthPath = await healthPathOf("tier150k", site.tool);
+            secrets = {
+                [variable(script, "DB_SECRET_ARN")]:
+                    `{"username":"${site.tool}","password":"Db-Pw4-${site.tool}-boot","dbname":"${site.tool}"}`,
+                [variable(script, "ADMIN_SECRET_ARN")]:
+                    `{"username":"admin","password":"Adm-Kq8-${site.tool}-boot","email":"admin@scale-tiers.example"}`,
+            };
+            fixtures = { secrets, internet: site.internet(script) };
+        });
+        after(() => instances.forEach((instance) => instance.dispose()));
+
+        it(`first boot: the site answers its load balancer's health path through nginx, PHP and MariaDB on the volume @quick`, () => {
+            const server = siteInstance(`${site.tool}-1`);
+            expectBooted(server.boot(script), "first boot");
+            expect(server.exec(`curl -fsS http://127.0.0.1${healthPath}`)).to.match(site.page);
+            expect(server.exec(`findmnt -nro FSTYPE,TARGET ${site.mount}`).trim()).to.equal(`xfs ${site.mount}`);
+            expect(
+                server
+                    .exec(
+                        `mysql --no-defaults -S /var/lib/mysql/mysql.sock -u root -N -e 'SELECT @@datadir, @@bind_address'`,
+                    )
+                    .trim(),
+            ).to.equal(`${site.mount}/mysql/\t127.0.0.1`);
+            for (const [file, mode] of Object.entries(site.modes)) {
+                expect(server.mode(file), file).to.equal(mode);
+            }
+            if (site.tool === "cms") {
+                expect(get(server, "http://127.0.0.1/wp-includes/css/buttons.css"), "a static file").to.equal("200");
+                expect(get(server, "http://127.0.0.1/wp-config.php")).to.equal("403");
+            } else {
+                expect(get(server, "http://127.0.0.1/maintenance/run.php")).to.equal("403");
+            }
+            expectNoSecretRecorded(server, secrets);
+        });
+
+        it("a second run re-initialises nothing and restarts nothing", () => {
+            const server = instances[0];
+            const before = server.exec(`md5sum ${configFiles} 2>/dev/null || true`);
+            const result = server.boot(script);
+            expectBooted(result, "second run");
+            expect(result.output).to.contain("already has a filesystem (xfs); keeping it");
+            expect(result.output).to.contain(`${site.mount}/mysql is already initialised; keeping it`);
+            for (const line of site.kept) {
+                expect(result.output).to.contain(line);
+            }
+            expect(server.exec(`md5sum ${configFiles} 2>/dev/null || true`)).to.equal(before);
+            for (const unit of ["nginx", "php-fpm", "mariadb"]) {
+                expect(server.starts(unit), unit).to.equal(1);
+            }
+            expectNoSecretRecorded(server, secrets);
+        });
+
+        it("the load balancer's health check fails while the database is down", () => {
+            const server = instances[0];
+            server.exec("systemctl stop mariadb");
+            try {
+                expect(get(server, `http://127.0.0.1${healthPath}`), `${healthPath} with MariaDB stopped`).to.match(
+                    /^5\d\d$/,
+                );
+            } finally {
+                server.exec("systemctl start mariadb");
+            }
+            server.stop();
+        });
+
+        it("a replacement instance on the same volume keeps the site", () => {
+            const replacement = siteInstance(`${site.tool}-2`);
+            const result = replacement.boot(script);
+            expectBooted(result, "replacement");
+            expect(result.output).to.contain(`${site.mount}/mysql is already initialised; keeping it`);
+            expect(replacement.exec(`curl -fsS http://127.0.0.1${healthPath}`)).to.match(site.page);
+            replacement.stop();
+        });
+    });
+}

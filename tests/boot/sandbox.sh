@@ -16,7 +16,7 @@
 # under Nitro's /dev/disk/by-id name for VOLUME_ID), ADDRESS (its private
 # IPv4 address, on lo), HOSTS (extra /etc/hosts lines). <dir>/fixtures is what
 # the aws CLI stand-in answers (fakes/aws). The stand-ins in fakes/ are
-# mounted over /usr/local/bin.
+# the lower layer of /usr/local/bin.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -83,7 +83,11 @@ init_namespaces() {
   install -d "${root}/harness" "${root}/harness-packages"
   mount --bind -o ro "${dir}/fixtures" "${root}/harness"
   mount --bind -o ro "${here}/packages" "${root}/harness-packages"
-  mount --bind -o ro "${here}/fakes" "${root}/usr/local/bin"
+  # The stand-ins shadow the real commands from /usr/local/bin, which stays
+  # writable (scripts install tools there): an overlay with its own upper layer.
+  install -d "${dir}/local-bin" "${dir}/local-bin-work"
+  mount -t overlay overlay -o "lowerdir=${here}/fakes,upperdir=${dir}/local-bin,workdir=${dir}/local-bin-work" \
+    "${root}/usr/local/bin"
   install -d "${root}/harness-project"
   mount --bind -o ro "$project" "${root}/harness-project"
   hostname "ip-${ADDRESS//./-}"

@@ -1,0 +1,2 @@
+<?php
+// Boot harness stand-in for MediaWiki (tests/boot/sites/README.md).
