@@ -39,9 +39,10 @@ export const TOOLS: Readonly<
     Record<ToolName, { port: number; healthPath: string; priority: number; script: UserDataScript }>
 > = {
     jira: { port: 8080, healthPath: "/status", priority: 10, script: "jira" },
-    wiki: { port: 80, healthPath: "/scale-tiers-health", priority: 20, script: "wiki" },
-    // A WordPress page (PHP, its files and database), as cms.sh's own readiness check: nginx's
-    // /scale-tiers-health answered while every WordPress page failed.
+    // The PHP tools are checked through an application page (PHP, its files and database), as
+    // their scripts' own readiness checks: nginx's /scale-tiers-health answered while every
+    // WordPress page failed, and while the wiki's database was down.
+    wiki: { port: 80, healthPath: "/index.php", priority: 20, script: "wiki" },
     cms: { port: 80, healthPath: "/wp-login.php", priority: 30, script: "cms" },
 };
 
@@ -368,7 +369,7 @@ export class Collaboration extends pulumi.ComponentResource {
                                     ? { JIRA_VERSION: TOOL_VERSIONS.jira }
                                     : { ADMIN_SECRET_ARN: adminArn }),
                                 ...(tool === "wiki" ? { MEDIAWIKI_VERSION: TOOL_VERSIONS.mediawiki } : {}),
-                                ...(tool === "cms" ? { HEALTH_PATH: TOOLS.cms.healthPath } : {}),
+                                ...(tool === "jira" ? {} : { HEALTH_PATH: TOOLS[tool].healthPath }),
                             }),
                         ),
                 role: tool,

@@ -128,6 +128,7 @@ describe("user data rendering", () => {
                 "ADMIN_SECRET_ARN",
                 "BASE_URL",
                 "CLOUDWATCH_AGENT_PARAMETER",
+                "HEALTH_PATH",
             ],
             cms: [
                 "AWS_REGION_NAME",

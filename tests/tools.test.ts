@@ -278,12 +278,16 @@ for (const stack of ["tier150k", "tier1m"] as const) {
             });
         });
 
-        it("checks the CMS through a WordPress page, at the load balancer and in its boot script alike", () => {
-            // nginx's own /scale-tiers-health answered while nginx could not read WordPress' files.
-            const group = named(recording, "aws:lb/targetGroup:TargetGroup", "tools-cms-tg");
-            const path = input<{ path: string }>(group, "healthCheck").path;
-            expect(path).to.equal("/wp-login.php");
-            expect(userDataOf(byRole(recording, "cms")[0])).to.contain(`readonly HEALTH_PATH='${path}'`);
+        it("checks the CMS and the wiki through an application page, at the load balancer and in their boot scripts alike", () => {
+            // nginx's own /scale-tiers-health answered while nginx could not read WordPress' files, and while
+            // the wiki's database was down (tests/boot/roles.boot.ts).
+            const expected = { cms: "/wp-login.php", wiki: "/index.php" };
+            for (const [tool, page] of Object.entries(expected)) {
+                const group = named(recording, "aws:lb/targetGroup:TargetGroup", `tools-${tool}-tg`);
+                const path = input<{ path: string }>(group, "healthCheck").path;
+                expect(path, tool).to.equal(page);
+                expect(userDataOf(byRole(recording, tool)[0])).to.contain(`readonly HEALTH_PATH='${path}'`);
+            }
         });
 
         it("lets nginx into the WordPress root, which php-fpm's user owns", () => {

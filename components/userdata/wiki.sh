@@ -29,6 +29,9 @@
 #   BASE_URL           the address users reach, e.g. http://wiki.scale-tiers.internal/
 #   CLOUDWATCH_AGENT_PARAMETER  SSM parameter holding the CloudWatch agent's
 #                      configuration; need not exist (monitoring off)
+#   HEALTH_PATH        the load balancer's health check, a MediaWiki page (not
+#                      nginx's /scale-tiers-health), e.g. /index.php: a wiki
+#                      whose PHP, files or database fail must fail it
 #
 # Safe to run again, by hand or through SSM Run Command, and on a new instance
 # attached to an existing data volume.
@@ -47,6 +50,7 @@ set -o errtrace
 : "${ADMIN_SECRET_ARN:?rendered by scale-tiers}"
 : "${BASE_URL:?rendered by scale-tiers}"
 : "${CLOUDWATCH_AGENT_PARAMETER:?rendered by scale-tiers}"
+: "${HEALTH_PATH:?rendered by scale-tiers}"
 
 # scale-tiers:include common.sh
 # scale-tiers:include tools.sh
@@ -161,8 +165,8 @@ main() {
     location ~ ^/(cache|includes|maintenance|languages|serialized|tests|vendor)/ {
         return 403;
     }'
-  wait_for_http http://127.0.0.1/scale-tiers-health 60
-  wait_for_http http://127.0.0.1/index.php 120
+  # Through nginx, PHP and the database: the page the load balancer checks too.
+  wait_for_http "http://127.0.0.1${HEALTH_PATH}" 120
   install_cloudwatch_agent_sync
   log "done"
 }
