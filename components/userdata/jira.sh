@@ -215,12 +215,14 @@ write_server_xml() {
   install_when_changed "$staged" "${install_dir}/conf/server.xml" 0644 root root
 }
 
+# The replacements are quoted: bash 5.2 (AL2023's) reads an unquoted & in
+# one as the matched text (patsub_replacement), which made "<" "<lt;".
 xml_escape() {
   local value=$1
-  value=${value//&/&amp;}
-  value=${value//</&lt;}
-  value=${value//>/&gt;}
-  value=${value//\"/&quot;}
+  value=${value//&/'&amp;'}
+  value=${value//</'&lt;'}
+  value=${value//>/'&gt;'}
+  value=${value//\"/'&quot;'}
   printf '%s' "$value"
 }
 

@@ -508,3 +508,62 @@ for (const site of PHP_SITES) {
         });
     });
 }
+
+describe("boot: Jira on PostgreSQL (tier150k tools-jira; Jira itself a stand-in)", function () {
+    this.timeout(600_000);
+    const volume = new Volume("vol-0a1b2c3d4e5f60103", path.join(WORK_ROOT, "volumes", "jira.img"));
+    let jira: Instance;
+    let script: string;
+    let secrets: Record<string, string>;
+
+    before(async () => {
+        script = withVariable(await userData("tier150k", "tools-jira"), "DATA_VOLUME_ID", volume.id);
+        const version = variable(script, "JIRA_VERSION");
+        secrets = {
+            [variable(script, "DB_SECRET_ARN")]: '{"username":"jira","password":"Jr4-Pg&<boot>","dbname":"jira"}',
+        };
+        jira = new Instance("jira-1", "10.0.40.20", volume);
+        jira.setFixtures({
+            secrets,
+            internet: {
+                [`https://www.atlassian.com/software/jira/downloads/binary/atlassian-jira-software-${version}.tar.gz`]:
+                    siteArchive("jira", `atlassian-jira-software-${version}-standalone`),
+            },
+        });
+        jira.start();
+    });
+    after(() => jira.dispose());
+
+    it("first boot: PostgreSQL on the volume holds Jira's database, and the account dbconfig.xml names logs in @quick", () => {
+        const result = jira.boot(script);
+        expectBooted(result, "first boot");
+        expect(result.output).to.contain("initialising /data/jira/pgsql/data");
+        expect(jira.exec("curl -fsS http://127.0.0.1:8080/status")).to.equal('{"state":"RUNNING"}');
+        expect(jira.exec("cat /var/log/harness-journal/jira.service.log")).to.contain(
+            "logged in to jdbc:postgresql://127.0.0.1:5432/jira",
+        );
+        expect(
+            jira
+                .exec(
+                    `runuser -u postgres -- psql -Atc "SELECT current_setting('data_directory'), pg_catalog.pg_get_userbyid(datdba), datcollate FROM pg_database WHERE datname = 'jira'"`,
+                )
+                .trim(),
+        ).to.equal("/data/jira/pgsql/data|jira|C");
+        expect(jira.mode("/data/jira/home/dbconfig.xml")).to.equal("600 jira:jira");
+        expect(jira.mode("/data/jira/pgsql/data")).to.equal("700 postgres:postgres");
+        const serverXml = jira.exec("cat /opt/atlassian/jira-current/conf/server.xml");
+        expect(
+            serverXml.match(/proxyName="jira\.scale-tiers\.example" proxyPort="443" scheme="https" secure="true"/g),
+        ).to.have.length(1);
+        expectNoSecretRecorded(jira, secrets);
+    });
+
+    it("a second run keeps the cluster and restarts neither PostgreSQL nor Jira", () => {
+        const result = jira.boot(script);
+        expectBooted(result, "second run");
+        expect(result.output).to.contain("holds a PostgreSQL 15 cluster; keeping it");
+        expect(jira.starts("postgresql")).to.equal(1);
+        expect(jira.starts("jira")).to.equal(1);
+        expectNoSecretRecorded(jira, secrets);
+    });
+});
