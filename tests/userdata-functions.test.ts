@@ -80,4 +80,9 @@ describe("boot script functions (no root)", () => {
         expect(output).to.contain("exit 1");
         expect(output).to.contain("systemctl disable --now nginx");
     });
+    it("Jira: xml_escape writes each XML special character as its entity (bash 5.2 reads an unquoted & in a replacement as the match)", () => {
+        const { status, output } = runWith("jira", `xml_escape 'a<b>c&d"e'`);
+        expect(status, output).to.equal(0);
+        expect(output).to.equal("a&lt;b&gt;c&amp;d&quot;e");
+    });
 });
