@@ -8,6 +8,35 @@
 import { PriceTable, RegionPrices, sourceOf } from "./prices";
 import { UsageAssumptions } from "./stack-config";
 
+/**
+ * The types whose inputs the estimate reads (below, by type); any other
+ * resource counts by its type alone (free, or reported). The program resolves
+ * only these types' inputs for its budget: a type priced from its inputs here
+ * belongs in this set.
+ */
+export const PRICED_BY_INPUTS: ReadonlySet<string> = new Set([
+    "awsx:ec2:Vpc",
+    "aws:ec2/instance:Instance",
+    "aws:ec2/launchTemplate:LaunchTemplate",
+    "aws:autoscaling/group:Group",
+    "aws:ebs/volume:Volume",
+    "aws:ebs/snapshot:Snapshot",
+    "aws:lb/loadBalancer:LoadBalancer",
+    "aws:ec2/vpcEndpoint:VpcEndpoint",
+    "aws:cloudwatch/metricAlarm:MetricAlarm",
+    "aws:cloudwatch/logGroup:LogGroup",
+    "aws:ec2/flowLog:FlowLog",
+    "aws:ssm/parameter:Parameter",
+    "aws:rds/instance:Instance",
+    "aws:elasticache/cluster:Cluster",
+    "aws:opensearch/domain:Domain",
+    "aws:dms/replicationInstance:ReplicationInstance",
+    "aws:dlm/lifecyclePolicy:LifecyclePolicy",
+    "aws:sqs/queue:Queue",
+    "aws:wafv2/webAcl:WebAcl",
+    "aws:s3/bucket:Bucket",
+]);
+
 /** What the estimate reads of a resource: its type, name and inputs as the provider receives them. */
 export interface BilledResource {
     readonly urn: string;

@@ -7,36 +7,9 @@
  * keep in step by hand; a test holds it equal to the plan's estimate.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { BilledResource, estimateResources } from "../domain/cost";
+import { BilledResource, PRICED_BY_INPUTS, estimateResources } from "../domain/cost";
 import { PRICES } from "../domain/price-table";
 import { StackConfig } from "../domain/stack-config";
-
-/**
- * The types whose inputs the estimate reads; any other resource counts by its
- * type alone (free, or reported), so its inputs are not resolved.
- */
-const PRICED_BY_INPUTS = new Set([
-    "awsx:ec2:Vpc",
-    "aws:ec2/instance:Instance",
-    "aws:ec2/launchTemplate:LaunchTemplate",
-    "aws:autoscaling/group:Group",
-    "aws:ebs/volume:Volume",
-    "aws:ebs/snapshot:Snapshot",
-    "aws:lb/loadBalancer:LoadBalancer",
-    "aws:ec2/vpcEndpoint:VpcEndpoint",
-    "aws:cloudwatch/metricAlarm:MetricAlarm",
-    "aws:cloudwatch/logGroup:LogGroup",
-    "aws:ec2/flowLog:FlowLog",
-    "aws:ssm/parameter:Parameter",
-    "aws:rds/instance:Instance",
-    "aws:elasticache/cluster:Cluster",
-    "aws:opensearch/domain:Domain",
-    "aws:dms/replicationInstance:ReplicationInstance",
-    "aws:dlm/lifecyclePolicy:LifecyclePolicy",
-    "aws:sqs/queue:Queue",
-    "aws:wafv2/webAcl:WebAcl",
-    "aws:s3/bucket:Bucket",
-]);
 
 interface Seen {
     type: string;
