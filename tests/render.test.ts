@@ -12,7 +12,7 @@ import {
     requiredVariables,
     stripComments,
     UserDataScript,
-    withoutUnusedFunctions,
+    withoutUnusedDefinitions,
 } from "../components/userdata/render";
 
 const SCRIPT = [
@@ -231,7 +231,7 @@ describe("user data rendering", () => {
             'write_tool_script /usr/local/sbin/x "baked"',
             "",
         ].join("\n");
-        const kept = withoutUnusedFunctions(script);
+        const kept = withoutUnusedDefinitions(script);
         expect(kept).not.to.contain("unused()");
         expect(kept).to.contain("called() {\n  helper\n}");
         // The here-document's "}" does not end helper(): the whole function stays, and nothing after it moves.

@@ -162,7 +162,7 @@ function topLevelDefinitions(lines: readonly string[]): Definition[] {
  * (`write_tool_script ... "name helper"`), `declare -f` or `${name}` alike,
  * so nothing called or read by name is lost.
  */
-export function withoutUnusedFunctions(script: string): string {
+export function withoutUnusedDefinitions(script: string): string {
     const lines = script.split("\n");
     const definitions = topLevelDefinitions(lines);
     const linesOf = (d: Definition) => lines.slice(d.start, d.end + 1);
@@ -191,7 +191,7 @@ export function instanceScript(
     script: UserDataScript,
     variables: { readonly [name: string]: string | number },
 ): string {
-    return withoutUnusedFunctions(stripComments(renderScript(readScript(script), variables)));
+    return withoutUnusedDefinitions(stripComments(renderScript(readScript(script), variables)));
 }
 
 /** EC2 refuses user data above 16 KiB (before base64). */
