@@ -108,6 +108,10 @@ const CERTIFICATE_FIRST_NAME_MAX = 64;
 /** ACM's default quota of names on one certificate. */
 const CERTIFICATE_NAMES_MAX = 10;
 
+function siteHostFix(zone: string): string {
+    return `list host names inside ${zone}, such as www.${zone}`;
+}
+
 function inZone(host: string, zone: string): boolean {
     return host === zone || host.endsWith(`.${zone}`);
 }
@@ -133,18 +137,18 @@ const FRONT_DOOR_RULES: readonly ConfigRule[] = [
             domain && given("domain", "siteHosts") && domain.siteHosts.length === 0
                 ? {
                       problem: "is empty, so the site would have no name",
-                      fix: `list host names inside ${domain.zone}, such as www.${domain.zone}`,
+                      fix: siteHostFix(domain.zone),
                   }
                 : undefined,
     },
     {
         key: "domain.siteHosts",
         check: ({ config: { domain } }) =>
-            (domain?.siteHosts ?? [])
-                .filter((host) => !inZone(host, domain!.zone))
+            domain?.siteHosts
+                .filter((host) => !inZone(host, domain.zone))
                 .map((host) => ({
-                    problem: `"${host}" is outside the zone ${domain!.zone}`,
-                    fix: `list host names inside ${domain!.zone}, such as www.${domain!.zone}`,
+                    problem: `"${host}" is outside the zone ${domain.zone}`,
+                    fix: siteHostFix(domain.zone),
                 })),
     },
     {
