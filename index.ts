@@ -7,6 +7,7 @@ import {
     recordOnceDeployed,
 } from "./stacks/deployed-state";
 import { buildPlatform, stackOutputs } from "./stacks/platform";
+import { tagEveryResource } from "./stacks/tagging";
 
 /**
  * The config is read and checked against what the stack's last update
@@ -16,6 +17,7 @@ import { buildPlatform, stackOutputs } from "./stacks/platform";
  */
 async function main() {
     const config = loadStackConfig();
+    tagEveryResource(config.project, config.stack);
     checkDeployment(await readPreviousDeployment(), config);
     const record = recordOnceDeployed(deployedState(config));
     const outputs = stackOutputs(buildPlatform(config));

@@ -5,7 +5,6 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { Tags, componentTags } from "./shared/tags";
 
 /** Forecast alerts, in percent of the limit: early warning, then the limit itself. */
 export const BUDGET_ALERT_PERCENTS = [80, 100] as const;
@@ -19,7 +18,6 @@ export interface CostBudgetArgs {
     marginPercent: number;
     /** The alarm topic the alerts publish to; none: the budget alerts nobody, and preview warns. */
     alarmTopicArn?: pulumi.Input<string>;
-    tags: Tags;
 }
 
 /** The budget's limit (USD, two decimals as Budgets takes it) for an estimate and a margin. */
@@ -54,7 +52,6 @@ export class CostBudget extends pulumi.ComponentResource {
                           subscriberSnsTopicArns: [args.alarmTopicArn!],
                       }))
                     : [],
-                tags: componentTags(args.tags, "cost"),
             },
             { parent: this },
         );

@@ -12,7 +12,6 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { METADATA_OPTIONS, al2023AmiId, instanceRole, putMetricsStatement, rootVolume } from "./shared/ec2";
 import { allowClients, allowHttpsOut, createSecurityGroup } from "./shared/rules";
-import { Tags, componentTags } from "./shared/tags";
 import { METRIC_NAMESPACES } from "./shared/telemetry";
 import { renderUserData } from "./userdata/render";
 
@@ -92,7 +91,6 @@ export interface CacheArgs {
     nodes?: MemcachedNodesArgs;
     /** The managed cluster; when set, it is the cache the web tier uses, even while EC2 nodes run. */
     elastiCache?: ElastiCacheArgs;
-    tags: Tags;
 }
 
 export class Cache extends pulumi.ComponentResource {
@@ -114,9 +112,8 @@ export class Cache extends pulumi.ComponentResource {
         if (!args.nodes && !args.elastiCache) {
             throw new Error(`cache ${name}: give nodes, elastiCache or both`);
         }
-        const tags = componentTags(args.tags, "cache");
-        const ec2 = args.nodes ? this.createNodes(name, args, args.nodes, tags) : undefined;
-        const cluster = args.elastiCache ? this.createCluster(name, args, args.elastiCache, tags) : undefined;
+        const ec2 = args.nodes ? this.createNodes(name, args, args.nodes) : undefined;
+        const cluster = args.elastiCache ? this.createCluster(name, args, args.elastiCache) : undefined;
 
         this.instanceIds = ec2?.instanceIds ?? [];
         this.securityGroupId = ec2?.securityGroupId;
@@ -133,23 +130,14 @@ export class Cache extends pulumi.ComponentResource {
         });
     }
 
-    private createNodes(name: string, args: CacheArgs, nodes: MemcachedNodesArgs, tags: Tags) {
-        const securityGroup = createSecurityGroup(`${name}-sg`, args.vpcId, "memcached nodes", tags, this);
-        allowClients(
-            name,
-            securityGroup.id,
-            args.clientSecurityGroupIds,
-            { from: MEMCACHED_PORT },
-            "memcached",
-            tags,
-            this,
-        );
-        allowHttpsOut(`${name}-out-https`, securityGroup.id, tags, this);
+    private createNodes(name: string, args: CacheArgs, nodes: MemcachedNodesArgs) {
+        const securityGroup = createSecurityGroup(`${name}-sg`, args.vpcId, "memcached nodes", this);
+        allowClients(name, securityGroup.id, args.clientSecurityGroupIds, { from: MEMCACHED_PORT }, "memcached", this);
+        allowHttpsOut(`${name}-out-https`, securityGroup.id, this);
 
         const { role, profile } = instanceRole(
             name,
             JSON.stringify({ Version: "2012-10-17", Statement: [putMetricsStatement(METRIC_NAMESPACES.memcached)] }),
-            tags,
             this,
         );
 
@@ -175,12 +163,12 @@ export class Cache extends pulumi.ComponentResource {
                     iamInstanceProfile: profile.name,
                     associatePublicIpAddress: false,
                     metadataOptions: METADATA_OPTIONS,
-                    rootBlockDevice: rootVolume(20, tags),
+                    rootBlockDevice: rootVolume(20),
                     monitoring: true,
                     userDataBase64,
                     // A cache node holds nothing that cannot be rebuilt: a changed script means a fresh node.
                     userDataReplaceOnChange: true,
-                    tags: { ...tags, Name: nodeName, role: "memcached" },
+                    tags: { Name: nodeName, role: "memcached" },
                 },
                 { parent: this },
             );
@@ -199,16 +187,10 @@ export class Cache extends pulumi.ComponentResource {
      * (`<name>-cluster-<suffix>`): a node type change replaces the cluster, and
      * the new one comes up, and the web tier moves to it, before the old one goes.
      */
-    private createCluster(name: string, args: CacheArgs, cache: ElastiCacheArgs, tags: Tags) {
+    private createCluster(name: string, args: CacheArgs, cache: ElastiCacheArgs) {
         const parent = { parent: this };
         const clusterName = `${name}-cluster`;
-        const securityGroup = createSecurityGroup(
-            `${clusterName}-sg`,
-            args.vpcId,
-            "ElastiCache for Memcached",
-            tags,
-            this,
-        );
+        const securityGroup = createSecurityGroup(`${clusterName}-sg`, args.vpcId, "ElastiCache for Memcached", this);
         // The nodes only answer: no egress rule.
         allowClients(
             clusterName,
@@ -216,12 +198,11 @@ export class Cache extends pulumi.ComponentResource {
             args.clientSecurityGroupIds,
             { from: MEMCACHED_PORT },
             "ElastiCache memcached",
-            tags,
             this,
         );
         const subnetGroup = new aws.elasticache.SubnetGroup(
             `${clusterName}-subnets`,
-            { description: "Private subnets of the memcached cluster", subnetIds: args.privateSubnetIds, tags },
+            { description: "Private subnets of the memcached cluster", subnetIds: args.privateSubnetIds },
             parent,
         );
         return new aws.elasticache.Cluster(
@@ -241,7 +222,7 @@ export class Cache extends pulumi.ComponentResource {
                 // Otherwise added nodes wait for the maintenance window, and until then
                 // every `pulumi up` reports a change it did not make.
                 applyImmediately: true,
-                tags: { ...tags, Name: clusterName },
+                tags: { Name: clusterName },
             },
             parent,
         );

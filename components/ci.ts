@@ -15,7 +15,6 @@ import { generatedSecret } from "./shared/secrets";
 import { allowHttpsOut, createSecurityGroup } from "./shared/rules";
 import { JENKINS_AZ_INDEX } from "../domain/placement";
 import { DATA_DEVICE_NAME, retiredServer, snapshotPolicy, statefulServer } from "./shared/server";
-import { Tags, componentTags } from "./shared/tags";
 import { renderUserData } from "./userdata/render";
 
 export const JENKINS_PORT = 8080;
@@ -142,7 +141,6 @@ export interface CiArgs {
      * servers deploy from. Default false.
      */
     retired?: boolean;
-    tags: Tags;
 }
 
 export class Ci extends pulumi.ComponentResource {
@@ -157,7 +155,6 @@ export class Ci extends pulumi.ComponentResource {
 
     constructor(name: string, args: CiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("scale-tiers:ci:Ci", name, {}, opts);
-        const tags = componentTags(args.tags, "ci");
         const parent = { parent: this };
         const appVersionParameter = `${args.appParameterPath}/app-version`;
 
@@ -177,7 +174,6 @@ export class Ci extends pulumi.ComponentResource {
                     },
                 ],
                 statements: () => [],
-                tags,
             },
             this,
         );
@@ -191,7 +187,6 @@ export class Ci extends pulumi.ComponentResource {
                     availabilityZone: args.availabilityZones[JENKINS_AZ_INDEX],
                     dataVolume: { sizeGiB: args.dataVolumeGiB },
                     snapshotSelector: args.snapshotSelector,
-                    tags,
                 },
                 this,
             );
@@ -201,21 +196,21 @@ export class Ci extends pulumi.ComponentResource {
 
         const document = new aws.ssm.Document(
             `${name}-deploy`,
-            { documentType: "Command", documentFormat: "JSON", content: deployDocument(), tags },
+            { documentType: "Command", documentFormat: "JSON", content: deployDocument() },
             parent,
         );
         this.deployDocumentName = document.name;
 
         const adminSecret = generatedSecret(
             `${name}-admin`,
-            { description: "Jenkins administrator", content: (password) => ({ username: "admin", password }), tags },
+            { description: "Jenkins administrator", content: (password) => ({ username: "admin", password }) },
             this,
         );
         this.adminSecretArn = adminSecret.arn;
 
-        const securityGroup = createSecurityGroup(`${name}-jenkins-sg`, args.vpcId, "Jenkins controller", tags, this);
+        const securityGroup = createSecurityGroup(`${name}-jenkins-sg`, args.vpcId, "Jenkins controller", this);
         this.securityGroupId = securityGroup.id;
-        allowHttpsOut(`${name}-jenkins-out-https`, securityGroup.id, tags, this);
+        allowHttpsOut(`${name}-jenkins-out-https`, securityGroup.id, this);
 
         const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
         const { role, profile } = instanceRole(
@@ -233,7 +228,6 @@ export class Ci extends pulumi.ComponentResource {
                         adminSecretArn,
                     }),
                 ),
-            tags,
             this,
         );
         this.roleName = role.name;
@@ -270,7 +264,6 @@ export class Ci extends pulumi.ComponentResource {
                         ),
                 role: "jenkins",
                 dependsOn: [adminSecret.version],
-                tags,
             },
             this,
         );
@@ -283,7 +276,6 @@ export class Ci extends pulumi.ComponentResource {
                 selector: args.snapshotSelector,
                 intervalHours: 24,
                 retainCount: 14,
-                tags,
             },
             this,
         );

@@ -16,7 +16,6 @@ import { generatedSecret } from "./shared/secrets";
 import { allowClients, allowHttpsOut, createSecurityGroup, ingressRule, vpcAndAdminPeers } from "./shared/rules";
 import { toolAzIndex } from "../domain/placement";
 import { DATA_DEVICE_NAME, retiredServer, snapshotPolicy, statefulServer } from "./shared/server";
-import { Tags, componentTags } from "./shared/tags";
 import { ServerRole } from "./shared/telemetry";
 import { UserDataScript, renderUserData } from "./userdata/render";
 import { ToolName } from "../domain/stack-config";
@@ -90,7 +89,6 @@ export interface CollaborationArgs {
     extraBackends: readonly Backend[];
     snapshotSelector: string;
     agentParameter: (role: ServerRole) => string;
-    tags: Tags;
 }
 
 /** `<tool>.<toolsDomain>`. */
@@ -107,7 +105,6 @@ export class Collaboration extends pulumi.ComponentResource {
 
     constructor(name: string, args: CollaborationArgs, opts?: pulumi.ComponentResourceOptions) {
         super("scale-tiers:collaboration:Collaboration", name, {}, opts);
-        const tags = componentTags(args.tags, "collaboration");
         const parent = { parent: this };
         const https = args.tls !== undefined;
         const scheme = https ? "https" : "http";
@@ -123,7 +120,6 @@ export class Collaboration extends pulumi.ComponentResource {
                     availabilityZone: args.availabilityZones[toolAzIndex(tool, args.availabilityZones.length)],
                     dataVolume: { sizeGiB: retired.dataVolumeGiB },
                     snapshotSelector: args.snapshotSelector,
-                    tags,
                 },
                 this,
             );
@@ -133,14 +129,7 @@ export class Collaboration extends pulumi.ComponentResource {
             const settings = args.tools[tool];
             if (settings) {
                 backends.push(
-                    this.createTool(
-                        name,
-                        tool,
-                        settings,
-                        `${scheme}://${toolHostName(tool, args.toolsDomain)}/`,
-                        args,
-                        tags,
-                    ),
+                    this.createTool(name, tool, settings, `${scheme}://${toolHostName(tool, args.toolsDomain)}/`, args),
                 );
             }
         }
@@ -152,7 +141,6 @@ export class Collaboration extends pulumi.ComponentResource {
                     selector: args.snapshotSelector,
                     intervalHours: 24,
                     retainCount: 14,
-                    tags,
                 },
                 this,
             );
@@ -165,7 +153,6 @@ export class Collaboration extends pulumi.ComponentResource {
             `${name}-alb-sg`,
             args.vpcId,
             "Internal load balancer of the team tools",
-            tags,
             this,
         );
         const listenerPorts = https ? [80, 443] : [80];
@@ -177,7 +164,7 @@ export class Collaboration extends pulumi.ComponentResource {
             listenerPorts.forEach((port) =>
                 ingressRule(
                     `${name}-alb-in-${port}-${ruleName}`,
-                    { securityGroupId: lbSecurityGroup.id, ports: { from: port }, peer: { cidr }, description, tags },
+                    { securityGroupId: lbSecurityGroup.id, ports: { from: port }, peer: { cidr }, description },
                     this,
                     [{ name: `${name}-alb-in-${port}-${formerPosition}` }],
                 ),
@@ -194,7 +181,6 @@ export class Collaboration extends pulumi.ComponentResource {
                 dropInvalidHeaderFields: true,
                 enableDeletionProtection: args.deletionProtection,
                 accessLogs: { bucket: args.accessLogBucket, prefix: "tools-alb", enabled: true },
-                tags,
             },
             // ELB checks that it may write to the bucket when logging is switched on.
             { parent: this, dependsOn: [args.accessLogBucketPolicy] },
@@ -215,7 +201,6 @@ export class Collaboration extends pulumi.ComponentResource {
                     port: 80,
                     protocol: "HTTP",
                     defaultActions: https ? [HTTPS_REDIRECT] : notFound,
-                    tags,
                 },
                 { parent: this, dependsOn },
             );
@@ -233,13 +218,11 @@ export class Collaboration extends pulumi.ComponentResource {
                                         // One wildcard name: the certificate stays as tools are added or retired
                                         // (every one retired leaves no tool's name to issue it for).
                                         names: [toolHostName("*", args.toolsDomain)],
-                                        tags,
                                     },
                                     this,
                                 )
                               : args.tls.certificateArn,
                       defaultActions: notFound,
-                      tags,
                   },
                   this,
               )
@@ -263,7 +246,6 @@ export class Collaboration extends pulumi.ComponentResource {
                         healthyThreshold: 2,
                         unhealthyThreshold: 3,
                     },
-                    tags,
                 },
                 parent,
             );
@@ -279,7 +261,6 @@ export class Collaboration extends pulumi.ComponentResource {
                     priority: backend.priority,
                     conditions: [{ hostHeader: { values: [host] } }],
                     actions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
-                    tags,
                 },
                 parent,
             );
@@ -291,7 +272,6 @@ export class Collaboration extends pulumi.ComponentResource {
                 [lbSecurityGroup.id],
                 { from: backend.port },
                 backend.host,
-                tags,
                 this,
             );
         }
@@ -312,11 +292,10 @@ export class Collaboration extends pulumi.ComponentResource {
         settings: ToolSettings,
         baseUrl: string,
         args: CollaborationArgs,
-        tags: Tags,
     ): Backend {
         const toolName = `${name}-${tool}`;
         const secret = (kind: string, description: string, content: (password: string) => Record<string, string>) =>
-            generatedSecret(`${toolName}-${kind}`, { description, content, tags }, this);
+            generatedSecret(`${toolName}-${kind}`, { description, content }, this);
         const database = secret("db", `${tool} database user`, (password) => ({
             username: tool,
             password,
@@ -331,12 +310,11 @@ export class Collaboration extends pulumi.ComponentResource {
                       email: `admin@${args.toolsDomain}`,
                   }));
 
-        const securityGroup = createSecurityGroup(`${toolName}-sg`, args.vpcId, `${tool} server`, tags, this);
-        allowHttpsOut(`${toolName}-out-https`, securityGroup.id, tags, this);
+        const securityGroup = createSecurityGroup(`${toolName}-sg`, args.vpcId, `${tool} server`, this);
+        allowHttpsOut(`${toolName}-out-https`, securityGroup.id, this);
         const { role, profile } = instanceRole(
             toolName,
             readSecretsPolicy([database.arn, ...(admin ? [admin.arn] : [])]),
-            tags,
             this,
         );
         this.roleNames[tool] = role.name;
@@ -374,7 +352,6 @@ export class Collaboration extends pulumi.ComponentResource {
                         ),
                 role: tool,
                 dependsOn: [database.version, ...(admin ? [admin.version] : [])],
-                tags,
             },
             this,
         );

@@ -19,11 +19,11 @@ import {
     rootVolume,
 } from "./shared/ec2";
 import { DEPLOY_GROUP_TAG, RELEASES_PREFIX } from "../domain/delivery";
+import { Tags } from "../domain/tags";
 import { HTTPS_REDIRECT } from "../domain/tls";
 import { privateBucket } from "./shared/bucket";
 import { PublicZone, aliasRecord, dnsValidatedCertificate, httpsListener } from "./shared/certificate";
 import { allowClients, allowHttpsOut, ingressRule } from "./shared/rules";
-import { Tags, componentTags } from "./shared/tags";
 import { renderUserData } from "./userdata/render";
 
 /** The port nginx listens on behind the load balancer. */
@@ -119,7 +119,6 @@ export interface WebTierArgs {
     artifactBucket?: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
     /** Value of the deploy-group tag by which deploys select these servers. */
     deployGroup: string;
-    tags: Tags;
 }
 
 /** What every web server is made of, fixed or in the group. */
@@ -129,7 +128,6 @@ interface ServerParts {
     targetGroup: aws.lb.TargetGroup;
     /** The app parameters the boot script reads. */
     parameters: aws.ssm.Parameter[];
-    tags: Tags;
 }
 
 interface FixedServer extends ServerParts {
@@ -163,12 +161,11 @@ export class WebTier extends pulumi.ComponentResource {
 
     constructor(name: string, args: WebTierArgs, opts?: pulumi.ComponentResourceOptions) {
         super("scale-tiers:compute:WebTier", name, {}, opts);
-        const tags = componentTags(args.tags, "compute");
         const parent = { parent: this };
         const https = args.tls !== undefined;
         const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
 
-        const logs = this.createAccessLogBucket(name, args, tags, accountId);
+        const logs = this.createAccessLogBucket(name, args, accountId);
         this.accessLogBucket = logs.bucket.bucket;
         this.accessLogBucketPolicy = logs.policy;
 
@@ -183,7 +180,6 @@ export class WebTier extends pulumi.ComponentResource {
                 enableDeletionProtection: args.deletionProtection,
                 idleTimeout: args.idleTimeoutSeconds,
                 accessLogs: { bucket: logs.bucket.bucket, prefix: ACCESS_LOG_PREFIX, enabled: true },
-                tags,
             },
             // ELB checks that it may write to the bucket when logging is switched on.
             { parent: this, dependsOn: [logs.policy] },
@@ -220,21 +216,20 @@ export class WebTier extends pulumi.ComponentResource {
                     healthyThreshold: 2,
                     unhealthyThreshold: 3,
                 },
-                tags,
             },
             parent,
         );
         this.targetGroupArn = targetGroup.arn;
         this.targetGroupArnSuffix = targetGroup.arnSuffix;
-        this.createListeners(name, args, loadBalancer, targetGroup, tags);
-        this.createSecurityGroupRules(name, args, https, tags);
+        this.createListeners(name, args, loadBalancer, targetGroup);
+        this.createSecurityGroupRules(name, args, https);
 
         // The servers re-read these every few minutes, so a new cache node or broker reaches them in place.
         const parameters = Object.entries(appParameterValues(args)).map(
             ([key, value]) =>
                 new aws.ssm.Parameter(
                     `${name}-${key}-param`,
-                    { name: `${args.appParameterPath}/${key}`, type: "String", value, tags },
+                    { name: `${args.appParameterPath}/${key}`, type: "String", value },
                     parent,
                 ),
         );
@@ -252,7 +247,6 @@ export class WebTier extends pulumi.ComponentResource {
                         queueArns,
                     }),
                 ),
-            tags,
             this,
         );
         this.roleName = role.name;
@@ -274,10 +268,9 @@ export class WebTier extends pulumi.ComponentResource {
                 loadBalancer,
                 targetGroup,
                 parameters,
-                tags,
             });
         } else {
-            this.createFixedInstances(name, args, { amiId, userDataBase64, profile, targetGroup, parameters, tags });
+            this.createFixedInstances(name, args, { amiId, userDataBase64, profile, targetGroup, parameters });
         }
 
         this.registerOutputs({
@@ -303,12 +296,12 @@ export class WebTier extends pulumi.ComponentResource {
                     iamInstanceProfile: server.profile.name,
                     associatePublicIpAddress: false,
                     metadataOptions: METADATA_OPTIONS,
-                    rootBlockDevice: rootVolume(args.rootVolumeGiB, server.tags),
+                    rootBlockDevice: rootVolume(args.rootVolumeGiB),
                     monitoring: true,
                     userDataBase64: server.userDataBase64,
                     // Web servers hold no state: a changed script means a fresh server.
                     userDataReplaceOnChange: true,
-                    tags: webServerTags(server.tags, instanceName, args.deployGroup),
+                    tags: webServerTags(instanceName, args.deployGroup),
                 },
                 // The boot script reads the parameters; they must exist first.
                 { parent: this, dependsOn: server.parameters },
@@ -336,7 +329,7 @@ export class WebTier extends pulumi.ComponentResource {
     ): pulumi.Output<string> {
         const parent = { parent: this };
         const groupName = `${name}-asg`;
-        const serverTags = webServerTags(server.tags, groupName, args.deployGroup);
+        const serverTags = webServerTags(groupName, args.deployGroup);
         const launchTemplate = new aws.ec2.LaunchTemplate(
             `${name}-launch-template`,
             {
@@ -360,10 +353,9 @@ export class WebTier extends pulumi.ComponentResource {
                 userData: server.userDataBase64,
                 tagSpecifications: [
                     { resourceType: "instance", tags: serverTags },
-                    { resourceType: "volume", tags: { ...server.tags, Name: groupName, role: "web" } },
+                    { resourceType: "volume", tags: { Name: groupName, role: "web" } },
                 ],
                 updateDefaultVersion: true,
-                tags: server.tags,
             },
             parent,
         );
@@ -396,7 +388,7 @@ export class WebTier extends pulumi.ComponentResource {
                 enabledMetrics: [...GROUP_METRICS],
                 metricsGranularity: "1Minute",
                 // The launch template tags the instances and volumes; these are the group's own.
-                tags: autoScalingGroupTags({ ...server.tags, Name: groupName }),
+                tags: autoScalingGroupTags({ Name: groupName }),
             },
             {
                 parent: this,
@@ -428,7 +420,7 @@ export class WebTier extends pulumi.ComponentResource {
      * The bucket both load balancers of the estate log to, each under its own
      * prefix; every object in it is a log and expires.
      */
-    private createAccessLogBucket(name: string, args: WebTierArgs, tags: Tags, accountId: pulumi.Output<string>) {
+    private createAccessLogBucket(name: string, args: WebTierArgs, accountId: pulumi.Output<string>) {
         const elbAccount = aws.elb.getServiceAccountOutput({}, { parent: this }).arn;
         return privateBucket(
             `${name}-alb-logs`,
@@ -446,7 +438,6 @@ export class WebTier extends pulumi.ComponentResource {
                 statementInputs: [accountId, elbAccount],
                 statements: (bucketArn, [account, elbAccountArn]) =>
                     accessLogStatements(bucketArn, account, elbAccountArn),
-                tags,
             },
             this,
         );
@@ -457,7 +448,6 @@ export class WebTier extends pulumi.ComponentResource {
         args: WebTierArgs,
         loadBalancer: aws.lb.LoadBalancer,
         targetGroup: aws.lb.TargetGroup,
-        tags: Tags,
     ): void {
         const forward = [{ type: "forward", targetGroupArn: targetGroup.arn }];
         const https = args.tls
@@ -469,12 +459,11 @@ export class WebTier extends pulumi.ComponentResource {
                           "zone" in args.tls
                               ? dnsValidatedCertificate(
                                     `${name}-site-cert`,
-                                    { zone: args.tls.zone, names: args.tls.hosts, tags },
+                                    { zone: args.tls.zone, names: args.tls.hosts },
                                     this,
                                 )
                               : args.tls.certificateArn,
                       defaultActions: forward,
-                      tags,
                   },
                   this,
               )
@@ -488,13 +477,12 @@ export class WebTier extends pulumi.ComponentResource {
                 port: 80,
                 protocol: "HTTP",
                 defaultActions: https ? [HTTPS_REDIRECT] : forward,
-                tags,
             },
             { parent: this, dependsOn: https ? [https] : [] },
         );
     }
 
-    private createSecurityGroupRules(name: string, args: WebTierArgs, https: boolean, tags: Tags): void {
+    private createSecurityGroupRules(name: string, args: WebTierArgs, https: boolean): void {
         const listenerPorts = https ? [80, 443] : [80];
         for (const port of listenerPorts) {
             ingressRule(
@@ -504,7 +492,6 @@ export class WebTier extends pulumi.ComponentResource {
                     ports: { from: port },
                     peer: { cidr: "0.0.0.0/0" },
                     description: `Clients on ${port} from the internet`,
-                    tags,
                 },
                 this,
             );
@@ -515,10 +502,9 @@ export class WebTier extends pulumi.ComponentResource {
             [args.loadBalancerSecurityGroupId],
             { from: WEB_PORT },
             "HTTP",
-            tags,
             this,
         );
-        allowHttpsOut(`${name}-web-out-https`, args.webSecurityGroupId, tags, this);
+        allowHttpsOut(`${name}-web-out-https`, args.webSecurityGroupId, this);
     }
 }
 
@@ -554,8 +540,8 @@ export function appParameterValues(
 }
 
 /** The tags of a web server: deploys find the servers by the deploy-group tag. */
-export function webServerTags(tags: Tags, name: string, deployGroup: string): Tags {
-    return { ...tags, Name: name, role: "web", [DEPLOY_GROUP_TAG]: deployGroup };
+export function webServerTags(name: string, deployGroup: string): Tags {
+    return { Name: name, role: "web", [DEPLOY_GROUP_TAG]: deployGroup };
 }
 
 /**

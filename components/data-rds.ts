@@ -12,7 +12,6 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { serviceTrustPolicy } from "./shared/iam";
 import { allowClients, createSecurityGroup } from "./shared/rules";
-import { Tags } from "./shared/tags";
 import { APP_DATABASE, MYSQL_PORT, MysqlVersion } from "../domain/database";
 import {
     RDS_ENHANCED_MONITORING_POLICY,
@@ -96,7 +95,6 @@ export interface RdsPlacement {
     /** Private hosted zone that gets `mysql-rds.<zone>`. */
     zoneId: pulumi.Input<string>;
     zoneName: string;
-    tags: Tags;
 }
 
 export function createRds(
@@ -105,14 +103,12 @@ export function createRds(
     args: RdsPlacement,
     component: pulumi.ComponentResource,
 ): RdsDatabase {
-    const { tags } = args;
     const parent = { parent: component };
     const subnetGroup = new aws.rds.SubnetGroup(
         `${name}-subnets`,
         {
             description: "Isolated subnets of the RDS for MySQL instances",
             subnetIds: args.isolatedSubnetIds,
-            tags,
         },
         parent,
     );
@@ -123,18 +119,9 @@ export function createRds(
         `${name}-sg`,
         args.vpcId,
         "RDS for MySQL: 3306 from its clients",
-        tags,
         component,
     );
-    allowClients(
-        name,
-        securityGroup.id,
-        args.clientSecurityGroupIds,
-        { from: MYSQL_PORT },
-        "MySQL on RDS",
-        tags,
-        component,
-    );
+    allowClients(name, securityGroup.id, args.clientSecurityGroupIds, { from: MYSQL_PORT }, "MySQL on RDS", component);
     // Autonamed: a new family (major upgrade) makes a new group, created before the old one goes.
     const parameterGroup = new aws.rds.ParameterGroup(
         `${name}-params`,
@@ -142,7 +129,6 @@ export function createRds(
             family: rdsParameterFamily(rds.engineVersion),
             description: `MySQL ${rds.engineVersion}: utf8mb4, TLS only, row-based binary logs for DMS, slow-query log`,
             parameters: rdsParameters(),
-            tags,
         },
         parent,
     );
@@ -154,7 +140,6 @@ export function createRds(
             description: "Enhanced Monitoring of the RDS for MySQL instances",
             // Any instance of the account may use it: it can only write OS metrics to `RDSOSMetrics`.
             assumeRolePolicy: accountId.apply((account) => serviceTrustPolicy("monitoring.rds.amazonaws.com", account)),
-            tags,
         },
         parent,
     );
@@ -191,14 +176,13 @@ export function createRds(
         monitoringInterval: rds.monitoringIntervalSeconds,
         monitoringRoleArn: monitoringRole.arn,
         enabledCloudwatchLogsExports: [...RDS_LOG_EXPORTS],
-        tags,
     };
     const logGroups = (instanceName: string, identifier: string) =>
         RDS_LOG_EXPORTS.map(
             (log) =>
                 new aws.cloudwatch.LogGroup(
                     `${instanceName}-log-${log}`,
-                    { name: rdsLogGroupName(identifier, log), retentionInDays: rds.logRetentionDays, tags },
+                    { name: rdsLogGroupName(identifier, log), retentionInDays: rds.logRetentionDays },
                     parent,
                 ),
         );

@@ -19,7 +19,6 @@ import { GeneratedSecret, MIXED_PASSWORD, generatedSecret } from "./shared/secre
 import { MYSQL_AZ_INDEX } from "../domain/placement";
 import { DATA_DEVICE_NAME, StatefulServerArgs, retiredServer, snapshotPolicy, statefulServer } from "./shared/server";
 import { METRIC_NAMESPACES } from "./shared/telemetry";
-import { Tags, componentTags } from "./shared/tags";
 import { renderUserData } from "./userdata/render";
 import { RdsArgs, RdsDatabase, createRds } from "./data-rds";
 import { APP_DATABASE, DatabaseNames, MYSQL_PORT, MysqlRole, MysqlVersion } from "../domain/database";
@@ -77,7 +76,6 @@ export interface DatabaseArgs {
      * with a final snapshot); `none` for an estate that never had them.
      */
     servers: "running" | "retired" | "none";
-    tags: Tags;
 }
 
 /** The DNS name applications use for writes. */
@@ -134,7 +132,6 @@ export class Database extends pulumi.ComponentResource {
 
     constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("scale-tiers:data:Database", name, {}, opts);
-        const tags = componentTags(args.tags, "data");
         const parent = { parent: this };
         this.host = databaseHostName(args.zoneName);
 
@@ -151,7 +148,6 @@ export class Database extends pulumi.ComponentResource {
                     host: this.host,
                     port: MYSQL_PORT,
                 }),
-                tags,
             },
             this,
         );
@@ -160,7 +156,7 @@ export class Database extends pulumi.ComponentResource {
         this.zone = { id: args.zoneId, name: args.zoneName };
 
         // An estate built with RDS from the start has no servers, and none of what they need.
-        const servers = args.servers === "none" ? undefined : this.createServers(name, args, tags, appSecret);
+        const servers = args.servers === "none" ? undefined : this.createServers(name, args, appSecret);
         const primary = servers?.primary;
         const replica = servers?.replica;
         this.rootSecretArn = servers?.rootSecretArn;
@@ -193,12 +189,11 @@ export class Database extends pulumi.ComponentResource {
                     selector: args.snapshotSelector,
                     intervalHours: args.snapshots.intervalHours,
                     retainCount: args.snapshots.retainCount,
-                    tags,
                 },
                 this,
             );
         }
-        this.createSecurityGroupRules(name, args, tags);
+        this.createSecurityGroupRules(name, args);
         if (args.rds) {
             this.rds = createRds(
                 `${name}-rds`,
@@ -210,7 +205,6 @@ export class Database extends pulumi.ComponentResource {
                     clientSecurityGroupIds: args.clientSecurityGroupIds,
                     zoneId: args.zoneId,
                     zoneName: args.zoneName,
-                    tags,
                 },
                 this,
             );
@@ -227,12 +221,12 @@ export class Database extends pulumi.ComponentResource {
     }
 
     /** The self-managed servers (running or retired), their secrets and their instance role. */
-    private createServers(name: string, args: DatabaseArgs, tags: Tags, appSecret: GeneratedSecret) {
+    private createServers(name: string, args: DatabaseArgs, appSecret: GeneratedSecret) {
         const secret = (
             secretName: string,
             description: string,
             content: (password: string) => Record<string, string | number>,
-        ) => generatedSecret(secretName, { description, password: MIXED_PASSWORD, content, tags }, this);
+        ) => generatedSecret(secretName, { description, password: MIXED_PASSWORD, content }, this);
         const rootSecret = secret(`${name}-root`, "MySQL root on the self-managed servers", (password) => ({
             username: "root",
             password,
@@ -247,11 +241,10 @@ export class Database extends pulumi.ComponentResource {
                 [rootSecret.arn, appSecret.arn, replicationSecret.arn],
                 [putMetricsStatement(METRIC_NAMESPACES.mysql)],
             ),
-            tags,
             this,
         );
         const server = (mysqlRole: MysqlRole, instanceType: string, retired = false) =>
-            this.createServer(name, mysqlRole, instanceType, retired, args, tags, profile, {
+            this.createServer(name, mysqlRole, instanceType, retired, args, profile, {
                 rootSecret,
                 appSecret,
                 replicationSecret,
@@ -316,7 +309,6 @@ export class Database extends pulumi.ComponentResource {
         instanceType: string,
         retired: boolean,
         args: DatabaseArgs,
-        tags: Tags,
         profile: aws.iam.InstanceProfile,
         secrets: Record<"rootSecret" | "appSecret" | "replicationSecret", GeneratedSecret>,
     ): { instance?: aws.ec2.Instance; volume: aws.ebs.Volume } {
@@ -361,20 +353,18 @@ export class Database extends pulumi.ComponentResource {
                 role: `mysql-${mysqlRole}`,
                 // The script reads the secrets at boot.
                 dependsOn: [secrets.rootSecret.version, secrets.appSecret.version, secrets.replicationSecret.version],
-                tags,
             },
             this,
         );
     }
 
-    private createSecurityGroupRules(name: string, args: DatabaseArgs, tags: Tags): void {
+    private createSecurityGroupRules(name: string, args: DatabaseArgs): void {
         allowClients(
             name,
             args.databaseSecurityGroupId,
             args.clientSecurityGroupIds,
             { from: MYSQL_PORT },
             "MySQL",
-            tags,
             this,
         );
         if (args.replica) {
@@ -384,10 +374,9 @@ export class Database extends pulumi.ComponentResource {
                 args.databaseSecurityGroupId,
                 { from: MYSQL_PORT },
                 "MySQL replication and clone",
-                tags,
                 this,
             );
         }
-        allowHttpsOut(`${name}-out-https`, args.databaseSecurityGroupId, tags, this);
+        allowHttpsOut(`${name}-out-https`, args.databaseSecurityGroupId, this);
     }
 }

@@ -8,7 +8,6 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { Tags, componentTags } from "./shared/tags";
 
 /** AWS's managed rule groups the web ACL runs, in the order it evaluates them (cheapest and surest first). */
 export const MANAGED_RULE_GROUPS = [
@@ -45,7 +44,6 @@ export interface WebFirewallArgs {
     logRetentionDays: number;
     /** Where the blocked-requests alarm publishes. */
     alarmTopicArn: pulumi.Input<string>;
-    tags: Tags;
 }
 
 function visibility(metricName: string): aws.types.input.wafv2.WebAclRuleVisibilityConfig {
@@ -89,7 +87,6 @@ export class WebFirewall extends pulumi.ComponentResource {
 
     constructor(name: string, args: WebFirewallArgs, opts?: pulumi.ComponentResourceOptions) {
         super("scale-tiers:firewall:WebFirewall", name, {}, opts);
-        const tags = componentTags(args.tags, "firewall");
         const parent = { parent: this };
         const aclName = `${args.project}-${args.stack}-web`;
 
@@ -102,7 +99,6 @@ export class WebFirewall extends pulumi.ComponentResource {
                 defaultAction: { allow: {} },
                 rules: webAclRules(args),
                 visibilityConfig: visibility(aclName),
-                tags,
             },
             parent,
         );
@@ -119,7 +115,6 @@ export class WebFirewall extends pulumi.ComponentResource {
             {
                 name: `${WAF_LOG_GROUP_PREFIX}${args.project}-${args.stack}`,
                 retentionInDays: args.logRetentionDays,
-                tags,
             },
             parent,
         );
@@ -163,7 +158,6 @@ export class WebFirewall extends pulumi.ComponentResource {
                 treatMissingData: "notBreaching",
                 alarmActions: [args.alarmTopicArn],
                 okActions: [args.alarmTopicArn],
-                tags,
             },
             { parent: this, dependsOn: [acl] },
         );

@@ -24,7 +24,6 @@ import {
 import { allowClients, allowHttpsOut, createSecurityGroup, ingressRule } from "./shared/rules";
 import { MIXED_PASSWORD, generatedSecret } from "./shared/secrets";
 import { privateCertificate } from "./shared/private-ca";
-import { Tags, componentTags } from "./shared/tags";
 import { renderUserData } from "./userdata/render";
 
 /** Filebeat to Logstash (the Beats protocol). */
@@ -210,7 +209,6 @@ export interface LoggingArgs {
     zoneName: string;
     /** Refuse deletion of the load balancer. */
     deletionProtection: boolean;
-    tags: Tags;
 }
 
 /** Days the Beats certificate is valid, and how long before its end `pulumi up` issues the next one. */
@@ -237,25 +235,24 @@ export class Logging extends pulumi.ComponentResource {
 
     constructor(name: string, args: LoggingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("scale-tiers:observability:Logging", name, {}, opts);
-        const tags = componentTags(args.tags, "observability");
         const parent = { parent: this };
         const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
         this.accountId = accountId;
         this.domainName = opensearchDomainName(args.project, args.stack);
         this.logstashHost = logstashHostName(args.zoneName);
 
-        const domainSg = createSecurityGroup(`${name}-search-sg`, args.vpcId, "OpenSearch domain", tags, this);
-        const logstashSg = createSecurityGroup(`${name}-logstash-sg`, args.vpcId, "Logstash servers", tags, this);
-        const nlbSg = createSecurityGroup(`${name}-nlb-sg`, args.vpcId, "Logstash load balancer", tags, this);
+        const domainSg = createSecurityGroup(`${name}-search-sg`, args.vpcId, "OpenSearch domain", this);
+        const logstashSg = createSecurityGroup(`${name}-logstash-sg`, args.vpcId, "Logstash servers", this);
+        const nlbSg = createSecurityGroup(`${name}-nlb-sg`, args.vpcId, "Logstash load balancer", this);
         this.logstashSecurityGroupId = logstashSg.id;
-        this.createSecurityGroupRules(name, args, domainSg.id, logstashSg.id, nlbSg.id, tags);
+        this.createSecurityGroupRules(name, args, domainSg.id, logstashSg.id, nlbSg.id);
 
         // OpenSearch demands an upper- and lower-case letter, a digit and a special character.
         const password = { ...MIXED_PASSWORD, minSpecial: 2 };
         const userSecret = (secretName: string, user: string, description: string) =>
             generatedSecret(
                 `${name}-${secretName}`,
-                { description, password, content: (value) => ({ username: user, password: value }), tags },
+                { description, password, content: (value) => ({ username: user, password: value }) },
                 this,
             );
         const master = userSecret("master", MASTER_USER, "OpenSearch master user (fine-grained access control)");
@@ -263,7 +260,7 @@ export class Logging extends pulumi.ComponentResource {
         this.masterSecretArn = master.arn;
 
         const arn = accountId.apply((account) => domainArn(args.region, account, this.domainName));
-        const domain = this.createDomain(name, args, domainSg.id, master.version, accountId, arn, tags);
+        const domain = this.createDomain(name, args, domainSg.id, master.version, accountId, arn);
         this.domainArn = domain.arn;
         this.domainEndpoint = domain.endpoint;
         this.dashboardsUrl = pulumi.interpolate`https://${domain.dashboardEndpoint}`;
@@ -276,7 +273,6 @@ export class Logging extends pulumi.ComponentResource {
                     [{ Sid: "FindDomainEndpoint", Effect: "Allow", Action: "es:DescribeDomain", Resource: resource }],
                 ),
             ),
-            tags,
             this,
         );
         this.roleName = role.name;
@@ -312,16 +308,15 @@ export class Logging extends pulumi.ComponentResource {
                 userData,
                 tagSpecifications: ["instance", "volume", "network-interface"].map((resourceType) => ({
                     resourceType,
-                    tags: { ...tags, Name: `${name}-logstash`, role: "logstash" },
+                    tags: { Name: `${name}-logstash`, role: "logstash" },
                 })),
-                tags,
             },
             parent,
         );
 
-        const beats = this.createBeatsCertificate(name, tags);
+        const beats = this.createBeatsCertificate(name);
         this.logstashCaCertificate = beats.caCertificate;
-        const { loadBalancer, targetGroup } = this.createLoadBalancer(name, args, nlbSg.id, beats.certificateArn, tags);
+        const { loadBalancer, targetGroup } = this.createLoadBalancer(name, args, nlbSg.id, beats.certificateArn);
         const group = new aws.autoscaling.Group(
             `${name}-logstash`,
             {
@@ -339,7 +334,7 @@ export class Logging extends pulumi.ComponentResource {
                     preferences: { minHealthyPercentage: 50, instanceWarmup: "600" },
                 },
                 enabledMetrics: ["GroupInServiceInstances", "GroupDesiredCapacity", "GroupTerminatingInstances"],
-                tags: autoScalingGroupTags({ ...tags, Name: `${name}-logstash` }),
+                tags: autoScalingGroupTags({ Name: `${name}-logstash` }),
             },
             // The instances wait for the domain and read both secrets while they boot.
             { parent: this, dependsOn: [domain, master.version, logstashUser.version] },
@@ -375,7 +370,6 @@ export class Logging extends pulumi.ComponentResource {
         masterSecret: aws.secretsmanager.SecretVersion,
         accountId: pulumi.Output<string>,
         arn: pulumi.Output<string>,
-        tags: Tags,
     ): aws.opensearch.Domain {
         const parent = { parent: this };
         const logGroups = Object.entries(DOMAIN_LOG_TYPES).map(
@@ -387,7 +381,6 @@ export class Logging extends pulumi.ComponentResource {
                         {
                             name: `/aws/opensearch/${this.domainName}/${suffix}`,
                             retentionInDays: args.logRetentionDays,
-                            tags,
                         },
                         parent,
                     ),
@@ -441,7 +434,6 @@ export class Logging extends pulumi.ComponentResource {
                 autoTuneOptions: { desiredState: "ENABLED", rollbackOnDisable: "NO_ROLLBACK", useOffPeakWindow: true },
                 offPeakWindowOptions: { enabled: true },
                 softwareUpdateOptions: { autoSoftwareUpdateEnabled: true },
-                tags,
             },
             // OpenSearch checks that it may write to the log groups when publishing is switched on.
             { parent: this, dependsOn: [publishing], protect: true },
@@ -456,7 +448,7 @@ export class Logging extends pulumi.ComponentResource {
      * `pulumi up` issues the next certificate in the last
      * `BEATS_CERTIFICATE_DAYS.renewBefore` days and re-imports it under the same ARN.
      */
-    private createBeatsCertificate(name: string, tags: Tags) {
+    private createBeatsCertificate(name: string) {
         const parent = { parent: this };
         const certificate = privateCertificate(
             { name: `${name}-beats`, commonName: `${this.logstashHost} CA` },
@@ -475,7 +467,6 @@ export class Logging extends pulumi.ComponentResource {
                 privateKey: certificate.privateKeyPem,
                 certificateBody: certificate.certPem,
                 certificateChain: certificate.caCertPem,
-                tags,
             },
             parent,
         );
@@ -487,7 +478,6 @@ export class Logging extends pulumi.ComponentResource {
         args: LoggingArgs,
         securityGroupId: pulumi.Output<string>,
         certificateArn: pulumi.Output<string>,
-        tags: Tags,
     ): { loadBalancer: aws.lb.LoadBalancer; targetGroup: aws.lb.TargetGroup } {
         const parent = { parent: this };
         const loadBalancer = new aws.lb.LoadBalancer(
@@ -501,7 +491,6 @@ export class Logging extends pulumi.ComponentResource {
                 // Two Logstash servers in three AZs: every AZ's load balancer node must reach both.
                 enableCrossZoneLoadBalancing: true,
                 enableDeletionProtection: args.deletionProtection,
-                tags,
             },
             parent,
         );
@@ -526,7 +515,6 @@ export class Logging extends pulumi.ComponentResource {
                     healthyThreshold: 3,
                     unhealthyThreshold: 3,
                 },
-                tags,
             },
             parent,
         );
@@ -541,7 +529,6 @@ export class Logging extends pulumi.ComponentResource {
                 sslPolicy: TLS_POLICY,
                 certificateArn,
                 defaultActions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
-                tags,
             },
             parent,
         );
@@ -554,11 +541,10 @@ export class Logging extends pulumi.ComponentResource {
         domainSgId: pulumi.Output<string>,
         logstashSgId: pulumi.Output<string>,
         nlbSgId: pulumi.Output<string>,
-        tags: Tags,
     ): void {
-        allowClients(`${name}-beats`, nlbSgId, args.clientSecurityGroupIds, { from: BEATS_PORT }, "Beats", tags, this);
-        allowClients(`${name}-logstash`, logstashSgId, [nlbSgId], { from: BEATS_PORT }, "Beats", tags, this);
-        allowClients(`${name}-search`, domainSgId, [logstashSgId], { from: HTTPS_PORT }, "OpenSearch", tags, this);
+        allowClients(`${name}-beats`, nlbSgId, args.clientSecurityGroupIds, { from: BEATS_PORT }, "Beats", this);
+        allowClients(`${name}-logstash`, logstashSgId, [nlbSgId], { from: BEATS_PORT }, "Beats", this);
+        allowClients(`${name}-search`, domainSgId, [logstashSgId], { from: HTTPS_PORT }, "OpenSearch", this);
         // Session Manager port forwarding reaches Dashboards through whichever managed instance an
         // operator picks (a Logstash server mid-refresh, a web or tool server); fine-grained access
         // control still authenticates every request, and nothing outside the VPC can route here.
@@ -569,11 +555,10 @@ export class Logging extends pulumi.ComponentResource {
                 ports: { from: HTTPS_PORT },
                 peer: { cidr: args.vpcCidr },
                 description: "OpenSearch and Dashboards from the VPC (Session Manager port forwarding)",
-                tags,
             },
             this,
         );
         // Packages, the OpenSearch plugin from rubygems.org, Secrets Manager, and the domain itself.
-        allowHttpsOut(`${name}-logstash-out-https`, logstashSgId, tags, this);
+        allowHttpsOut(`${name}-logstash-out-https`, logstashSgId, this);
     }
 }

@@ -30,7 +30,6 @@ import {
     vpcAndAdminPeers,
 } from "./shared/rules";
 import { privateCertificate } from "./shared/private-ca";
-import { Tags, componentTags } from "./shared/tags";
 import { generatedSecret } from "./shared/secrets";
 import { rabbitmqNodeAzIndex } from "../domain/placement";
 import { DATA_DEVICE_NAME, retiredServer, snapshotPolicy, statefulServer } from "./shared/server";
@@ -168,7 +167,6 @@ export interface MessagingArgs {
      * stay, with final snapshots. Unset: there was none, or it still runs.
      */
     retiredRabbitmq?: { nodeCount: number; dataVolumeGiB: number; snapshotSelector: string };
-    tags: Tags;
 }
 
 /** A queue and its dead-letter queue, by name: what alarms watch (`QueueName` dimensions). */
@@ -203,7 +201,6 @@ export class Messaging extends pulumi.ComponentResource {
         if (!args.rabbitmq && !args.sqs && !args.retiredRabbitmq) {
             throw new Error(`messaging ${name}: give rabbitmq, sqs or both`);
         }
-        const tags = componentTags(args.tags, "messaging");
         const retired = args.retiredRabbitmq;
         // The same names, AZs and volume settings as the nodes had (createRabbitmq): any other AZ would
         // replace the volume.
@@ -214,12 +211,11 @@ export class Messaging extends pulumi.ComponentResource {
                     availabilityZone: args.availabilityZones[rabbitmqNodeAzIndex(index, args.availabilityZones.length)],
                     dataVolume: { sizeGiB: retired!.dataVolumeGiB },
                     snapshotSelector: retired!.snapshotSelector,
-                    tags,
                 },
                 this,
             );
         }
-        const broker = args.rabbitmq ? this.createRabbitmq(name, args, args.rabbitmq, tags) : undefined;
+        const broker = args.rabbitmq ? this.createRabbitmq(name, args, args.rabbitmq) : undefined;
         this.host = broker?.host;
         this.port = broker?.port;
         this.adminSecretArn = broker?.adminSecretArn;
@@ -228,7 +224,7 @@ export class Messaging extends pulumi.ComponentResource {
         this.securityGroupId = broker?.securityGroupId;
         this.roleName = broker?.roleName;
 
-        const queues = (args.sqs?.queues ?? []).map((queue) => this.createQueue(name, args.sqs!, queue, tags));
+        const queues = (args.sqs?.queues ?? []).map((queue) => this.createQueue(name, args.sqs!, queue));
         this.queues = queues.map(({ name: short, queue, deadLetterQueue }) => ({
             name: short,
             queueName: queue.name,
@@ -251,13 +247,13 @@ export class Messaging extends pulumi.ComponentResource {
         });
     }
 
-    private createRabbitmq(name: string, args: MessagingArgs, rabbitmq: RabbitmqArgs, tags: Tags) {
+    private createRabbitmq(name: string, args: MessagingArgs, rabbitmq: RabbitmqArgs) {
         const parent = { parent: this };
         const host = brokerHostName(rabbitmq.zoneName);
         const port = rabbitmq.tls ? AMQPS_PORT : AMQP_PORT;
 
-        const securityGroup = createSecurityGroup(`${name}-sg`, args.vpcId, "RabbitMQ nodes", tags, this);
-        allowClients(name, securityGroup.id, args.clientSecurityGroupIds, { from: port }, "AMQP", tags, this);
+        const securityGroup = createSecurityGroup(`${name}-sg`, args.vpcId, "RabbitMQ nodes", this);
+        allowClients(name, securityGroup.id, args.clientSecurityGroupIds, { from: port }, "AMQP", this);
         const managementPeers = vpcAndAdminPeers(args.vpcCidr, rabbitmq.managementCidrs, {
             vpc: "Management UI from the VPC",
             admin: "Management UI from an admin network",
@@ -270,16 +266,15 @@ export class Messaging extends pulumi.ComponentResource {
                     ports: { from: MANAGEMENT_PORT },
                     peer: { cidr },
                     description,
-                    tags,
                 },
                 this,
                 [{ name: `${name}-in-management-${formerPosition}` }],
             ),
         );
         CLUSTER_PORTS.forEach((ports, index) =>
-            allowPeers(`${name}-cluster-${index}`, securityGroup.id, ports, "RabbitMQ clustering", tags, this),
+            allowPeers(`${name}-cluster-${index}`, securityGroup.id, ports, "RabbitMQ clustering", this),
         );
-        allowHttpsOut(`${name}-out-https`, securityGroup.id, tags, this);
+        allowHttpsOut(`${name}-out-https`, securityGroup.id, this);
 
         const cookie = generatedSecret(
             `${name}-cookie`,
@@ -287,22 +282,20 @@ export class Messaging extends pulumi.ComponentResource {
                 description: "RabbitMQ Erlang cookie",
                 password: { length: 64, special: false },
                 content: (value) => ({ cookie: value }),
-                tags,
             },
             this,
         );
         const admin = generatedSecret(
             `${name}-admin`,
-            { description: "RabbitMQ administrator", content: (password) => ({ username: "admin", password }), tags },
+            { description: "RabbitMQ administrator", content: (password) => ({ username: "admin", password }) },
             this,
         );
-        const certificates = rabbitmq.tls ? this.createCertificates(name, rabbitmq, host, tags) : undefined;
+        const certificates = rabbitmq.tls ? this.createCertificates(name, rabbitmq, host) : undefined;
 
         const secretArns = [cookie.arn, admin.arn, ...(certificates ? [certificates.secret.arn] : [])];
         const { role, profile } = instanceRole(
             name,
             readSecretsPolicy(secretArns, [putMetricsStatement(METRIC_NAMESPACES.rabbitmq)]),
-            tags,
             this,
         );
 
@@ -344,7 +337,6 @@ export class Messaging extends pulumi.ComponentResource {
                     role: "rabbitmq",
                     // The script reads the secrets at boot.
                     dependsOn: [cookie.version, admin.version, ...(certificates ? [certificates.version] : [])],
-                    tags,
                 },
                 this,
             );
@@ -368,7 +360,6 @@ export class Messaging extends pulumi.ComponentResource {
                 selector: rabbitmq.snapshotSelector,
                 intervalHours: 24,
                 retainCount: 7,
-                tags,
             },
             this,
         );
@@ -394,11 +385,11 @@ export class Messaging extends pulumi.ComponentResource {
      * being deleted moves to the dead-letter queue, which keeps it for the
      * longest time SQS allows and accepts messages from its own queue only.
      */
-    private createQueue(name: string, sqs: SqsArgs, queue: QueueArgs, tags: Tags) {
+    private createQueue(name: string, sqs: SqsArgs, queue: QueueArgs) {
         const stateful = { parent: this, protect: true };
         const names = queueNames(sqs.project, sqs.stack, queue.name);
         const logicalName = `${name}-${queue.name}`;
-        const common = { sqsManagedSseEnabled: true, receiveWaitTimeSeconds: LONG_POLL_SECONDS, tags };
+        const common = { sqsManagedSseEnabled: true, receiveWaitTimeSeconds: LONG_POLL_SECONDS };
         const deadLetterQueue = new aws.sqs.Queue(
             `${logicalName}-dlq`,
             { ...common, name: names.deadLetterQueue, messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS },
@@ -439,7 +430,7 @@ export class Messaging extends pulumi.ComponentResource {
      * cluster name. The keys live in Pulumi state as secrets and in Secrets
      * Manager; clients trust the CA, published as an SSM parameter.
      */
-    private createCertificates(name: string, rabbitmq: RabbitmqArgs, host: string, tags: Tags) {
+    private createCertificates(name: string, rabbitmq: RabbitmqArgs, host: string) {
         const parent = { parent: this };
         const certificate = privateCertificate(
             { name, commonName: `${rabbitmq.stackName} RabbitMQ CA` },
@@ -457,7 +448,7 @@ export class Messaging extends pulumi.ComponentResource {
         );
         const secret = new aws.secretsmanager.Secret(
             `${name}-tls-secret`,
-            { description: "RabbitMQ server certificate and key", recoveryWindowInDays: 30, tags },
+            { description: "RabbitMQ server certificate and key", recoveryWindowInDays: 30 },
             parent,
         );
         const version = new aws.secretsmanager.SecretVersion(

@@ -45,7 +45,6 @@ import { MigrationGate, taskResourceId } from "./migration-gate";
 import { readSecretsPolicy } from "./shared/ec2";
 import { allowClients, allowHttpsOut, createSecurityGroup } from "./shared/rules";
 import { generatedSecret } from "./shared/secrets";
-import { Tags, componentTags } from "./shared/tags";
 
 /** The sources the document's functions come from: userdata/mysql-dms.sh and userdata/mysql.sh. */
 export function accountSetupScripts(): string {
@@ -107,7 +106,6 @@ export interface MigrationArgs {
     };
     /** SNS topic for task and instance events and the latency alarms; absent: no notifications. */
     alarmTopicArn?: pulumi.Input<string>;
-    tags: Tags;
 }
 
 export class Migration extends pulumi.ComponentResource {
@@ -126,14 +124,13 @@ export class Migration extends pulumi.ComponentResource {
 
     constructor(name: string, args: MigrationArgs, opts?: pulumi.ComponentResourceOptions) {
         super("scale-tiers:migration:Migration", name, {}, opts);
-        const tags = componentTags(args.tags, "migration");
         const parent = { parent: this };
         const plan = phaseResources(args.phase);
         this.phase = args.phase;
         this.databaseTarget = plan.databaseTarget;
         this.selfManagedServers = plan.selfManagedServers;
 
-        const serviceRoles = args.manageServiceRoles && plan.dms ? this.createServiceRoles(name, tags) : [];
+        const serviceRoles = args.manageServiceRoles && plan.dms ? this.createServiceRoles(name) : [];
         if (!plan.dms) {
             this.registerOutputs({ phase: this.phase, databaseTarget: this.databaseTarget });
             return;
@@ -152,7 +149,6 @@ export class Migration extends pulumi.ComponentResource {
                 {
                     description,
                     content: (password) => ({ engine: "mysql", host, port, username: "dms", password }),
-                    tags,
                 },
                 this,
             );
@@ -194,28 +190,20 @@ export class Migration extends pulumi.ComponentResource {
                             accountSetupScripts(),
                         ),
                     ),
-                tags,
             },
             parent,
         );
         this.accountSetupDocumentName = setupDocument.name;
 
-        const securityGroup = createSecurityGroup(
-            `${name}-dms-sg`,
-            args.vpcId,
-            "AWS DMS replication instance",
-            tags,
-            this,
-        );
+        const securityGroup = createSecurityGroup(`${name}-dms-sg`, args.vpcId, "AWS DMS replication instance", this);
         // Secrets Manager, which the replication instance calls for the endpoints' credentials.
-        allowHttpsOut(`${name}-dms-out-https`, securityGroup.id, tags, this);
+        allowHttpsOut(`${name}-dms-out-https`, securityGroup.id, this);
         allowClients(
             `${name}-ec2-mysql`,
             primary.securityGroupId,
             [securityGroup.id],
             { from: MYSQL_PORT },
             "MySQL from AWS DMS",
-            tags,
             this,
         );
         // The primary reaches RDS too: it runs the account setup there.
@@ -225,7 +213,6 @@ export class Migration extends pulumi.ComponentResource {
             [securityGroup.id, primary.securityGroupId],
             { from: args.target.port },
             "MySQL from AWS DMS and the DMS account setup",
-            tags,
             this,
         );
 
@@ -240,7 +227,6 @@ export class Migration extends pulumi.ComponentResource {
                 maxErrors: "0",
                 complianceSeverity: "CRITICAL",
                 waitForSuccessTimeoutSeconds: 900,
-                tags,
             },
             { parent: this, dependsOn: [ec2Account.version, rdsAccount.version] },
         );
@@ -248,7 +234,7 @@ export class Migration extends pulumi.ComponentResource {
         const replicationInstanceId = id("dms");
         new aws.cloudwatch.LogGroup(
             `${name}-task-logs`,
-            { name: `dms-tasks-${replicationInstanceId}`, retentionInDays: args.logRetentionDays, tags },
+            { name: `dms-tasks-${replicationInstanceId}`, retentionInDays: args.logRetentionDays },
             parent,
         );
         const subnetGroup = new aws.dms.ReplicationSubnetGroup(
@@ -257,7 +243,6 @@ export class Migration extends pulumi.ComponentResource {
                 replicationSubnetGroupId: id("dms-subnets"),
                 replicationSubnetGroupDescription: "Private subnets of the DMS replication instance",
                 subnetIds: args.privateSubnetIds,
-                tags,
             },
             { parent: this, dependsOn: serviceRoles },
         );
@@ -277,7 +262,6 @@ export class Migration extends pulumi.ComponentResource {
                 vpcSecurityGroupIds: [securityGroup.id],
                 // Storage is encrypted with the account's DMS key unless given another.
                 applyImmediately: true,
-                tags,
             },
             { parent: this, dependsOn: serviceRoles },
         );
@@ -285,7 +269,7 @@ export class Migration extends pulumi.ComponentResource {
 
         const accessRole = new aws.iam.Role(
             `${name}-secrets-role`,
-            { assumeRolePolicy: dmsTrustPolicy(args.region), tags },
+            { assumeRolePolicy: dmsTrustPolicy(args.region) },
             parent,
         );
         const accessPolicy = new aws.iam.RolePolicy(
@@ -304,7 +288,6 @@ export class Migration extends pulumi.ComponentResource {
                     secretsManagerAccessRoleArn: accessRole.arn,
                     // Encrypted; neither server's certificate is imported into DMS, so it is not verified.
                     sslMode: "require",
-                    tags,
                 },
                 { parent: this, dependsOn: [accessPolicy, setup] },
             );
@@ -358,7 +341,6 @@ export class Migration extends pulumi.ComponentResource {
                     replicationTaskSettings: JSON.stringify(taskSettings(direction)),
                     startReplicationTask: state === "running",
                     ...extra,
-                    tags,
                 },
                 { parent: this, ...options },
             );
@@ -399,7 +381,7 @@ export class Migration extends pulumi.ComponentResource {
         }
 
         if (args.alarmTopicArn) {
-            this.createNotifications(name, args, replicationInstanceId, tasks, tags);
+            this.createNotifications(name, args, replicationInstanceId, tasks);
         }
 
         this.registerOutputs({
@@ -416,7 +398,7 @@ export class Migration extends pulumi.ComponentResource {
      * The roles DMS finds by fixed name. Kept when the stack stops managing
      * them or is destroyed: other stacks in the account may use them.
      */
-    private createServiceRoles(name: string, tags: Tags): pulumi.Resource[] {
+    private createServiceRoles(name: string): pulumi.Resource[] {
         return Object.entries(DMS_SERVICE_ROLES).map(([roleName, policyArn]) => {
             const role = new aws.iam.Role(
                 `${name}-${roleName}`,
@@ -428,7 +410,6 @@ export class Migration extends pulumi.ComponentResource {
                             { Effect: "Allow", Principal: { Service: "dms.amazonaws.com" }, Action: "sts:AssumeRole" },
                         ],
                     }),
-                    tags,
                 },
                 { parent: this, retainOnDelete: true },
             );
@@ -445,7 +426,6 @@ export class Migration extends pulumi.ComponentResource {
         args: MigrationArgs,
         replicationInstanceId: string,
         tasks: { label: string; task: aws.dms.ReplicationTask }[],
-        tags: Tags,
     ): void {
         const topic = args.alarmTopicArn!;
         const parent = { parent: this };
@@ -457,7 +437,6 @@ export class Migration extends pulumi.ComponentResource {
                 sourceIds: [replicationInstanceId],
                 eventCategories: ["failure", "failover", "low storage"],
                 enabled: true,
-                tags,
             },
             parent,
         );
@@ -472,7 +451,6 @@ export class Migration extends pulumi.ComponentResource {
                 sourceIds: tasks.map(({ task }) => task.replicationTaskId),
                 eventCategories: ["failure", "state change"],
                 enabled: true,
-                tags,
             },
             parent,
         );
@@ -498,7 +476,6 @@ export class Migration extends pulumi.ComponentResource {
                         treatMissingData: "notBreaching",
                         alarmActions: [topic],
                         okActions: [topic],
-                        tags,
                     },
                     parent,
                 );

@@ -12,7 +12,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { PublicZone } from "./shared/certificate";
 import { serviceTrustPolicy } from "./shared/iam";
 import { createSecurityGroup, ingressRule } from "./shared/rules";
-import { Tags, componentTags } from "./shared/tags";
 
 export { AzSubnets, MAX_AZS, overlappingSubnets, planSubnets } from "../domain/network-layout";
 
@@ -54,8 +53,6 @@ export interface NetworkArgs {
     publicZone?: { name: string; zoneId?: string };
     /** Retention of the flow log group, in days (a CloudWatch Logs value). */
     logRetentionDays: number;
-    /** Base tags; the component adds `component: network`. */
-    tags: Tags;
 }
 
 /** The security groups other components put their rules on; each starts with no rules. */
@@ -82,7 +79,6 @@ export class Network extends pulumi.ComponentResource {
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("scale-tiers:network:Network", name, {}, opts);
-        const tags = componentTags(args.tags, "network");
         const parent = { parent: this };
 
         this.vpcCidr = args.vpcCidr;
@@ -95,14 +91,13 @@ export class Network extends pulumi.ComponentResource {
                 availabilityZoneNames: [...args.availabilityZones],
                 subnetStrategy: "Auto",
                 subnetSpecs: [
-                    { type: "Private", cidrBlocks: this.subnetPlan.map((az) => az.private), tags },
-                    { type: "Public", cidrBlocks: this.subnetPlan.map((az) => az.public), tags },
-                    { type: "Isolated", cidrBlocks: this.subnetPlan.map((az) => az.isolated), tags },
+                    { type: "Private", cidrBlocks: this.subnetPlan.map((az) => az.private) },
+                    { type: "Public", cidrBlocks: this.subnetPlan.map((az) => az.public) },
+                    { type: "Isolated", cidrBlocks: this.subnetPlan.map((az) => az.isolated) },
                 ],
                 natGateways: { strategy: args.natGateways },
                 enableDnsHostnames: true,
                 enableDnsSupport: true,
-                tags,
             },
             parent,
         );
@@ -111,8 +106,8 @@ export class Network extends pulumi.ComponentResource {
         this.privateSubnetIds = vpc.privateSubnetIds;
         this.isolatedSubnetIds = vpc.isolatedSubnetIds;
 
-        this.createFlowLogs(name, args, tags);
-        this.createSessionManagerEndpoints(name, args, tags);
+        this.createFlowLogs(name, args);
+        this.createSessionManagerEndpoints(name, args);
 
         const zone = new aws.route53.Zone(
             `${name}-zone`,
@@ -120,7 +115,6 @@ export class Network extends pulumi.ComponentResource {
                 name: args.privateZoneName,
                 comment: "Internal names of the estate (db.<zone> and friends)",
                 vpcs: [{ vpcId: this.vpcId, vpcRegion: args.region }],
-                tags,
             },
             parent,
         );
@@ -131,7 +125,7 @@ export class Network extends pulumi.ComponentResource {
         }
 
         const group = (role: string, description: string) =>
-            createSecurityGroup(`${name}-${role}-sg`, this.vpcId, description, tags, this);
+            createSecurityGroup(`${name}-${role}-sg`, this.vpcId, description, this);
         this.securityGroups = {
             loadBalancer: group("lb", "Public load balancer"),
             web: group("web", "Web and application servers"),
@@ -147,11 +141,11 @@ export class Network extends pulumi.ComponentResource {
         });
     }
 
-    private createFlowLogs(name: string, args: NetworkArgs, tags: Tags): void {
+    private createFlowLogs(name: string, args: NetworkArgs): void {
         const parent = { parent: this };
         const logGroup = new aws.cloudwatch.LogGroup(
             `${name}-flow-logs`,
-            { retentionInDays: args.logRetentionDays, tags },
+            { retentionInDays: args.logRetentionDays },
             parent,
         );
         const account = aws.getCallerIdentityOutput({}, parent).accountId;
@@ -161,7 +155,6 @@ export class Network extends pulumi.ComponentResource {
                 assumeRolePolicy: account.apply((accountId) =>
                     serviceTrustPolicy("vpc-flow-logs.amazonaws.com", accountId),
                 ),
-                tags,
             },
             parent,
         );
@@ -193,19 +186,17 @@ export class Network extends pulumi.ComponentResource {
                 logDestination: logGroup.arn,
                 iamRoleArn: role.arn,
                 maxAggregationInterval: 60,
-                tags,
             },
             parent,
         );
     }
 
-    private createSessionManagerEndpoints(name: string, args: NetworkArgs, tags: Tags): void {
+    private createSessionManagerEndpoints(name: string, args: NetworkArgs): void {
         const parent = { parent: this };
         const endpointSg = createSecurityGroup(
             `${name}-endpoints-sg`,
             this.vpcId,
             "Interface VPC endpoints, HTTPS from inside the VPC",
-            tags,
             this,
         );
         ingressRule(
@@ -215,7 +206,6 @@ export class Network extends pulumi.ComponentResource {
                 ports: { from: 443 },
                 peer: { cidr: args.vpcCidr },
                 description: "HTTPS from the VPC",
-                tags,
             },
             this,
         );
@@ -229,7 +219,7 @@ export class Network extends pulumi.ComponentResource {
                     privateDnsEnabled: true,
                     subnetIds: this.privateSubnetIds,
                     securityGroupIds: [endpointSg.id],
-                    tags: { ...tags, Name: `${name}-${service}` },
+                    tags: { Name: `${name}-${service}` },
                 },
                 parent,
             );

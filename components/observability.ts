@@ -6,7 +6,6 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { Tags, componentTags } from "./shared/tags";
 import {
     AGENT_NAMESPACE,
     METRIC_NAMESPACES,
@@ -579,7 +578,6 @@ export interface ObservabilityArgs {
      * the budget's forecasts: the topic's key and its policy let them. Default none.
      */
     publisherServices?: readonly string[];
-    tags: Tags;
 }
 
 export class Observability extends pulumi.ComponentResource {
@@ -588,13 +586,12 @@ export class Observability extends pulumi.ComponentResource {
 
     constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("scale-tiers:observability:Observability", name, {}, opts);
-        const tags = componentTags(args.tags, "observability");
         const parent = { parent: this };
 
         for (const { role, roleName } of args.roles) {
             const logGroup = new aws.cloudwatch.LogGroup(
                 `${name}-${role}-logs`,
-                { name: logGroupName(args.project, args.stack, role), retentionInDays: args.logRetentionDays, tags },
+                { name: logGroupName(args.project, args.stack, role), retentionInDays: args.logRetentionDays },
                 parent,
             );
             // The agents pull this; it exists only once the log group does, so no agent creates
@@ -605,7 +602,6 @@ export class Observability extends pulumi.ComponentResource {
                     name: agentParameterName(args.project, args.stack, role),
                     type: "String",
                     value: logGroup.name.apply((group) => agentConfig(role, group)),
-                    tags,
                 },
                 { parent: this, dependsOn: [logGroup] },
             );
@@ -616,7 +612,7 @@ export class Observability extends pulumi.ComponentResource {
             );
         }
 
-        const topic = this.createAlarmTopic(name, args, tags);
+        const topic = this.createAlarmTopic(name, args);
         this.alarmTopicArn = topic.arn;
 
         const alarms = alarmSpecs<pulumi.Input<string>>({
@@ -652,7 +648,6 @@ export class Observability extends pulumi.ComponentResource {
                     treatMissingData: alarm.treatMissingData,
                     alarmActions: actions,
                     okActions: [topic.arn],
-                    tags,
                 },
                 parent,
             );
@@ -687,7 +682,7 @@ export class Observability extends pulumi.ComponentResource {
      * CloudWatch cannot publish to a topic encrypted with the AWS-managed SNS
      * key, whose policy cannot grant it; the topic gets its own key that does.
      */
-    private createAlarmTopic(name: string, args: ObservabilityArgs, tags: Tags): aws.sns.Topic {
+    private createAlarmTopic(name: string, args: ObservabilityArgs): aws.sns.Topic {
         const parent = { parent: this };
         const account = aws.getCallerIdentityOutput({}, parent).accountId;
         const key = new aws.kms.Key(
@@ -722,11 +717,10 @@ export class Observability extends pulumi.ComponentResource {
                         ],
                     }),
                 ),
-                tags,
             },
             parent,
         );
-        const topic = new aws.sns.Topic(`${name}-alarms`, { kmsMasterKeyId: key.arn, tags }, parent);
+        const topic = new aws.sns.Topic(`${name}-alarms`, { kmsMasterKeyId: key.arn }, parent);
         if (args.publisherServices?.length) {
             // Services other than CloudWatch (AWS Budgets, DMS) publish only where the topic's policy lets them.
             // The policy replaces SNS's default one, so it keeps what that gave: the account administers the

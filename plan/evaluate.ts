@@ -230,15 +230,30 @@ async function evaluate(stack: string, options: EvaluateOptions): Promise<Record
         name: `${MOCK_ORGANIZATION}/scale-tiers/${stackName}`,
         outputs: options.previousOutputs ?? {},
     });
+    // The mock monitor hands stack transforms over instead of running them, and does not say a
+    // resource's parent: the engine's part, played here with the parents the program gave.
+    const transforms: pulumi.ResourceTransform[] = [];
+    const parents = new Map<string, pulumi.Resource | undefined>();
     await pulumi.runtime.setMocks(
         {
-            newResource(args) {
-                mockInputs.set(`${args.type}::${args.name}`, {
-                    inputs: args.inputs as Record<string, unknown>,
-                    custom: args.custom ?? false,
-                });
-                return mocks.newResource(args);
+            async newResource(args) {
+                const key = `${args.type}::${args.name}`;
+                let inputs = args.inputs as Record<string, unknown>;
+                for (const transform of transforms) {
+                    const opts = { parent: parents.get(key) };
+                    const result = await transform({
+                        type: args.type,
+                        name: args.name,
+                        custom: args.custom ?? false,
+                        props: inputs,
+                        opts,
+                    });
+                    inputs = result?.props ?? inputs;
+                }
+                mockInputs.set(key, { inputs, custom: args.custom ?? false });
+                return mocks.newResource({ ...args, inputs });
             },
+            registerTransform: (transform) => transforms.push(transform),
             call: (args) => mocks.call(args),
         },
         "scale-tiers",
@@ -262,6 +277,7 @@ async function evaluate(stack: string, options: EvaluateOptions): Promise<Record
             outputs = await pulumi.runtime.runInPulumiStack(() => {
                 pulumi.runtime.registerStackTransformation((args) => {
                     // The read of the stack's own last outputs creates nothing: not part of the estate.
+                    parents.set(`${args.type}::${args.name}`, args.opts.parent);
                     if (args.type !== STACK_REFERENCE_TYPE) {
                         captured.push({ type: args.type, name: args.name, resource: args.resource, opts: args.opts });
                     }

@@ -17,7 +17,6 @@ import { Messaging, MessagingArgs } from "../components/messaging";
 import { MigrationArgs } from "../components/migration";
 import { Network, NetworkArgs } from "../components/network";
 import { Observability, ObservabilityArgs, WatchedServer } from "../components/observability";
-import { Tags, baseTags } from "../components/shared/tags";
 import { ServerRole, agentParameterName } from "../components/shared/telemetry";
 import { MYSQL_PORT } from "../domain/database";
 import { phaseResources } from "../domain/migration";
@@ -28,7 +27,6 @@ import { enabledTools, retiredTools, selfManagedServers, toolsDomain, toolsSchem
 /** What every args function starts from. */
 export interface BuildContext {
     readonly config: StackConfig;
-    readonly tags: Tags;
     /** The SSM parameter of a server role's CloudWatch agent config: fixed names, monitoring on or off. */
     readonly agentParameter: (role: ServerRole) => string;
 }
@@ -36,7 +34,6 @@ export interface BuildContext {
 export function buildContext(config: StackConfig): BuildContext {
     return {
         config,
-        tags: baseTags(config.project, config.stack),
         agentParameter: (role) => agentParameterName(config.project, config.stack, role),
     };
 }
@@ -46,13 +43,12 @@ function snapshotSelector({ config }: BuildContext, kind: string): string {
     return `${config.project}-${config.stack}-${kind}`;
 }
 
-export function networkArgs({ config, tags }: BuildContext): NetworkArgs {
+export function networkArgs({ config }: BuildContext): NetworkArgs {
     const { domain } = config;
     return {
         region: config.region,
         ...config.network,
         publicZone: domain ? { name: domain.zone, zoneId: domain.zoneId } : undefined,
-        tags,
     };
 }
 
@@ -68,7 +64,7 @@ function webBackend({ config }: BuildContext, network: Network) {
 }
 
 export function databaseArgs(context: BuildContext, network: Network): DatabaseArgs {
-    const { config, tags } = context;
+    const { config } = context;
     const { replica, rds, selfManaged: _selfManaged, ...servers } = config.database;
     return {
         ...webBackend(context, network),
@@ -92,12 +88,11 @@ export function databaseArgs(context: BuildContext, network: Network): DatabaseA
                   logRetentionDays: config.network.logRetentionDays,
               }
             : undefined,
-        tags,
     };
 }
 
 export function cacheArgs(context: BuildContext, network: Network): CacheArgs {
-    const { config, tags } = context;
+    const { config } = context;
     const { memcached } = config;
     return {
         ...webBackend(context, network),
@@ -112,12 +107,11 @@ export function cacheArgs(context: BuildContext, network: Network): CacheArgs {
               }
             : undefined,
         elastiCache: config.elasticache.enabled ? config.elasticache : undefined,
-        tags,
     };
 }
 
 export function messagingArgs(context: BuildContext, network: Network): MessagingArgs {
-    const { config, tags } = context;
+    const { config } = context;
     const { rabbitmq } = config;
     const rabbitmqSnapshots = snapshotSelector(context, "rabbitmq");
     return {
@@ -147,12 +141,11 @@ export function messagingArgs(context: BuildContext, network: Network): Messagin
                   snapshotSelector: rabbitmqSnapshots,
               }
             : undefined,
-        tags,
     };
 }
 
 export function ciArgs(context: BuildContext, network: Network): CiArgs {
-    const { config, tags } = context;
+    const { config } = context;
     const { enabled: _enabled, retired: _retired, ...jenkins } = config.jenkins;
     return {
         region: config.region,
@@ -166,12 +159,11 @@ export function ciArgs(context: BuildContext, network: Network): CiArgs {
         snapshotSelector: snapshotSelector(context, "jenkins"),
         cloudWatchAgentParameter: context.agentParameter("jenkins"),
         retired: config.jenkins.retired,
-        tags,
     };
 }
 
 export function loggingArgs(context: BuildContext, network: Network): LoggingArgs {
-    const { config, tags } = context;
+    const { config } = context;
     return {
         ...webBackend(context, network),
         project: config.project,
@@ -183,7 +175,6 @@ export function loggingArgs(context: BuildContext, network: Network): LoggingArg
         zoneId: network.zoneId,
         zoneName: network.zoneName,
         deletionProtection: config.loadBalancer.deletionProtection,
-        tags,
     };
 }
 
@@ -201,7 +192,7 @@ export function webArgs(
     context: BuildContext,
     { network, database, cache, messaging, ci, logging }: WebDependencies,
 ): WebTierArgs {
-    const { config, tags } = context;
+    const { config } = context;
     const { autoScaling, ...servers } = config.web;
     const { certificateArn, ...loadBalancer } = config.loadBalancer;
     const zone = network.publicZone;
@@ -237,12 +228,11 @@ export function webArgs(
         cloudWatchAgentParameter: context.agentParameter("web"),
         artifactBucket: ci ? { name: ci.artifactBucketName, arn: ci.artifactBucketArn } : undefined,
         deployGroup: webDeployGroup(config.stack),
-        tags,
     };
 }
 
 export function collaborationArgs(context: BuildContext, network: Network, web: WebTier, ci?: Ci): CollaborationArgs {
-    const { config, tags } = context;
+    const { config } = context;
     const tools = config.collaboration;
     const zone = network.publicZone;
     return {
@@ -284,7 +274,6 @@ export function collaborationArgs(context: BuildContext, network: Network, web: 
                 : [],
         snapshotSelector: snapshotSelector(context, "tools"),
         agentParameter: context.agentParameter,
-        tags,
     };
 }
 
@@ -295,7 +284,7 @@ export interface WatchedComponents extends WebDependencies {
 }
 
 export function observabilityArgs(context: BuildContext, watched: WatchedComponents): ObservabilityArgs {
-    const { config, tags } = context;
+    const { config } = context;
     const { database, cache, messaging, ci, web, logging, collaboration } = watched;
     return {
         project: config.project,
@@ -354,7 +343,6 @@ export function observabilityArgs(context: BuildContext, watched: WatchedCompone
                   }
                 : undefined,
         },
-        tags,
     };
 }
 
@@ -391,7 +379,7 @@ export function statefulServers({ database, messaging, ci, collaboration }: Watc
 
 /** The web ACL in front of the public load balancer; only called where the stack has WAF and an alarm topic. */
 export function firewallArgs(
-    { config, tags }: BuildContext,
+    { config }: BuildContext,
     web: WebTier,
     alarmTopicArn: Observability["alarmTopicArn"],
 ): WebFirewallArgs {
@@ -403,7 +391,6 @@ export function firewallArgs(
         loadBalancerArn: web.loadBalancerArn,
         ...waf,
         alarmTopicArn,
-        tags,
     };
 }
 
@@ -415,7 +402,7 @@ export function migrationArgs(
     rds: NonNullable<Database["rds"]>,
     alarmTopicArn?: Observability["alarmTopicArn"],
 ): MigrationArgs {
-    const { config, tags } = context;
+    const { config } = context;
     const { migration } = config;
     return {
         region: config.region,
@@ -451,12 +438,11 @@ export function migrationArgs(
             securityGroupId: rds.securityGroupId,
         },
         alarmTopicArn,
-        tags,
     };
 }
 
 export function budgetArgs(
-    { config, tags }: BuildContext,
+    { config }: BuildContext,
     estimatedMonthlyUsd: pulumi.Input<number>,
     observability: Observability | undefined,
 ): CostBudgetArgs {
@@ -466,6 +452,5 @@ export function budgetArgs(
         estimatedMonthlyUsd,
         marginPercent: config.budget.marginPercent,
         alarmTopicArn: observability?.alarmTopicArn,
-        tags,
     };
 }

@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { configurationDoc, projectFile } from "../plan/config-docs";
+import { taggableTypesModule } from "../plan/taggable-types";
 import { PROJECT_ROOT, STACKS, projectDefaults } from "./harness";
 
 const read = (file: string) => fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8");
@@ -70,5 +71,11 @@ describe("docs/configuration.md", () => {
     it("is what npm run docs generates from the config schema", async () => {
         const file = path.join(PROJECT_ROOT, "docs/configuration.md");
         expect(read("docs/configuration.md")).to.equal(await configurationDoc(read("docs/configuration.md"), file));
+    });
+});
+
+describe("domain/taggable-types.ts", () => {
+    it("is what npm run docs generates from the installed provider SDKs", () => {
+        expect(read("domain/taggable-types.ts")).to.equal(taggableTypesModule());
     });
 });

@@ -7,6 +7,7 @@ import { expect } from "chai";
 import { planSubnets } from "../components/network";
 import { WEB_PORT } from "../components/compute";
 import { MYSQL_PORT } from "../domain/database";
+import { TAGGABLE_TYPES } from "../domain/taggable-types";
 import { HTTPS_REDIRECT, TLS_POLICY } from "../domain/tls";
 import { decodeUserData } from "../components/userdata/render";
 import { EvaluationError } from "../plan/evaluate";
@@ -74,6 +75,12 @@ function tagMap(tags: unknown): Record<string, string> {
     return Array.isArray(tags)
         ? Object.fromEntries((tags as { key: string; value: string }[]).map((t) => [t.key, t.value]))
         : (tags as Record<string, string>);
+}
+
+/** The tags the estate gives a resource, read off its URN: project, stack, and the component that owns it. */
+function estateTagsOf(resource: RecordedResource): Record<string, string> {
+    const [, stack, component] = /^urn:pulumi:([^:]+)::scale-tiers::scale-tiers:([a-z]+):/.exec(resource.urn) ?? [];
+    return { project: "scale-tiers", stack, "managed-by": "pulumi", component };
 }
 
 /** A database secret version's JSON. */
@@ -450,19 +457,41 @@ for (const stack of SHIPPED_STACKS) {
             expect(input(record, "records")).to.deep.equal([privateIpOf(primary)]);
         });
 
-        it("tags every taggable resource with project, stack and component", () => {
-            const taggable = recording.resources.filter((r) => r.custom && "tags" in r.inputs);
-            expect(taggable.length).to.be.greaterThan(20);
-            for (const resource of taggable) {
-                const tags = tagMap(input(resource, "tags"));
-                expect(tags, resource.urn).to.include({
-                    project: "scale-tiers",
-                    stack,
-                    "managed-by": "pulumi",
-                });
-                expect(tags.component, resource.urn).to.match(
-                    /^(network|compute|data|cache|messaging|observability|ci|collaboration|cost|firewall)$/,
+        it("tags every resource whose type takes tags with project, stack and the component that owns it", () => {
+            const tagged = recording.resources.filter((r) => TAGGABLE_TYPES.has(r.type));
+            expect(tagged.map((r) => r.type)).to.include.members(["aws:ec2/instance:Instance", "awsx:ec2:Vpc"]);
+            for (const resource of tagged) {
+                expect(tagMap(input(resource, "tags")), resource.urn).to.include(estateTagsOf(resource));
+            }
+        });
+
+        it("tags what servers create with them: root volumes, launched instances and volumes, the groups", () => {
+            for (const instance of ofType(recording, "aws:ec2/instance:Instance")) {
+                const rootVolume = input<{ tags: Record<string, string> }>(instance, "rootBlockDevice");
+                expect(rootVolume.tags, instance.urn).to.deep.equal(estateTagsOf(instance));
+            }
+            for (const template of ofType(recording, "aws:ec2/launchTemplate:LaunchTemplate")) {
+                const specifications = input<{ resourceType: string; tags: Record<string, string> }[]>(
+                    template,
+                    "tagSpecifications",
                 );
+                for (const specification of specifications) {
+                    expect(specification.tags, `${template.urn} ${specification.resourceType}`)
+                        .to.include(estateTagsOf(template))
+                        .and.to.have.property("Name");
+                }
+            }
+            for (const group of ofType(recording, "aws:autoscaling/group:Group")) {
+                const tags = input<{ key: string; value: string; propagateAtLaunch: boolean }[]>(group, "tags");
+                expect(tagMap(tags), group.urn).to.include(estateTagsOf(group)).and.to.have.property("Name");
+                expect(
+                    tags.filter((tag) => tag.propagateAtLaunch),
+                    group.urn,
+                ).to.deep.equal([]);
+            }
+            const [vpc] = ofType(recording, "awsx:ec2:Vpc");
+            for (const subnet of input<{ tags: Record<string, string> }[]>(vpc, "subnetSpecs")) {
+                expect(subnet.tags).to.deep.equal(estateTagsOf(vpc));
             }
         });
 

@@ -151,7 +151,7 @@ describe("web Auto Scaling decisions (pure)", () => {
     });
 
     it("gives the launch template the shared encrypted gp3 root volume on the AL2023 root device", () => {
-        const shared = rootVolume(30, {});
+        const shared = rootVolume(30);
         expect(launchTemplateVolume(AL2023_ROOT_DEVICE, 30)).to.deep.equal({
             deviceName: "/dev/xvda",
             ebs: { volumeType: "gp3", volumeSize: 30, encrypted: "true", deleteOnTermination: "true" },
@@ -161,8 +161,7 @@ describe("web Auto Scaling decisions (pure)", () => {
     });
 
     it("tags a web server with its name, its role and the deploy group that deploys select", () => {
-        expect(webServerTags({ stack: "tier1m" }, "web-asg", "tier1m-web")).to.deep.equal({
-            stack: "tier1m",
+        expect(webServerTags("web-asg", "tier1m-web")).to.deep.equal({
             Name: "web-asg",
             role: "web",
             [DEPLOY_GROUP_TAG]: "tier1m-web",

@@ -5,7 +5,6 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { Tags } from "./tags";
 
 export interface PrivateBucketArgs {
     /** Versioning keeps overwritten or deleted objects (artifacts); off for logs. */
@@ -16,7 +15,6 @@ export interface PrivateBucketArgs {
     statements: (bucketArn: string, inputs: string[]) => object[];
     /** Values the statements need (account ids, role ARNs). */
     statementInputs?: pulumi.Input<string>[];
-    tags: Tags;
 }
 
 /** The statement that refuses every request not made over TLS. */
@@ -39,7 +37,7 @@ export interface PrivateBucket {
 
 export function privateBucket(name: string, args: PrivateBucketArgs, parent: pulumi.Resource): PrivateBucket {
     const opts = { parent };
-    const bucket = new aws.s3.Bucket(name, { forceDestroy: false, tags: args.tags }, opts);
+    const bucket = new aws.s3.Bucket(name, { forceDestroy: false }, opts);
     new aws.s3.BucketOwnershipControls(
         `${name}-ownership`,
         { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },

@@ -5,7 +5,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { TLS_POLICY } from "../../domain/tls";
-import { Tags } from "./tags";
 
 /** A public hosted zone the program writes records into. */
 export interface PublicZone {
@@ -28,7 +27,7 @@ export interface PublicZone {
  */
 export function dnsValidatedCertificate(
     name: string,
-    args: { zone: PublicZone; names: readonly string[]; tags: Tags },
+    args: { zone: PublicZone; names: readonly string[] },
     parent: pulumi.Resource,
 ): pulumi.Output<string> {
     const [subject, ...alternatives] = args.names;
@@ -41,7 +40,6 @@ export function dnsValidatedCertificate(
             domainName: subject,
             subjectAlternativeNames: alternatives,
             validationMethod: "DNS",
-            tags: args.tags,
         },
         { parent },
     );
@@ -104,7 +102,6 @@ export function httpsListener(
         loadBalancerArn: pulumi.Input<string>;
         certificateArn: pulumi.Input<string>;
         defaultActions: aws.types.input.lb.ListenerDefaultAction[];
-        tags: Tags;
     },
     parent: pulumi.Resource,
 ): aws.lb.Listener {
@@ -117,7 +114,6 @@ export function httpsListener(
             sslPolicy: TLS_POLICY,
             certificateArn: args.certificateArn,
             defaultActions: args.defaultActions,
-            tags: args.tags,
         },
         { parent },
     );

@@ -6,7 +6,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { Architecture, architectureOf } from "../../domain/instance-types";
-import { Tags } from "./tags";
+import { Tags } from "../../domain/tags";
 
 /** AWS's public SSM parameter that always names the newest AL2023 AMI. */
 export function al2023AmiParameter(arch: Architecture): string {
@@ -29,13 +29,12 @@ export const METADATA_OPTIONS = {
  * A root volume: gp3, encrypted, gone with its instance. Typed as the plain
  * values it holds (no Input), which `launchTemplateVolume` spells as strings.
  */
-export function rootVolume(sizeGiB: number, tags: Tags) {
+export function rootVolume(sizeGiB: number) {
     return {
         volumeType: "gp3",
         volumeSize: sizeGiB,
         encrypted: true,
         deleteOnTermination: true,
-        tags: { ...tags },
     } satisfies aws.types.input.ec2.InstanceRootBlockDevice;
 }
 
@@ -50,7 +49,7 @@ export function launchTemplateVolume(
     deviceName: string,
     sizeGiB: number,
 ): aws.types.input.ec2.LaunchTemplateBlockDeviceMapping {
-    const volume = rootVolume(sizeGiB, {});
+    const volume = rootVolume(sizeGiB);
     return {
         deviceName,
         ebs: {
@@ -63,9 +62,9 @@ export function launchTemplateVolume(
 }
 
 /**
- * An Auto Scaling group's own tags. Not propagated: the launch template's tag
- * specifications tag the instances and volumes, and a propagated tag with the
- * same key would override those.
+ * An Auto Scaling group's own tags, as the list it takes. Not propagated: the
+ * launch template's tag specifications tag the instances and volumes, and a
+ * propagated tag with the same key would override those.
  */
 export function autoScalingGroupTags(tags: Tags): aws.types.input.autoscaling.GroupTag[] {
     return Object.entries(tags).map(([key, value]) => ({ key, value, propagateAtLaunch: false }));
@@ -88,20 +87,15 @@ export interface InstanceRole {
  * instance profile. `policy` is an IAM policy document (JSON) granting exactly
  * what the server needs beyond Session Manager.
  */
-export function instanceRole(
-    name: string,
-    policy: pulumi.Input<string>,
-    tags: Tags,
-    parent: pulumi.Resource,
-): InstanceRole {
-    const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: EC2_ASSUME_ROLE_POLICY, tags }, { parent });
+export function instanceRole(name: string, policy: pulumi.Input<string>, parent: pulumi.Resource): InstanceRole {
+    const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: EC2_ASSUME_ROLE_POLICY }, { parent });
     new aws.iam.RolePolicyAttachment(
         `${name}-ssm-core`,
         { role: role.name, policyArn: SSM_MANAGED_INSTANCE_CORE },
         { parent },
     );
     new aws.iam.RolePolicy(`${name}-policy`, { role: role.name, policy }, { parent });
-    const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name, tags }, { parent });
+    const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name }, { parent });
     return { role, profile };
 }
 

@@ -4,7 +4,6 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { Tags } from "./tags";
 
 /** The other end of a rule: a security group, or a CIDR block. */
 export type Peer = { securityGroupId: pulumi.Input<string> } | { cidr: string };
@@ -57,7 +56,6 @@ interface RuleArgs {
     ports: PortRange;
     peer: Peer;
     description: string;
-    tags: Tags;
 }
 
 function ruleArgs(args: RuleArgs) {
@@ -68,7 +66,6 @@ function ruleArgs(args: RuleArgs) {
         fromPort: args.ports.from,
         toPort: args.ports.to ?? args.ports.from,
         ...peerArgs(args.peer),
-        tags: args.tags,
     };
 }
 
@@ -97,7 +94,6 @@ export function allowClients(
     clientSecurityGroupIds: pulumi.Input<string>[],
     ports: PortRange,
     description: string,
-    tags: Tags,
     parent: pulumi.Resource,
 ): void {
     clientSecurityGroupIds.forEach((clientSecurityGroupId, index) => {
@@ -108,7 +104,6 @@ export function allowClients(
                 ports,
                 peer: { securityGroupId: clientSecurityGroupId },
                 description: `${description} from clients`,
-                tags,
             },
             parent,
         );
@@ -119,7 +114,6 @@ export function allowClients(
                 ports,
                 peer: { securityGroupId: serverSecurityGroupId },
                 description: `${description} to the servers`,
-                tags,
             },
             parent,
         );
@@ -132,21 +126,15 @@ export function allowPeers(
     securityGroupId: pulumi.Input<string>,
     ports: PortRange,
     description: string,
-    tags: Tags,
     parent: pulumi.Resource,
 ): void {
-    const rule = { securityGroupId, ports, peer: { securityGroupId }, description, tags };
+    const rule = { securityGroupId, ports, peer: { securityGroupId }, description };
     ingressRule(`${name}-in`, rule, parent);
     egressRule(`${name}-out`, rule, parent);
 }
 
 /** HTTPS out to anywhere: AWS APIs (through NAT or endpoints) and package repositories. */
-export function allowHttpsOut(
-    name: string,
-    securityGroupId: pulumi.Input<string>,
-    tags: Tags,
-    parent: pulumi.Resource,
-): void {
+export function allowHttpsOut(name: string, securityGroupId: pulumi.Input<string>, parent: pulumi.Resource): void {
     egressRule(
         name,
         {
@@ -154,7 +142,6 @@ export function allowHttpsOut(
             ports: { from: 443 },
             peer: { cidr: "0.0.0.0/0" },
             description: "AWS APIs and package repositories over HTTPS",
-            tags,
         },
         parent,
     );
@@ -169,12 +156,11 @@ export function createSecurityGroup(
     name: string,
     vpcId: pulumi.Input<string>,
     description: string,
-    tags: Tags,
     parent: pulumi.Resource,
 ): aws.ec2.SecurityGroup {
     return new aws.ec2.SecurityGroup(
         name,
-        { vpcId, description, revokeRulesOnDelete: true, tags: { ...tags, Name: name.replace(/-sg$/, "") } },
+        { vpcId, description, revokeRulesOnDelete: true, tags: { Name: name.replace(/-sg$/, "") } },
         { parent },
     );
 }

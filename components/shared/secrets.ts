@@ -6,7 +6,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { Tags } from "./tags";
 
 /** Special characters that need no quoting in SQL, MySQL option files, JSON or a shell word. */
 export const PASSWORD_SPECIALS = "!#%*+-.:=?^_~";
@@ -37,7 +36,6 @@ export interface GeneratedSecretArgs {
     password?: random.RandomPasswordArgs;
     /** The secret's JSON content, given the password. */
     content: (password: string) => Record<string, string | number>;
-    tags: Tags;
 }
 
 /** Creates `<name>-password`, `<name>-secret` and `<name>-secret-version`. */
@@ -50,7 +48,7 @@ export function generatedSecret(name: string, args: GeneratedSecretArgs, parent:
     );
     const secret = new aws.secretsmanager.Secret(
         `${name}-secret`,
-        { description: args.description, recoveryWindowInDays: 30, tags: args.tags },
+        { description: args.description, recoveryWindowInDays: 30 },
         opts,
     );
     const version = new aws.secretsmanager.SecretVersion(

@@ -11,7 +11,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { METADATA_OPTIONS, al2023AmiId, rootVolume } from "./ec2";
-import { Tags } from "./tags";
 
 /** Device name in the attachments; on Nitro instances the scripts find the volume by id instead. */
 export const DATA_DEVICE_NAME = "/dev/sdf";
@@ -35,7 +34,6 @@ export interface StatefulServerArgs {
     role: string;
     /** What must exist before the server boots (the secrets its script reads). */
     dependsOn: pulumi.Resource[];
-    tags: Tags;
 }
 
 export interface StatefulServer {
@@ -44,10 +42,7 @@ export interface StatefulServer {
 }
 
 /** What a retired server still needs: where its volume is, and what it is like. */
-export type RetiredServerArgs = Pick<
-    StatefulServerArgs,
-    "availabilityZone" | "dataVolume" | "snapshotSelector" | "tags"
->;
+export type RetiredServerArgs = Pick<StatefulServerArgs, "availabilityZone" | "dataVolume" | "snapshotSelector">;
 
 /** The volume's inputs do not depend on whether its server runs, so retiring one changes nothing of it. */
 function dataVolume(name: string, args: RetiredServerArgs, parent: pulumi.Resource, retired: boolean) {
@@ -62,7 +57,6 @@ function dataVolume(name: string, args: RetiredServerArgs, parent: pulumi.Resour
             encrypted: true,
             finalSnapshot: true,
             tags: {
-                ...args.tags,
                 Name: `${name}-data`,
                 ...(args.snapshotSelector ? { [SNAPSHOT_TAG]: args.snapshotSelector } : {}),
             },
@@ -87,7 +81,7 @@ export function retiredServer(name: string, args: RetiredServerArgs, parent: pul
         {
             volumeId: volume.id,
             description: `Final snapshot of ${name}-data, taken when the server was retired`,
-            tags: { ...args.tags, Name: `${name}-data-final` },
+            tags: { Name: `${name}-data-final` },
         },
         { parent, protect: true, retainOnDelete: true },
     );
@@ -108,10 +102,10 @@ export function statefulServer(name: string, args: StatefulServerArgs, parent: p
             iamInstanceProfile: args.instanceProfile,
             associatePublicIpAddress: false,
             metadataOptions: METADATA_OPTIONS,
-            rootBlockDevice: rootVolume(args.rootVolumeGiB, args.tags),
+            rootBlockDevice: rootVolume(args.rootVolumeGiB),
             monitoring: true,
             userDataBase64: args.userDataBase64(volume.id),
-            tags: { ...args.tags, Name: name, role: args.role },
+            tags: { Name: name, role: args.role },
         },
         {
             parent,
@@ -156,7 +150,6 @@ export interface SnapshotPolicyArgs {
     selector: string;
     intervalHours: number;
     retainCount: number;
-    tags: Tags;
 }
 
 /** A DLM policy (and its role) snapshotting the volumes tagged with `selector`. */
@@ -169,7 +162,6 @@ export function snapshotPolicy(name: string, args: SnapshotPolicyArgs, parent: p
                 Version: "2012-10-17",
                 Statement: [{ Effect: "Allow", Principal: { Service: "dlm.amazonaws.com" }, Action: "sts:AssumeRole" }],
             }),
-            tags: args.tags,
         },
         opts,
     );
@@ -190,7 +182,6 @@ export function snapshotPolicy(name: string, args: SnapshotPolicyArgs, parent: p
                 targetTags: { [SNAPSHOT_TAG]: args.selector },
                 schedules: [snapshotSchedule(args.intervalHours, args.retainCount)],
             },
-            tags: args.tags,
         },
         opts,
     );
