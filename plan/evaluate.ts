@@ -143,13 +143,24 @@ function awaitOutput<T>(output: pulumi.Output<T>): Promise<T> {
 
 /** Drops the program's modules from the require cache so that each run builds fresh resources. */
 function forgetProgramModules(): void {
-    for (const file of Object.keys(require.cache)) {
+    const forgotten = new Set<NodeJS.Module>();
+    for (const [file, module] of Object.entries(require.cache)) {
         if (
+            module &&
             file.startsWith(PROGRAM_ROOT) &&
             !file.includes(`${path.sep}node_modules${path.sep}`) &&
             !file.includes(`${path.sep}plan${path.sep}`)
         ) {
+            forgotten.add(module);
             delete require.cache[file];
+        }
+    }
+    // Out of the cache, a module stays in its parent's `children`, and with it everything the
+    // program made: every earlier evaluation would stay on the heap, and GC time grow with it.
+    for (const module of Object.values(require.cache)) {
+        // Modules loaded as ES modules have no `children`.
+        if (module?.children) {
+            module.children = module.children.filter((child) => !forgotten.has(child));
         }
     }
 }
@@ -301,6 +312,9 @@ async function evaluate(stack: string, options: EvaluateOptions): Promise<Record
         // before the next evaluation resets the runtime.
         await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
     } finally {
+        // The SDK starts a gRPC server for the program's resource transform, and only a
+        // disconnect stops it: one would stay listening per evaluation.
+        pulumi.runtime.disconnectSync();
         warnings.stop();
     }
     const urns = await Promise.all(captured.map((c) => awaitOutput(c.resource.urn)));
