@@ -17,7 +17,7 @@ import { tagEveryResource } from "./stacks/tagging";
  */
 async function main() {
     const config = loadStackConfig();
-    tagEveryResource(config.project, config.stack);
+    tagEveryResource(config.project, config.stack, config.tags);
     checkDeployment(await readPreviousDeployment(), config);
     const record = recordOnceDeployed(deployedState(config));
     const outputs = stackOutputs(buildPlatform(config));

@@ -113,6 +113,36 @@ export function textList(
     return documented(checked, doc);
 }
 
+/**
+ * A mapping of strings to strings whose entries `check` accepts (or says what
+ * is wrong and how to fix it), at most
+ * `maxEntries` of them; default empty. Every wrong entry is reported, a value
+ * of the wrong type among them.
+ */
+export function textMap(
+    doc: FieldDoc & { fix: string },
+    options: { check: (key: string, value: string) => Finding | undefined; maxEntries: number; valueFix: string },
+) {
+    const checked = z.record(z.string(), z.unknown()).superRefine((entries, ctx) => {
+        const count = Object.keys(entries).length;
+        if (count > options.maxEntries) {
+            report(ctx, [{ problem: `has ${count} entries, more than ${options.maxEntries}`, fix: doc.fix }]);
+        }
+        for (const [key, value] of Object.entries(entries)) {
+            const finding =
+                typeof value === "string"
+                    ? options.check(key, value)
+                    : { problem: `must be a string, got ${describe(value)}`, fix: options.valueFix };
+            if (finding) {
+                ctx.addIssue({ code: "custom", message: finding.problem, path: [key], params: { fix: finding.fix } });
+            }
+        }
+    });
+    return documented(checked, doc)
+        .transform((entries) => entries as Record<string, string>)
+        .default({});
+}
+
 /** A nested object of settings; a missing one reads as `{}` so that its defaults apply. */
 export function section<const Shape extends z.ZodRawShape>(doc: string, shape: Shape) {
     // A missing section is `{}`, which its fields' defaults complete.
@@ -197,8 +227,8 @@ export function describe(value: unknown): string {
     return `${Array.isArray(value) ? "array" : value === null ? "null" : typeof value} ${JSON.stringify(value)}`;
 }
 
-/** Setting names that hold credentials; none of the program's settings does. */
-const SECRET_LIKE = /pass(word|wd)?|secret|token|credential|private.?key|api.?key/i;
+/** Names of things that hold credentials; none of the program's settings does. */
+export const SECRET_LIKE = /pass(word|wd)?|secret|token|credential|private.?key|api.?key/i;
 
 function fieldFix(schema: z.ZodType | undefined): string {
     if (schema === undefined) {
@@ -274,6 +304,7 @@ export function problemsOf(
                     boolean: "true or false",
                     string: "a string",
                     object: "an object",
+                    record: "a mapping",
                     array: "a list",
                 };
                 const what = core instanceof z.ZodObject ? "an object" : (expected[issue.expected] ?? issue.expected);

@@ -24,10 +24,22 @@ import {
     vpcCidrProblem,
     zoneNameProblem,
 } from "./config-checks";
-import { FIELD_DOCS, flag, integer, integerOneOf, objectList, oneOf, section, text, textList } from "./config-fields";
+import {
+    FIELD_DOCS,
+    flag,
+    integer,
+    integerOneOf,
+    objectList,
+    oneOf,
+    section,
+    text,
+    textList,
+    textMap,
+} from "./config-fields";
 import { MYSQL_ROLES, MYSQL_VERSIONS } from "./database";
 import { instanceTypeProblem } from "./instance-types";
 import { MIGRATION_PHASES } from "./migration";
+import { ESTATE_TAG_KEYS, MAX_STACK_TAGS, RESOURCE_TAG_KEYS, stackTagProblem } from "./tags";
 
 /** How many NAT gateways the VPC gets: one shared (cheaper) or one per AZ (survives an AZ loss). */
 export const NAT_GATEWAY_STRATEGIES = ["Single", "OnePerAz"] as const;
@@ -764,6 +776,17 @@ export const SCALE_TIERS_SCHEMA = z.strictObject({
         },
         LOG_RETENTION_DAYS,
         30,
+    ),
+    tags: textMap(
+        {
+            doc: `the stack's own tags, on every resource that takes tags besides the estate's (${[...ESTATE_TAG_KEYS, ...RESOURCE_TAG_KEYS].map((key) => `\`${key}\``).join(", ")}): what the account's tag policies or cost allocation ask for, say \`cost-center\` or \`owner\`. A change updates resources in place; launch templates get a new version, which rolls their Auto Scaling groups (tier1m's web servers, Logstash)`,
+            fix: `give a mapping of at most ${MAX_STACK_TAGS} tags, e.g. { cost-center: "cc-42", owner: platform-team }`,
+        },
+        {
+            check: stackTagProblem,
+            maxEntries: MAX_STACK_TAGS,
+            valueFix: "give the value as a string: quote numbers and true/false",
+        },
     ),
     usageAssumptions,
     plainHttpDemo: flag(

@@ -4,6 +4,7 @@
  * stack transform (stacks/tagging.ts) applies them; resources give only their
  * own (`Name`, `role`), which win over these.
  */
+import { SECRET_LIKE } from "./config-fields";
 import { TAGGABLE_TYPES } from "./taggable-types";
 
 export type Tags = { readonly [key: string]: string };
@@ -11,9 +12,59 @@ export type Tags = { readonly [key: string]: string };
 /** The project's own component types: `scale-tiers:<component>:<Class>`. */
 const COMPONENT_TYPE_PREFIX = "scale-tiers:";
 
-/** The tags of every resource of a stack that a component owns. */
-export function estateTags(project: string, stack: string, component: string): Tags {
-    return { project, stack, "managed-by": "pulumi", component };
+/** The keys the estate sets on every resource, which the stack's own tags may not use. */
+export const ESTATE_TAG_KEYS = ["project", "stack", "managed-by", "component"] as const;
+
+/** Keys a resource sets for itself; the program finds resources by some (deploys, snapshots). */
+export const RESOURCE_TAG_KEYS = ["Name", "role"] as const;
+
+/** The program's own keys (`scale-tiers:deploy-group`, `scale-tiers:snapshots`). */
+export const PROGRAM_TAG_PREFIX = "scale-tiers:";
+
+/** AWS allows 50 tags per resource; the estate, a resource's own and the program's use up to 10. */
+export const MAX_STACK_TAGS = 40;
+
+/**
+ * The tags of every resource of a stack that a component owns: the stack's
+ * own (`scale-tiers:tags`, say cost-center or owner) and the estate's.
+ */
+export function estateTags(project: string, stack: string, component: string, stackTags: Tags = {}): Tags {
+    return { ...stackTags, project, stack, "managed-by": "pulumi", component };
+}
+
+/** Characters AWS accepts in tag keys and values across services. */
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+
+const TAG_CHARACTERS = "letters, digits, spaces and _ . : / = + - @";
+
+/** What is wrong with `key: value` as one of the stack's own tags, and the fix; undefined if nothing. */
+export function stackTagProblem(key: string, value: string): { problem: string; fix: string } | undefined {
+    const reserved: readonly string[] = [...ESTATE_TAG_KEYS, ...RESOURCE_TAG_KEYS];
+    if (reserved.includes(key) || key.startsWith(PROGRAM_TAG_PREFIX)) {
+        return {
+            problem: `the key "${key}" is the program's own`,
+            fix: `rename it: the program sets ${[...reserved, `${PROGRAM_TAG_PREFIX}*`].join(", ")} itself`,
+        };
+    }
+    if (SECRET_LIKE.test(key)) {
+        return {
+            problem: `the key "${key}" looks like it holds a secret, and tags are plain text to anyone who can list resources`,
+            fix: "remove it: keep credentials in Secrets Manager",
+        };
+    }
+    if (key.toLowerCase().startsWith("aws:")) {
+        return { problem: `the key "${key}" starts with aws:, which AWS reserves`, fix: "drop the aws: prefix" };
+    }
+    if (key.length < 1 || key.length > 128 || !TAG_TEXT.test(key)) {
+        return { problem: `the key "${key}" is not a tag key AWS accepts`, fix: `use 1 to 128 ${TAG_CHARACTERS}` };
+    }
+    if (value.length > 256 || !TAG_TEXT.test(value)) {
+        return {
+            problem: `the value of "${key}" is not a tag value AWS accepts`,
+            fix: `use up to 256 ${TAG_CHARACTERS}`,
+        };
+    }
+    return undefined;
 }
 
 /**

@@ -35,6 +35,9 @@ function typeName(core: z.ZodType): string {
     if (core instanceof z.ZodArray) {
         return unwrap(core.element as z.ZodType).core instanceof z.ZodObject ? "list of objects" : "list of strings";
     }
+    if (core instanceof z.ZodRecord) {
+        return "mapping of strings";
+    }
     return "string";
 }
 
@@ -57,6 +60,9 @@ function defaultText(schema: z.ZodType, doc: FieldDoc | undefined, fallback: unk
     }
     if (Array.isArray(fallback)) {
         return fallback.length === 0 ? "none" : fallback.map(code).join(", ");
+    }
+    if (fallback !== null && typeof fallback === "object" && Object.keys(fallback).length === 0) {
+        return "none";
     }
     if (fallback !== undefined) {
         return code(fallback);

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { estateTags, owningComponent, withTags } from "../domain/tags";
+import { Tags, estateTags, owningComponent, withTags } from "../domain/tags";
 
 function urnOf(resource: pulumi.Resource): Promise<string> {
     // A URN is known in a preview too, so the apply runs.
@@ -8,11 +8,11 @@ function urnOf(resource: pulumi.Resource): Promise<string> {
 
 /**
  * Tags every resource registered from now on, wherever its type takes tags,
- * with the project, the stack and the component that owns it. An engine-side
- * transform: it reaches the resources remote components (awsx) create too.
- * Call before creating any resource.
+ * with the stack's own tags, the project, the stack and the component that
+ * owns it. An engine-side transform: it reaches the resources remote
+ * components (awsx) create too. Call before creating any resource.
  */
-export function tagEveryResource(project: string, stack: string): void {
+export function tagEveryResource(project: string, stack: string, stackTags: Tags): void {
     pulumi.runtime.registerResourceTransform(async (args) => {
         if (!args.opts.parent) {
             return undefined;
@@ -21,7 +21,7 @@ export function tagEveryResource(project: string, stack: string): void {
         if (component === undefined) {
             return undefined;
         }
-        const props = withTags(args.type, args.props, estateTags(project, stack, component));
+        const props = withTags(args.type, args.props, estateTags(project, stack, component, stackTags));
         return props && { props, opts: args.opts };
     });
 }

@@ -577,6 +577,22 @@ describe("stack config", () => {
                 /scale-tiers:usageAssumptions\.responseMbPerClient: .*0.*scale-tiers:usageAssumptions\.gbOutPerClient/s,
             ],
             [
+                "tags AWS or the program would refuse, all at once",
+                withObject("tags", {
+                    "aws:owner": "x",
+                    stack: "y",
+                    "cost center!": "z",
+                    owner: 123,
+                    "db-password": "p",
+                }),
+                /scale-tiers:tags\.aws:owner: .*aws:.*drop the aws: prefix.*scale-tiers:tags\.stack: .*the program's own.*rename it.*scale-tiers:tags\.cost center!: .*not a tag key.*scale-tiers:tags\.owner: must be a string, got number 123.*quote numbers.*scale-tiers:tags\.db-password: .*secret.*Secrets Manager/s,
+            ],
+            [
+                "more tags than a resource has room for",
+                withObject("tags", Object.fromEntries(Array.from({ length: 41 }, (_, i) => [`team-${i}`, "x"]))),
+                /scale-tiers:tags: has 41 entries, more than 40/,
+            ],
+            [
                 "a budget margin out of range",
                 withObject("budget", { marginPercent: 900 }),
                 /scale-tiers:budget\.marginPercent: .*500/,

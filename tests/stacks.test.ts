@@ -508,6 +508,31 @@ for (const stack of SHIPPED_STACKS) {
     });
 }
 
+describe("the stack's own tags (mocks)", () => {
+    let recording: Recording;
+    const own = { "cost-center": "cc-42", owner: "platform team" };
+
+    before(async () => {
+        recording = await evaluate("tier1m", {
+            config: configWith("tier1m", { "scale-tiers:tags": JSON.stringify(own) }),
+        });
+    });
+
+    it("puts them beside the estate's on every resource that takes tags, and on what servers launch", () => {
+        for (const resource of recording.resources.filter((r) => TAGGABLE_TYPES.has(r.type))) {
+            expect(tagMap(input(resource, "tags")), resource.urn).to.include({ ...own, ...estateTagsOf(resource) });
+        }
+        for (const template of ofType(recording, "aws:ec2/launchTemplate:LaunchTemplate")) {
+            for (const specification of input<{ tags: Record<string, string> }[]>(template, "tagSpecifications")) {
+                expect(specification.tags, template.urn).to.include(own);
+            }
+        }
+        for (const group of ofType(recording, "aws:autoscaling/group:Group")) {
+            expect(tagMap(input(group, "tags")), group.urn).to.include(own);
+        }
+    });
+});
+
 describe("tier30k security groups (mocks)", () => {
     let recording: Recording;
     before(async () => {
