@@ -4,7 +4,7 @@
  * promotion), or the program at a git ref against the working tree. Pure functions.
  */
 import { RecordedResource, Recording } from "./evaluate";
-import { StatefulLoss, forcingInputs, renamedTo, statefulLosses } from "./replacement";
+import { StatefulLoss, changedInputs, forcingInputs, renamedTo, statefulLosses } from "./replacement";
 
 export interface ChangedResource {
     readonly urn: string;
@@ -99,7 +99,9 @@ export function promotionDiff(
         if (keys.length === 0) {
             continue;
         }
-        const forcing = forcingInputs(old).filter((k) => keys.includes(k));
+        const forcing = changedInputs(forcingInputs(old), old.inputs, next.inputs).filter((path) =>
+            keys.includes(path.split(".")[0]),
+        );
         if (forcing.length > 0) {
             replaced.push({
                 urn: old.urn,
