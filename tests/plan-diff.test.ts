@@ -86,6 +86,56 @@ describe("promotionDiff", () => {
     });
 });
 
+describe("promotionDiff and the inputs a provider replaces a resource on", () => {
+    const RECORD = "aws:route53/record:Record";
+    const RULE = "aws:lb/listenerRule:ListenerRule";
+    const record = resource("site-record", RECORD, { zoneId: "Z1", name: "www.example.com", type: "A", ttl: 60 });
+    const rule = resource("tools-rule", RULE, { listenerArn: "arn:listener/1", priority: 10, conditions: [] });
+    const classify = (before: RecordedResource, inputs: Record<string, unknown>) => {
+        const diff = promotionDiff(
+            recording([before]),
+            recording([{ ...before, inputs: { ...before.inputs, ...inputs } }]),
+        );
+        return {
+            replaced: diff.replaced.map((r) => r.reason),
+            changed: diff.changed.map((r) => r.keys),
+        };
+    };
+
+    it("replaces a Route 53 record whose name or zone changes, and changes its TTL in place", () => {
+        expect(classify(record, { name: "site.example.com" })).to.deep.equal({
+            replaced: ["name changed"],
+            changed: [],
+        });
+        expect(classify(record, { zoneId: "Z2" })).to.deep.equal({ replaced: ["zoneId changed"], changed: [] });
+        expect(classify(record, { ttl: 300 })).to.deep.equal({ replaced: [], changed: [["ttl"]] });
+    });
+
+    it("replaces a listener rule moved to another listener, and changes its priority in place", () => {
+        expect(classify(rule, { listenerArn: "arn:listener/2" })).to.deep.equal({
+            replaced: ["listenerArn changed"],
+            changed: [],
+        });
+        expect(classify(rule, { priority: 20 })).to.deep.equal({ replaced: [], changed: [["priority"]] });
+    });
+
+    it("tells a field of a nested block that replaces from its siblings that change in place", () => {
+        const server = resource("web-0", INSTANCE, { rootBlockDevice: { volumeSize: 20, encrypted: true } });
+        expect(classify(server, { rootBlockDevice: { volumeSize: 40, encrypted: true } })).to.deep.equal({
+            replaced: [],
+            changed: [["rootBlockDevice"]],
+        });
+        expect(classify(server, { rootBlockDevice: { volumeSize: 20, encrypted: false } })).to.deep.equal({
+            replaced: ["rootBlockDevice.encrypted changed"],
+            changed: [],
+        });
+    });
+
+    it("replaces a regional resource moved to another region", () => {
+        expect(classify(rule, { region: "eu-west-1" }).replaced).to.deep.equal(["region changed"]);
+    });
+});
+
 describe("promotionDiff and what Pulumi carries over", () => {
     const RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
 
