@@ -170,6 +170,16 @@ describe("promotionDiff and what Pulumi carries over", () => {
         const next = { ...server, inputs: { ...server.inputs, userDataBase64: "v2" } };
         expect(promotionDiff(recording([server]), recording([next])).changed).to.deep.equal([]);
     });
+
+    it("replaces a stateless server whose user data (userDataBase64) changes with userDataReplaceOnChange", () => {
+        const server = resource("web-0", INSTANCE, { userDataBase64: "v1", userDataReplaceOnChange: true });
+        const next = { ...server, inputs: { ...server.inputs, userDataBase64: "v2" } };
+        const diff = promotionDiff(recording([server]), recording([next]));
+        expect(diff.replaced.map((r) => r.name)).to.deep.equal(["web-0"]);
+        const inPlace = { ...server, inputs: { userDataBase64: "v1" } };
+        const nextInPlace = { ...inPlace, inputs: { userDataBase64: "v2" } };
+        expect(promotionDiff(recording([inPlace]), recording([nextInPlace])).replaced).to.deep.equal([]);
+    });
 });
 
 describe("promotion diff tier30k -> tier150k (mocks)", () => {
