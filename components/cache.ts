@@ -10,10 +10,11 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { BootScriptBucket, bootUserData } from "./shared/boot";
 import { METADATA_OPTIONS, al2023AmiId, instanceRole, putMetricsStatement, rootVolume } from "./shared/ec2";
 import { allowClients, allowHttpsOut, createSecurityGroup } from "./shared/rules";
 import { METRIC_NAMESPACES } from "./shared/telemetry";
-import { renderUserData } from "./userdata/render";
+import { instanceScript } from "./userdata/render";
 
 export const MEMCACHED_PORT = 11211;
 
@@ -66,6 +67,8 @@ export interface MemcachedNodesArgs {
     stackName: string;
     /** SSM parameter the nodes' CloudWatch agent config is pulled from. */
     cloudWatchAgentParameter: string;
+    /** Where the nodes' boot script is published. */
+    bootScripts: BootScriptBucket;
 }
 
 /** An ElastiCache for Memcached cluster over the AZs, TLS only. */
@@ -135,19 +138,25 @@ export class Cache extends pulumi.ComponentResource {
         allowClients(name, securityGroup.id, args.clientSecurityGroupIds, { from: MEMCACHED_PORT }, "memcached", this);
         allowHttpsOut(`${name}-out-https`, securityGroup.id, this);
 
-        const { role, profile } = instanceRole(
+        const { role, profile, bootScripts } = instanceRole(
             name,
             JSON.stringify({ Version: "2012-10-17", Statement: [putMetricsStatement(METRIC_NAMESPACES.memcached)] }),
+            nodes.bootScripts,
             this,
         );
 
-        const userDataBase64 = renderUserData("memcached", {
-            AWS_REGION_NAME: args.region,
-            MEMCACHED_MEMORY_MIB: nodes.memoryMiB,
-            MEMCACHED_MAX_CONNECTIONS: nodes.maxConnections,
-            CLOUDWATCH_AGENT_PARAMETER: nodes.cloudWatchAgentParameter,
-            STACK_NAME: nodes.stackName,
-        });
+        const boot = bootUserData(
+            name,
+            bootScripts,
+            instanceScript("memcached", {
+                AWS_REGION_NAME: args.region,
+                MEMCACHED_MEMORY_MIB: nodes.memoryMiB,
+                MEMCACHED_MAX_CONNECTIONS: nodes.maxConnections,
+                CLOUDWATCH_AGENT_PARAMETER: nodes.cloudWatchAgentParameter,
+                STACK_NAME: nodes.stackName,
+            }),
+            this,
+        );
         const subnetIds = pulumi.output(args.privateSubnetIds);
         const azCount = args.availabilityZones.length;
         const amiId = al2023AmiId(nodes.instanceType, { parent: this });
@@ -165,12 +174,12 @@ export class Cache extends pulumi.ComponentResource {
                     metadataOptions: METADATA_OPTIONS,
                     rootBlockDevice: rootVolume(20),
                     monitoring: true,
-                    userDataBase64,
+                    userDataBase64: boot.userDataBase64,
                     // A cache node holds nothing that cannot be rebuilt: a changed script means a fresh node.
                     userDataReplaceOnChange: true,
                     tags: { Name: nodeName, role: "memcached" },
                 },
-                { parent: this },
+                { parent: this, dependsOn: boot.dependsOn },
             );
         });
         return {

@@ -9,13 +9,14 @@
 import { DEPLOY_GROUP_TAG, RELEASES_PREFIX } from "../domain/delivery";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { BootScriptBucket } from "./shared/boot";
 import { privateBucket } from "./shared/bucket";
 import { instanceRole } from "./shared/ec2";
 import { generatedSecret } from "./shared/secrets";
 import { allowHttpsOut, createSecurityGroup } from "./shared/rules";
 import { JENKINS_AZ_INDEX } from "../domain/placement";
 import { DATA_DEVICE_NAME, retiredServer, snapshotPolicy, statefulServer } from "./shared/server";
-import { renderUserData } from "./userdata/render";
+import { instanceScript } from "./userdata/render";
 
 export const JENKINS_PORT = 8080;
 
@@ -135,6 +136,8 @@ export interface CiArgs {
     jenkinsUrl: string;
     snapshotSelector: string;
     cloudWatchAgentParameter: string;
+    /** Where the controller's boot script is published. */
+    bootScripts: BootScriptBucket;
     /**
      * Jenkins ran and is removed: only JENKINS_HOME's volume stays, with a
      * final snapshot, and the artifact bucket with the releases the web
@@ -213,7 +216,7 @@ export class Ci extends pulumi.ComponentResource {
         allowHttpsOut(`${name}-jenkins-out-https`, securityGroup.id, this);
 
         const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
-        const { role, profile } = instanceRole(
+        const { role, profile, bootScripts } = instanceRole(
             `${name}-jenkins`,
             pulumi
                 .all([accountId, artifacts.bucket.arn, document.name, adminSecret.arn])
@@ -228,6 +231,7 @@ export class Ci extends pulumi.ComponentResource {
                         adminSecretArn,
                     }),
                 ),
+            args.bootScripts,
             this,
         );
         this.roleName = role.name;
@@ -243,11 +247,12 @@ export class Ci extends pulumi.ComponentResource {
                 rootVolumeGiB: 30,
                 dataVolume: { sizeGiB: args.dataVolumeGiB },
                 snapshotSelector: args.snapshotSelector,
-                userDataBase64: (volumeId) =>
+                bootScripts,
+                bootScript: (volumeId) =>
                     pulumi
                         .all([volumeId, adminSecret.arn, artifacts.bucket.bucket, document.name])
                         .apply(([dataVolumeId, adminSecretArn, bucket, documentName]) =>
-                            renderUserData("jenkins", {
+                            instanceScript("jenkins", {
                                 AWS_REGION_NAME: args.region,
                                 DATA_VOLUME_ID: dataVolumeId,
                                 DATA_DEVICE_NAME,

@@ -11,13 +11,14 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { HTTPS_REDIRECT } from "../domain/tls";
 import { PublicZone, aliasRecord, dnsValidatedCertificate, httpsListener } from "./shared/certificate";
+import { BootScriptBucket } from "./shared/boot";
 import { instanceRole, readSecretsPolicy } from "./shared/ec2";
 import { generatedSecret } from "./shared/secrets";
 import { allowClients, allowHttpsOut, createSecurityGroup, ingressRule, vpcAndAdminPeers } from "./shared/rules";
 import { toolAzIndex } from "../domain/placement";
 import { DATA_DEVICE_NAME, retiredServer, snapshotPolicy, statefulServer } from "./shared/server";
 import { ServerRole } from "./shared/telemetry";
-import { UserDataScript, renderUserData } from "./userdata/render";
+import { UserDataScript, instanceScript } from "./userdata/render";
 import { ToolName } from "../domain/stack-config";
 
 /** What the load balancer needs to route to a server. */
@@ -89,6 +90,8 @@ export interface CollaborationArgs {
     extraBackends: readonly Backend[];
     snapshotSelector: string;
     agentParameter: (role: ServerRole) => string;
+    /** Where the tools' boot scripts are published. */
+    bootScripts: BootScriptBucket;
 }
 
 /** `<tool>.<toolsDomain>`. */
@@ -312,9 +315,10 @@ export class Collaboration extends pulumi.ComponentResource {
 
         const securityGroup = createSecurityGroup(`${toolName}-sg`, args.vpcId, `${tool} server`, this);
         allowHttpsOut(`${toolName}-out-https`, securityGroup.id, this);
-        const { role, profile } = instanceRole(
+        const { role, profile, bootScripts } = instanceRole(
             toolName,
             readSecretsPolicy([database.arn, ...(admin ? [admin.arn] : [])]),
+            args.bootScripts,
             this,
         );
         this.roleNames[tool] = role.name;
@@ -332,11 +336,12 @@ export class Collaboration extends pulumi.ComponentResource {
                 rootVolumeGiB: 30,
                 dataVolume: { sizeGiB: settings.dataVolumeGiB },
                 snapshotSelector: args.snapshotSelector,
-                userDataBase64: (volumeId) =>
+                bootScripts,
+                bootScript: (volumeId) =>
                     pulumi
                         .all([volumeId, database.arn, admin?.arn ?? ""])
                         .apply(([dataVolumeId, databaseArn, adminArn]) =>
-                            renderUserData(TOOLS[tool].script, {
+                            instanceScript(TOOLS[tool].script, {
                                 AWS_REGION_NAME: args.region,
                                 DATA_VOLUME_ID: dataVolumeId,
                                 DATA_DEVICE_NAME,

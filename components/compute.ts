@@ -21,10 +21,11 @@ import {
 import { DEPLOY_GROUP_TAG, RELEASES_PREFIX } from "../domain/delivery";
 import { Tags } from "../domain/tags";
 import { HTTPS_REDIRECT } from "../domain/tls";
+import { BootScriptBucket, BootUserData, bootUserData } from "./shared/boot";
 import { privateBucket } from "./shared/bucket";
 import { PublicZone, aliasRecord, dnsValidatedCertificate, httpsListener } from "./shared/certificate";
 import { allowClients, allowHttpsOut, ingressRule } from "./shared/rules";
-import { renderUserData } from "./userdata/render";
+import { instanceScript } from "./userdata/render";
 
 /** The port nginx listens on behind the load balancer. */
 export const WEB_PORT = 80;
@@ -119,12 +120,15 @@ export interface WebTierArgs {
     artifactBucket?: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
     /** Value of the deploy-group tag by which deploys select these servers. */
     deployGroup: string;
+    /** Where the servers' boot script is published. */
+    bootScripts: BootScriptBucket;
 }
 
 /** What every web server is made of, fixed or in the group. */
 interface ServerParts {
     amiId: pulumi.Output<string>;
-    userDataBase64: string;
+    /** The loader, and the published script and grant it needs first. */
+    boot: BootUserData;
     targetGroup: aws.lb.TargetGroup;
     /** The app parameters the boot script reads. */
     parameters: aws.ssm.Parameter[];
@@ -233,7 +237,7 @@ export class WebTier extends pulumi.ComponentResource {
                     parent,
                 ),
         );
-        const { role, profile } = instanceRole(
+        const { role, profile, bootScripts } = instanceRole(
             name,
             pulumi
                 .all([args.databaseSecretArn, accountId, args.artifactBucket?.arn, args.queues?.arns])
@@ -247,30 +251,36 @@ export class WebTier extends pulumi.ComponentResource {
                         queueArns,
                     }),
                 ),
+            args.bootScripts,
             this,
         );
         this.roleName = role.name;
 
         const amiId = al2023AmiId(args.instanceType, parent);
-        const userDataBase64 = renderUserData("web", {
-            AWS_REGION_NAME: args.region,
-            APP_PARAMETER_PATH: args.appParameterPath,
-            HEALTH_CHECK_PATH: args.healthCheckPath,
-            APP_PORT: WEB_PORT,
-            CLOUDWATCH_AGENT_PARAMETER: args.cloudWatchAgentParameter,
-        });
+        const boot = bootUserData(
+            name,
+            bootScripts,
+            instanceScript("web", {
+                AWS_REGION_NAME: args.region,
+                APP_PARAMETER_PATH: args.appParameterPath,
+                HEALTH_CHECK_PATH: args.healthCheckPath,
+                APP_PORT: WEB_PORT,
+                CLOUDWATCH_AGENT_PARAMETER: args.cloudWatchAgentParameter,
+            }),
+            this,
+        );
         this.instanceIds = [];
         if (args.autoScaling) {
             this.autoScalingGroupName = this.createAutoScalingGroup(name, args, args.autoScaling, {
                 amiId,
-                userDataBase64,
+                boot,
                 instanceProfileArn: profile.arn,
                 loadBalancer,
                 targetGroup,
                 parameters,
             });
         } else {
-            this.createFixedInstances(name, args, { amiId, userDataBase64, profile, targetGroup, parameters });
+            this.createFixedInstances(name, args, { amiId, boot, profile, targetGroup, parameters });
         }
 
         this.registerOutputs({
@@ -298,13 +308,13 @@ export class WebTier extends pulumi.ComponentResource {
                     metadataOptions: METADATA_OPTIONS,
                     rootBlockDevice: rootVolume(args.rootVolumeGiB),
                     monitoring: true,
-                    userDataBase64: server.userDataBase64,
+                    userDataBase64: server.boot.userDataBase64,
                     // Web servers hold no state: a changed script means a fresh server.
                     userDataReplaceOnChange: true,
                     tags: webServerTags(instanceName, args.deployGroup),
                 },
-                // The boot script reads the parameters; they must exist first.
-                { parent: this, dependsOn: server.parameters },
+                // The boot script reads the parameters; they, and the script, must exist first.
+                { parent: this, dependsOn: [...server.parameters, ...server.boot.dependsOn] },
             );
             new aws.lb.TargetGroupAttachment(
                 `${instanceName}-target`,
@@ -350,14 +360,15 @@ export class WebTier extends pulumi.ComponentResource {
                 monitoring: { enabled: true },
                 // The same script, with the same values, as a fixed server: it installs the release
                 // recorded in <appParameterPath>/app-version, so a scaled-out server serves what the others do.
-                userData: server.userDataBase64,
+                userData: server.boot.userDataBase64,
                 tagSpecifications: [
                     { resourceType: "instance", tags: serverTags },
                     { resourceType: "volume", tags: { Name: groupName, role: "web" } },
                 ],
                 updateDefaultVersion: true,
             },
-            parent,
+            // A version names its boot script: the object and the role's grant to read it come first.
+            { parent: this, dependsOn: server.boot.dependsOn },
         );
 
         const group = new aws.autoscaling.Group(

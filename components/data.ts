@@ -13,13 +13,14 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { instanceRole, putMetricsStatement, readSecretsPolicy } from "./shared/ec2";
+import { BootScriptBucket } from "./shared/boot";
+import { InstanceRole, instanceRole, putMetricsStatement, readSecretsPolicy } from "./shared/ec2";
 import { allowClients, allowHttpsOut, allowPeers } from "./shared/rules";
 import { GeneratedSecret, MIXED_PASSWORD, generatedSecret } from "./shared/secrets";
 import { MYSQL_AZ_INDEX } from "../domain/placement";
 import { DATA_DEVICE_NAME, StatefulServerArgs, retiredServer, snapshotPolicy, statefulServer } from "./shared/server";
 import { METRIC_NAMESPACES } from "./shared/telemetry";
-import { renderUserData } from "./userdata/render";
+import { instanceScript } from "./userdata/render";
 import { RdsArgs, RdsDatabase, createRds } from "./data-rds";
 import { APP_DATABASE, DatabaseNames, MYSQL_PORT, MysqlRole, MysqlVersion } from "../domain/database";
 
@@ -68,6 +69,8 @@ export interface DatabaseArgs {
     stackName: string;
     /** SSM parameter the servers' CloudWatch agent config is pulled from (it may not exist yet). */
     cloudWatchAgentParameter: string;
+    /** Where the servers' boot scripts are published. */
+    bootScripts: BootScriptBucket;
     /** Amazon RDS for MySQL; absent: none. */
     rds?: RdsArgs;
     /**
@@ -235,16 +238,17 @@ export class Database extends pulumi.ComponentResource {
             username: "repl",
             password,
         }));
-        const { role, profile } = instanceRole(
+        const serverRole = instanceRole(
             name,
             readSecretsPolicy(
                 [rootSecret.arn, appSecret.arn, replicationSecret.arn],
                 [putMetricsStatement(METRIC_NAMESPACES.mysql)],
             ),
+            args.bootScripts,
             this,
         );
         const server = (mysqlRole: MysqlRole, instanceType: string, retired = false) =>
-            this.createServer(name, mysqlRole, instanceType, retired, args, profile, {
+            this.createServer(name, mysqlRole, instanceType, retired, args, serverRole, {
                 rootSecret,
                 appSecret,
                 replicationSecret,
@@ -255,7 +259,7 @@ export class Database extends pulumi.ComponentResource {
             replica: args.replica ? server("replica", args.replica.instanceType, args.replica.retired) : undefined,
             rootSecretArn: rootSecret.arn,
             replicationSecretArn: replicationSecret.arn,
-            roleName: role.name,
+            roleName: serverRole.role.name,
         };
     }
 
@@ -309,7 +313,7 @@ export class Database extends pulumi.ComponentResource {
         instanceType: string,
         retired: boolean,
         args: DatabaseArgs,
-        profile: aws.iam.InstanceProfile,
+        serverRole: InstanceRole,
         secrets: Record<"rootSecret" | "appSecret" | "replicationSecret", GeneratedSecret>,
     ): { instance?: aws.ec2.Instance; volume: aws.ebs.Volume } {
         const { azIndex, serverId } = MYSQL_SERVERS[mysqlRole];
@@ -326,15 +330,16 @@ export class Database extends pulumi.ComponentResource {
                 subnetId: pulumi.output(args.privateSubnetIds).apply((ids) => ids[azIndex]),
                 instanceType,
                 securityGroupIds: [args.databaseSecurityGroupId],
-                instanceProfile: profile.name,
+                instanceProfile: serverRole.profile.name,
                 rootVolumeGiB: 30,
                 dataVolume: args.dataVolume,
                 snapshotSelector: args.snapshotSelector,
-                userDataBase64: (volumeId) =>
+                bootScripts: serverRole.bootScripts,
+                bootScript: (volumeId) =>
                     pulumi
                         .all([volumeId, secrets.rootSecret.arn, secrets.appSecret.arn, secrets.replicationSecret.arn])
                         .apply(([dataVolumeId, rootSecretArn, appSecretArn, replicationSecretArn]) =>
-                            renderUserData("mysql", {
+                            instanceScript("mysql", {
                                 AWS_REGION_NAME: args.region,
                                 DATA_VOLUME_ID: dataVolumeId,
                                 DATA_DEVICE_NAME,

@@ -12,6 +12,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { TLS_POLICY } from "../domain/tls";
 import { LogstashConfig, OpenSearchConfig } from "../domain/stack-config";
+import { BootScriptBucket, bootUserData } from "./shared/boot";
 import {
     AL2023_ROOT_DEVICE,
     METADATA_OPTIONS,
@@ -24,7 +25,7 @@ import {
 import { allowClients, allowHttpsOut, createSecurityGroup, ingressRule } from "./shared/rules";
 import { MIXED_PASSWORD, generatedSecret } from "./shared/secrets";
 import { privateCertificate } from "./shared/private-ca";
-import { renderUserData } from "./userdata/render";
+import { instanceScript } from "./userdata/render";
 
 /** Filebeat to Logstash (the Beats protocol). */
 export const BEATS_PORT = 5044;
@@ -209,6 +210,8 @@ export interface LoggingArgs {
     zoneName: string;
     /** Refuse deletion of the load balancer. */
     deletionProtection: boolean;
+    /** Where the Logstash servers' boot script is published. */
+    bootScripts: BootScriptBucket;
 }
 
 /** Days the Beats certificate is valid, and how long before its end `pulumi up` issues the next one. */
@@ -265,7 +268,7 @@ export class Logging extends pulumi.ComponentResource {
         this.domainEndpoint = domain.endpoint;
         this.dashboardsUrl = pulumi.interpolate`https://${domain.dashboardEndpoint}`;
 
-        const { role, profile } = instanceRole(
+        const { role, profile, bootScripts } = instanceRole(
             `${name}-logstash`,
             arn.apply((resource) =>
                 readSecretsPolicy(
@@ -273,13 +276,14 @@ export class Logging extends pulumi.ComponentResource {
                     [{ Sid: "FindDomainEndpoint", Effect: "Allow", Action: "es:DescribeDomain", Resource: resource }],
                 ),
             ),
+            args.bootScripts,
             this,
         );
         this.roleName = role.name;
 
-        const userData = pulumi.all([master.arn, logstashUser.arn]).apply(([masterArn, logstashArn]) => {
+        const script = pulumi.all([master.arn, logstashUser.arn]).apply(([masterArn, logstashArn]) => {
             const index = logIndexSettings(args.opensearch.instanceCount, args.availabilityZones.length);
-            return renderUserData("logstash", {
+            return instanceScript("logstash", {
                 AWS_REGION_NAME: args.region,
                 DOMAIN_NAME: this.domainName,
                 MASTER_SECRET_ARN: masterArn,
@@ -290,6 +294,7 @@ export class Logging extends pulumi.ComponentResource {
                 INDEX_REPLICAS: index.replicas,
             });
         });
+        const boot = bootUserData(`${name}-logstash`, bootScripts, script, this);
         const template = new aws.ec2.LaunchTemplate(
             `${name}-logstash`,
             {
@@ -305,13 +310,14 @@ export class Logging extends pulumi.ComponentResource {
                     launchTemplateVolume(AL2023_ROOT_DEVICE, LOGSTASH_ROOT_GIB),
                     launchTemplateVolume(QUEUE_DEVICE_NAME, args.logstash.queueVolumeGiB),
                 ],
-                userData,
+                userData: boot.userDataBase64,
                 tagSpecifications: ["instance", "volume", "network-interface"].map((resourceType) => ({
                     resourceType,
                     tags: { Name: `${name}-logstash`, role: "logstash" },
                 })),
             },
-            parent,
+            // A version names its boot script: the object and the role's grant to read it come first.
+            { parent: this, dependsOn: boot.dependsOn },
         );
 
         const beats = this.createBeatsCertificate(name);

@@ -20,6 +20,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { BootScriptBucket } from "./shared/boot";
 import { instanceRole, putMetricsStatement, readSecretsPolicy } from "./shared/ec2";
 import {
     allowClients,
@@ -34,7 +35,7 @@ import { generatedSecret } from "./shared/secrets";
 import { rabbitmqNodeAzIndex } from "../domain/placement";
 import { DATA_DEVICE_NAME, retiredServer, snapshotPolicy, statefulServer } from "./shared/server";
 import { METRIC_NAMESPACES } from "./shared/telemetry";
-import { renderUserData } from "./userdata/render";
+import { instanceScript } from "./userdata/render";
 
 export const AMQP_PORT = 5672;
 export const AMQPS_PORT = 5671;
@@ -128,6 +129,8 @@ export interface RabbitmqArgs {
     snapshotSelector: string;
     stackName: string;
     cloudWatchAgentParameter: string;
+    /** Where the nodes' boot scripts are published. */
+    bootScripts: BootScriptBucket;
 }
 
 /** One SQS queue; it gets a dead-letter queue. */
@@ -293,9 +296,10 @@ export class Messaging extends pulumi.ComponentResource {
         const certificates = rabbitmq.tls ? this.createCertificates(name, rabbitmq, host) : undefined;
 
         const secretArns = [cookie.arn, admin.arn, ...(certificates ? [certificates.secret.arn] : [])];
-        const { role, profile } = instanceRole(
+        const { role, profile, bootScripts } = instanceRole(
             name,
             readSecretsPolicy(secretArns, [putMetricsStatement(METRIC_NAMESPACES.rabbitmq)]),
+            rabbitmq.bootScripts,
             this,
         );
 
@@ -316,11 +320,12 @@ export class Messaging extends pulumi.ComponentResource {
                     rootVolumeGiB: 30,
                     dataVolume: { sizeGiB: rabbitmq.dataVolumeGiB },
                     snapshotSelector: rabbitmq.snapshotSelector,
-                    userDataBase64: (volumeId) =>
+                    bootScripts,
+                    bootScript: (volumeId) =>
                         pulumi
                             .all([volumeId, cookie.arn, admin.arn, certificates?.secret.arn ?? "none"])
                             .apply(([dataVolumeId, cookieArn, adminArn, tlsArn]) =>
-                                renderUserData("rabbitmq", {
+                                instanceScript("rabbitmq", {
                                     AWS_REGION_NAME: args.region,
                                     DATA_VOLUME_ID: dataVolumeId,
                                     DATA_DEVICE_NAME,

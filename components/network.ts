@@ -1,14 +1,17 @@
 /**
  * network: the VPC (subnet math and NAT are awsx's job), VPC flow logs, the
  * interface endpoints Session Manager needs, the private hosted zone (and,
- * with a domain, the public one, looked up), and the base security groups that
- * the other components attach their rules to.
+ * with a domain, the public one, looked up), the base security groups that
+ * the other components attach their rules to, and the bucket every server's
+ * boot script is published in (its user data is the loader that fetches it).
  */
 import * as aws from "@pulumi/aws";
 // The ec2 module alone: the package root also loads awsx classic (ECS, ECR, the AWS SDK), a quarter-second per run.
 import * as awsxEc2 from "@pulumi/awsx/ec2";
 import { AzSubnets, planSubnets } from "../domain/network-layout";
 import * as pulumi from "@pulumi/pulumi";
+import { BootScriptBucket } from "./shared/boot";
+import { privateBucket } from "./shared/bucket";
 import { PublicZone } from "./shared/certificate";
 import { serviceTrustPolicy } from "./shared/iam";
 import { createSecurityGroup, ingressRule } from "./shared/rules";
@@ -34,6 +37,12 @@ function findPublicZone(zone: { name: string; zoneId?: string }, parent: pulumi.
         return zoneId;
     });
 }
+
+/**
+ * Days an overwritten or deleted boot script's old version is kept. Current
+ * objects never expire: a server or a launch template version may name any.
+ */
+export const BOOT_SCRIPT_NONCURRENT_DAYS = 90;
 
 /** Interface endpoints Session Manager needs from subnets without internet access. */
 export const SESSION_MANAGER_ENDPOINTS = ["ssm", "ssmmessages", "ec2messages"] as const;
@@ -76,6 +85,8 @@ export class Network extends pulumi.ComponentResource {
     /** The public hosted zone, when the estate has a domain. */
     public readonly publicZone?: PublicZone;
     public readonly securityGroups: BaseSecurityGroups;
+    /** Where the servers' boot scripts are published, each under its instance role's prefix. */
+    public readonly bootScripts: BootScriptBucket;
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("scale-tiers:network:Network", name, {}, opts);
@@ -131,6 +142,7 @@ export class Network extends pulumi.ComponentResource {
             web: group("web", "Web and application servers"),
             database: group("db", "Self-managed MySQL servers"),
         };
+        this.bootScripts = this.createBootScriptBucket(name);
 
         this.registerOutputs({
             vpcId: this.vpcId,
@@ -189,6 +201,32 @@ export class Network extends pulumi.ComponentResource {
             },
             parent,
         );
+    }
+
+    /**
+     * Private, SSE-S3, TLS only, versioned. The objects are content-addressed
+     * and kept when the program drops them, so the script a running server or
+     * a launch template version names is there for as long as it may boot.
+     */
+    private createBootScriptBucket(name: string): BootScriptBucket {
+        const { bucket } = privateBucket(
+            `${name}-boot-scripts`,
+            {
+                versioned: true,
+                lifecycleRules: [
+                    {
+                        id: "expire-old-versions",
+                        status: "Enabled",
+                        filter: {},
+                        noncurrentVersionExpiration: { noncurrentDays: BOOT_SCRIPT_NONCURRENT_DAYS },
+                        abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+                    },
+                ],
+                statements: () => [],
+            },
+            this,
+        );
+        return { name: bucket.bucket, arn: bucket.arn };
     }
 
     private createSessionManagerEndpoints(name: string, args: NetworkArgs): void {

@@ -35,7 +35,11 @@ export const PRICED_BY_INPUTS: ReadonlySet<string> = new Set([
     "aws:sqs/queue:Queue",
     "aws:wafv2/webAcl:WebAcl",
     "aws:s3/bucket:Bucket",
+    "aws:s3/bucketObjectv2:BucketObjectv2",
 ]);
+
+/** The servers' boot scripts: S3 objects the program publishes (components/shared/boot.ts). */
+const BUCKET_OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2";
 
 /** What the estimate reads of a resource: its type, name and inputs as the provider receives them. */
 export interface BilledResource {
@@ -559,6 +563,15 @@ function priceResource(
             return fixedLine(p.route53HostedZoneMonthly, "hosted zone per month", "route53HostedZoneMonthly");
         case "aws:secretsmanager/secret:Secret":
             return fixedLine(p.secretMonthly, "secret per month", "secretMonthly");
+        case BUCKET_OBJECT: {
+            // Its own bytes, all month (a replaced version is kept as well: kilobytes more per change).
+            const bytes = new TextEncoder().encode(typeof i.content === "string" ? i.content : "").length;
+            return fixedLine(
+                (bytes / 1024 ** 3) * p.s3StandardGbMonth,
+                `${bytes} bytes x ${p.s3StandardGbMonth}/GB-month`,
+                "s3StandardGbMonth",
+            );
+        }
         case "aws:wafv2/webAcl:WebAcl": {
             const rules = Array.isArray(i.rules) ? i.rules.length : 0;
             return {
@@ -827,8 +840,10 @@ function usageLines(
             .map((lb) => (lb.inputs.accessLogs as { bucket?: string } | undefined)?.bucket)
             .filter((bucket): bucket is string => bucket !== undefined),
     );
+    // The boot scripts' bucket is priced by its objects, which the program publishes itself.
+    const objectBuckets = of(BUCKET_OBJECT).map((object) => String(object.inputs.bucket));
     of("aws:s3/bucket:Bucket")
-        .filter((bucket) => ![...accessLogBuckets].some((name) => name.startsWith(bucket.name)))
+        .filter((bucket) => ![...accessLogBuckets, ...objectBuckets].some((name) => name.startsWith(bucket.name)))
         .forEach((bucket) =>
             line(
                 `S3 storage (${bucket.name})`,

@@ -378,7 +378,8 @@ export const PRICES: PriceTable = {
             "included in the load balancer's price; the first 10 rules of an ALB add no LCUs",
         "aws:lb/targetGroup:TargetGroup": "included in the load balancer's price",
         "aws:lb/targetGroupAttachment:TargetGroupAttachment": "included in the load balancer's price",
-        "aws:s3/bucket:Bucket": "storage and requests are usage (access logs, artifacts)",
+        "aws:s3/bucket:Bucket":
+            "storage and requests are usage (access logs, artifacts); the boot scripts are priced as objects",
         "aws:s3/bucketOwnershipControls:BucketOwnershipControls": "bucket setting",
         "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": "bucket setting",
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": "SSE-S3 is free",

@@ -60,6 +60,7 @@ export const T = {
     bucketEncryptionV2: "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
     bucketPublicAccessBlock: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
     bucketPolicy: "aws:s3/bucketPolicy:BucketPolicy",
+    bucketObject: "aws:s3/bucketObjectv2:BucketObjectv2",
     securityGroup: "aws:ec2/securityGroup:SecurityGroup",
     securityGroupRule: "aws:ec2/securityGroupRule:SecurityGroupRule",
     ingressRule: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
@@ -573,6 +574,12 @@ export const checkNoPlaintextSecrets: ResourceCheck = (type, inputs) => {
             findCredentials(text).forEach((c) => problems.push(`user data looks like it holds a credential: ${c}`));
         }
     }
+    // The servers' boot scripts: user data is only the loader that fetches them.
+    if (type === T.bucketObject && typeof inputs.content === "string") {
+        findCredentials(inputs.content).forEach((c) =>
+            problems.push(`object content looks like it holds a credential: ${c}`),
+        );
+    }
     const tags = obj(inputs.tags);
     for (const [key, value] of Object.entries(tags ?? {})) {
         findCredentials(`${key}=${String(value)}`).forEach((c) => problems.push(`tag looks like a credential: ${c}`));
@@ -659,7 +666,7 @@ export const RESOURCE_RULES: readonly ResourceRule[] = [
     { name: "log-retention", description: "CloudWatch log groups set a retention.", check: checkLogRetention },
     {
         name: "no-plaintext-secrets",
-        description: "No credential in instance/launch template user data or in tags.",
+        description: "No credential in instance/launch template user data, S3 object content (boot scripts) or tags.",
         check: checkNoPlaintextSecrets,
     },
     {

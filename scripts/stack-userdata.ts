@@ -1,26 +1,15 @@
 /**
- * Writes the user data of every server each stack builds, as the instance
- * receives it (unpacked), to <folder>/<stack>/<resource name>.sh: what the
- * boot harness (tests/boot) runs. Stacks are evaluated under the offline mocks.
+ * Writes what every server of each stack runs at boot, as the stacks render
+ * it under the offline mocks: <folder>/<stack>/<resource name>.sh, the boot
+ * script its loader fetches from S3 (digest checked), and
+ * <resource name>.user-data.sh, the loader itself (the user data EC2 gets).
  *
  *   node bin/scripts/stack-userdata.js <folder> [stack...]   (after npm run build)
  */
 import * as fs from "fs";
 import * as path from "path";
-import { decodeUserData } from "../components/userdata/render";
-import { STACKS, evaluateStack, RecordedResource } from "../plan/evaluate";
-
-/** A server's boot script: gzip+base64 (userDataBase64, launch templates' userData) or plain text. */
-function userDataOf(resource: RecordedResource): string | undefined {
-    const encoded = resource.inputs.userDataBase64 ?? resource.inputs.userData;
-    if (typeof encoded !== "string") {
-        return undefined;
-    }
-    if (encoded.startsWith("#!")) {
-        return encoded;
-    }
-    return decodeUserData(encoded);
-}
+import { bootScriptOf, encodedUserData, loaderOf } from "../plan/boot-scripts";
+import { STACKS, evaluateStack } from "../plan/evaluate";
 
 async function main(): Promise<void> {
     const [folder, ...only] = process.argv.slice(2);
@@ -31,11 +20,12 @@ async function main(): Promise<void> {
     for (const stack of only.length > 0 ? only : STACKS) {
         const recording = await evaluateStack(stack);
         fs.mkdirSync(path.join(folder, stack), { recursive: true });
-        for (const resource of recording.resources) {
-            const script = userDataOf(resource);
-            if (script !== undefined) {
-                fs.writeFileSync(path.join(folder, stack, `${resource.name}.sh`), script);
-            }
+        for (const resource of recording.resources.filter((r) => encodedUserData(r) !== undefined)) {
+            fs.writeFileSync(path.join(folder, stack, `${resource.name}.user-data.sh`), loaderOf(resource));
+            fs.writeFileSync(
+                path.join(folder, stack, `${resource.name}.sh`),
+                bootScriptOf(recording.resources, resource),
+            );
         }
     }
 }

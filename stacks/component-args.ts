@@ -80,6 +80,7 @@ export function databaseArgs(context: BuildContext, network: Network): DatabaseA
                 : undefined,
         stackName: config.stack,
         cloudWatchAgentParameter: context.agentParameter("mysql"),
+        bootScripts: network.bootScripts,
         servers: selfManagedServers(config),
         rds: rds.enabled
             ? {
@@ -104,6 +105,7 @@ export function cacheArgs(context: BuildContext, network: Network): CacheArgs {
                   maxConnections: memcached.maxConnections,
                   stackName: config.stack,
                   cloudWatchAgentParameter: context.agentParameter("memcached"),
+                  bootScripts: network.bootScripts,
               }
             : undefined,
         elastiCache: config.elasticache.enabled ? config.elasticache : undefined,
@@ -129,6 +131,7 @@ export function messagingArgs(context: BuildContext, network: Network): Messagin
                   snapshotSelector: rabbitmqSnapshots,
                   stackName: config.stack,
                   cloudWatchAgentParameter: context.agentParameter("rabbitmq"),
+                  bootScripts: network.bootScripts,
               }
             : undefined,
         sqs: config.sqs.enabled
@@ -158,6 +161,7 @@ export function ciArgs(context: BuildContext, network: Network): CiArgs {
         jenkinsUrl: `${toolsScheme(config)}://${toolHostName("jenkins", toolsDomain(config))}/`,
         snapshotSelector: snapshotSelector(context, "jenkins"),
         cloudWatchAgentParameter: context.agentParameter("jenkins"),
+        bootScripts: network.bootScripts,
         retired: config.jenkins.retired,
     };
 }
@@ -175,6 +179,7 @@ export function loggingArgs(context: BuildContext, network: Network): LoggingArg
         zoneId: network.zoneId,
         zoneName: network.zoneName,
         deletionProtection: config.loadBalancer.deletionProtection,
+        bootScripts: network.bootScripts,
     };
 }
 
@@ -226,6 +231,7 @@ export function webArgs(
                 ? { arns: messaging.queueArns, urls: messaging.queueUrls }
                 : undefined,
         cloudWatchAgentParameter: context.agentParameter("web"),
+        bootScripts: network.bootScripts,
         artifactBucket: ci ? { name: ci.artifactBucketName, arn: ci.artifactBucketArn } : undefined,
         deployGroup: webDeployGroup(config.stack),
     };
@@ -273,6 +279,7 @@ export function collaborationArgs(context: BuildContext, network: Network, web: 
                   ]
                 : [],
         snapshotSelector: snapshotSelector(context, "tools"),
+        bootScripts: network.bootScripts,
         agentParameter: context.agentParameter,
     };
 }

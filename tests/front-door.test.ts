@@ -23,7 +23,7 @@ import {
     ofType,
     recordStack,
     refusal,
-    userDataOf,
+    bootScriptOf,
     byRole,
 } from "./harness";
 
@@ -168,7 +168,7 @@ describe("a domain of the team's choosing (mocks)", () => {
             wiki: `https://wiki.tools.${PLACEHOLDER_ZONE}/`,
             cms: `https://cms.tools.${PLACEHOLDER_ZONE}/`,
         });
-        expect(userDataOf(byRole(recording, "jira")[0])).to.contain(
+        expect(bootScriptOf(recording, byRole(recording, "jira")[0])).to.contain(
             `readonly BASE_URL='https://jira.tools.${PLACEHOLDER_ZONE}/'`,
         );
     });
@@ -349,7 +349,7 @@ describe("Filebeat to Logstash over TLS (mocks)", () => {
         for (const server of servers) {
             const text = [
                 ...allStrings(server.inputs),
-                ...(server.inputs.userDataBase64 ? [userDataOf(server)] : []),
+                ...(server.inputs.userDataBase64 ? [bootScriptOf(recording, server)] : []),
             ].join("\n");
             keys.forEach((key) => expect(text, server.name).not.to.contain(key));
         }

@@ -4,7 +4,7 @@
  * is process-global.
  */
 import * as path from "path";
-import { decodeUserData } from "../components/userdata/render";
+import { bootScriptOf as publishedBootScript } from "../plan/boot-scripts";
 import { DeployedState, deployedState } from "../domain/deployed-state";
 import { parseStackConfig } from "../stacks/config";
 import { ConfigError } from "../domain/config-problem";
@@ -220,9 +220,9 @@ export function byRole(recording: Recording, role: string): RecordedResource[] {
     return ofType(recording, "aws:ec2/instance:Instance").filter((i) => roleOf(i) === role);
 }
 
-/** The boot script of an instance, unpacked. */
-export function userDataOf(instance: RecordedResource): string {
-    return decodeUserData(input<string>(instance, "userDataBase64"));
+/** The boot script a server or launch template runs: the object its loader (user data) fetches, digest checked. */
+export function bootScriptOf(recording: Recording, server: RecordedResource): string {
+    return publishedBootScript(recording.resources, server);
 }
 
 /** Every string anywhere in a value, for leak checks. */

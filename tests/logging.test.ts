@@ -17,12 +17,22 @@ import {
     opensearchDomainName,
     queueMaxGigabytes,
 } from "../components/logging";
-import { decodeUserData, readScript } from "../components/userdata/render";
+import { readScript } from "../components/userdata/render";
 import { MOCK_ACCOUNT_ID } from "../plan/mocks";
 import { TLS_POLICY } from "../domain/tls";
 import { findCredentials } from "../policy/rules";
 import { OpenSearchConfig } from "../domain/stack-config";
-import { Recording, RecordedResource, allStrings, input, named, ofType, parsePolicy, recordStack } from "./harness";
+import {
+    Recording,
+    RecordedResource,
+    allStrings,
+    bootScriptOf,
+    input,
+    named,
+    ofType,
+    parsePolicy,
+    recordStack,
+} from "./harness";
 
 /** The password in a secret version's JSON. */
 const passwordOf = (version: RecordedResource) =>
@@ -361,7 +371,7 @@ describe("tier1m: ELK (mocks)", () => {
 
     it("boots Logstash with names and ARNs only: the pipeline, queue and index come from the script", () => {
         const template = named(recording, "aws:ec2/launchTemplate:LaunchTemplate", "logs-logstash");
-        const script = decodeUserData(input<string>(template, "userData"));
+        const script = bootScriptOf(recording, template);
         expect(script).to.include(`readonly DOMAIN_NAME='${DOMAIN}'`);
         expect(script).to.include("readonly QUEUE_DEVICE_NAME='/dev/sdf'");
         expect(script).to.include("readonly QUEUE_MAX_GB='40'");

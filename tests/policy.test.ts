@@ -422,18 +422,31 @@ describe("each policy catches a bad resource", () => {
         expect(bad("log-retention", T.logGroup, { retentionInDays: 30 })).to.deep.equal([]);
     });
 
-    it("no-plaintext-secrets: a password in (gzipped) user data or a tag, not ARNs or shell expansions", async () => {
+    it("no-plaintext-secrets: a password in (gzipped) user data, a boot script or a tag, not ARNs or shell expansions", async () => {
         expect(bad("no-plaintext-secrets", T.instance, GOOD_INSTANCE)).to.deep.equal([]);
-        // A real recorded script with a credential injected.
+        // A real recorded loader, and the boot script it fetches, with a credential injected.
         const recording = await recordStack("tier30k");
         const db = recording.resources.find((r) => r.type === T.instance && r.name === "db-primary");
+        const object = recording.resources.find(
+            (r) => r.type === T.bucketObject && r.name === "db-primary-boot-script",
+        );
         expect(db, "tier30k db-primary").to.not.equal(undefined);
-        const script = zlib.gunzipSync(Buffer.from(db!.inputs.userDataBase64 as string, "base64")).toString("utf8");
+        expect(object, "tier30k db-primary-boot-script").to.not.equal(undefined);
+        const loader = zlib.gunzipSync(Buffer.from(db!.inputs.userDataBase64 as string, "base64")).toString("utf8");
         expect(bad("no-plaintext-secrets", T.instance, db!.inputs)).to.deep.equal([]);
-        const injected = script.replace("\n", "\nDB_PASSWORD=hunter2hunter2\n");
-        const found = bad("no-plaintext-secrets", T.instance, { ...db!.inputs, userDataBase64: gzipBase64(injected) });
+        expect(bad("no-plaintext-secrets", T.bucketObject, object!.inputs)).to.deep.equal([]);
+        const inject = (text: string) => text.replace("\n", "\nDB_PASSWORD=hunter2hunter2\n");
+        const found = bad("no-plaintext-secrets", T.instance, {
+            ...db!.inputs,
+            userDataBase64: gzipBase64(inject(loader)),
+        });
         expect(found).to.deep.equal(["user data looks like it holds a credential: PASSWORD=<redacted>"]);
         expect(found.join()).not.to.include("hunter2");
+        const inScript = bad("no-plaintext-secrets", T.bucketObject, {
+            ...object!.inputs,
+            content: inject(object!.inputs.content as string),
+        });
+        expect(inScript).to.deep.equal(["object content looks like it holds a credential: PASSWORD=<redacted>"]);
         expect(
             bad("no-plaintext-secrets", T.instance, { userData: "mysql --password='s3cr3tPassw0rd'" }),
         ).to.have.length(1);

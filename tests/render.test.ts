@@ -1,12 +1,17 @@
 import { expect } from "chai";
 import { spawnSync } from "child_process";
-import { randomBytes } from "crypto";
+import { createHash, randomBytes } from "crypto";
 import {
+    LOADER_SCRIPT,
     USER_DATA_LIMIT_BYTES,
     USER_DATA_SCRIPTS,
+    bootScriptDigest,
+    bootScriptKey,
     decodeUserData,
     encodeUserData,
     instanceScript,
+    loaderLocation,
+    loaderUserData,
     readScript,
     renderScript,
     requiredVariables,
@@ -166,6 +171,25 @@ describe("user data rendering", () => {
         expect(() => encodeUserData(randomBytes(20000).toString("hex"))).to.throw(/EC2 accepts 16384/);
     });
 
+    it("publishes a boot script under its role's prefix and SHA-256, and pins the loader to both", () => {
+        const script = "#!/bin/bash\necho boot\n";
+        const sha256 = createHash("sha256").update(script).digest("hex");
+        expect(bootScriptDigest(script)).to.equal(sha256);
+        expect(bootScriptKey("db", script)).to.equal(`boot/db/${sha256}.sh`);
+        expect(bootScriptKey("db", `${script}echo changed\n`)).not.to.equal(bootScriptKey("db", script));
+        const location = { bucket: "network-boot-scripts-a1b2", key: bootScriptKey("db", script), sha256 };
+        const userData = loaderUserData(location);
+        expect(loaderLocation(userData)).to.deep.equal(location);
+        const loader = decodeUserData(userData);
+        expect(loader).to.contain(`readonly BOOT_SHA256='${sha256}'`);
+        // Nothing of the script itself is in user data, and the loader checks before it runs.
+        expect(loader).not.to.contain("echo boot");
+        expect(loader.indexOf("sha256sum")).to.be.lessThan(loader.indexOf("exec /bin/bash"));
+        expect(() => loaderLocation(encodeUserData("#!/bin/bash\necho not a loader\n"))).to.throw(
+            /not the boot loader/,
+        );
+    });
+
     it("strips comments and blank lines, but never a here-document's body or the shebang", () => {
         const script = [
             "#!/bin/bash",
@@ -201,8 +225,8 @@ describe("user data rendering", () => {
         );
     });
 
-    it("renders every real script to valid bash, as its instance receives it", () => {
-        for (const script of USER_DATA_SCRIPTS) {
+    it("renders every real script, and the loader, to valid bash, as its instance receives it", () => {
+        for (const script of [...USER_DATA_SCRIPTS, LOADER_SCRIPT]) {
             const variables = Object.fromEntries(requiredVariables(readScript(script)).map((name) => [name, "x"]));
             const check = spawnSync("bash", ["-n"], { input: instanceScript(script, variables), encoding: "utf8" });
             expect(check.status, `${script}: ${check.stderr}`).to.equal(0);

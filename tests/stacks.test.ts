@@ -9,7 +9,6 @@ import { WEB_PORT } from "../components/compute";
 import { MYSQL_PORT } from "../domain/database";
 import { TAGGABLE_TYPES } from "../domain/taggable-types";
 import { HTTPS_REDIRECT, TLS_POLICY } from "../domain/tls";
-import { decodeUserData } from "../components/userdata/render";
 import { EvaluationError } from "../plan/evaluate";
 import { MOCK_ACCOUNT_ID, mockPrivateIp, mockVpcId } from "../plan/mocks";
 import {
@@ -26,7 +25,7 @@ import {
     recordStack,
     stackConfig,
     byRole,
-    userDataOf,
+    bootScriptOf,
 } from "./harness";
 
 /** The stack files this repository ships, which the expectations below describe. */
@@ -237,7 +236,7 @@ for (const stack of SHIPPED_STACKS) {
                     expect(input(instance, "instanceType")).to.equal(expected.webType);
                     expect(input(instance, "ami")).to.equal("ami-al2023-x86_64");
                     expect(input(instance, "userDataReplaceOnChange")).to.equal(true);
-                    expect(userDataOf(instance)).to.contain(
+                    expect(bootScriptOf(recording, instance)).to.contain(
                         "readonly APP_PARAMETER_PATH='/scale-tiers/" + stack + "/app'",
                     );
                 }
@@ -257,7 +256,7 @@ for (const stack of SHIPPED_STACKS) {
                 const template = named(recording, "aws:ec2/launchTemplate:LaunchTemplate", "web-launch-template");
                 expect(input(template, "instanceType")).to.equal(expected.webType);
                 expect(input(template, "imageId")).to.equal("ami-al2023-x86_64");
-                expect(decodeUserData(input<string>(template, "userData"))).to.contain(
+                expect(bootScriptOf(recording, template)).to.contain(
                     "readonly APP_PARAMETER_PATH='/scale-tiers/" + stack + "/app'",
                 );
                 const group = named(recording, "aws:autoscaling/group:Group", "web-asg");
@@ -325,8 +324,13 @@ for (const stack of SHIPPED_STACKS) {
                 stopInstanceBeforeDetaching: true,
             });
             expect(attachment.deleteBeforeReplace).to.equal(true);
-            expect(userDataOf(primary)).to.contain("readonly DATA_VOLUME_ID='db-primary-data-id'");
-            expect(primary.dependsOn).to.have.length(3);
+            expect(bootScriptOf(recording, primary)).to.contain("readonly DATA_VOLUME_ID='db-primary-data-id'");
+            // The secrets it reads, the boot script its loader fetches and the role's grant to read that.
+            expect(primary.dependsOn).to.have.length(5);
+            expect(primary.dependsOn).to.include.members([
+                named(recording, "aws:s3/bucketObjectv2:BucketObjectv2", "db-primary-boot-script").urn,
+                named(recording, "aws:iam/rolePolicy:RolePolicy", "db-boot-scripts").urn,
+            ]);
         });
 
         it("snapshots the data volume on the configured schedule, while its server runs", () => {
@@ -365,7 +369,7 @@ for (const stack of SHIPPED_STACKS) {
             );
             expect(versions.map((v) => secretOf(v).username)).to.include.members(accounts);
             const exposed = [
-                ...ofType(recording, "aws:ec2/instance:Instance").map(userDataOf),
+                ...ofType(recording, "aws:ec2/instance:Instance").map((server) => bootScriptOf(recording, server)),
                 ...ofType(recording, "aws:ssm/parameter:Parameter").map((p) => input<string>(p, "value")),
                 ...allStrings(recording.outputs),
                 ...ofType(recording, "aws:ec2/instance:Instance").flatMap((i) => allStrings(i.inputs.tags)),
@@ -433,8 +437,12 @@ for (const stack of SHIPPED_STACKS) {
                 [`/scale-tiers/${stack}/app/db-secret-arn`]:
                     "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:db-app-secret-AbCdEf",
             });
+            const boot = [
+                named(recording, "aws:s3/bucketObjectv2:BucketObjectv2", "web-boot-script"),
+                named(recording, "aws:iam/rolePolicy:RolePolicy", "web-boot-scripts"),
+            ];
             for (const web of byRole(recording, "web")) {
-                expect(web.dependsOn).to.have.members(appParameters.map((p) => p.urn));
+                expect(web.dependsOn).to.have.members([...appParameters, ...boot].map((r) => r.urn));
             }
         });
 

@@ -25,7 +25,7 @@ import {
     stackConfig,
     tier150kOperated,
     tier1mAt,
-    userDataOf,
+    bootScriptOf,
     reached,
 } from "./harness";
 
@@ -125,12 +125,12 @@ for (const stack of ["tier150k", "tier1m"] as const) {
                 const volume = named(recording, "aws:ebs/volume:Volume", "db-replica-data");
                 expect(volume.protect).to.equal(true);
                 expect(volume.inputs).to.include({ availabilityZone: "ap-northeast-2b", encrypted: true, type: "gp3" });
-                const script = userDataOf(replica);
+                const script = bootScriptOf(recording, replica);
                 expect(script).to.contain("readonly MYSQL_ROLE='replica'");
                 expect(script).to.contain("readonly MYSQL_SERVER_ID='2'");
                 expect(script).to.contain("readonly PRIMARY_HOST='mysql-primary.scale-tiers.internal'");
-                expect(userDataOf(primary)).to.contain("readonly MYSQL_SERVER_ID='1'");
-                expect(userDataOf(primary)).to.contain("readonly MYSQL_ROLE='primary'");
+                expect(bootScriptOf(recording, primary)).to.contain("readonly MYSQL_SERVER_ID='1'");
+                expect(bootScriptOf(recording, primary)).to.contain("readonly MYSQL_ROLE='primary'");
             });
 
             it("names the primary, the write endpoint and the read endpoint in the private zone", () => {
@@ -167,7 +167,9 @@ for (const stack of ["tier150k", "tier1m"] as const) {
                 expect(new Set(nodes.map((n) => input(n, "subnetId"))).size).to.equal(Math.min(memcached.nodeCount, 3));
                 for (const node of nodes) {
                     expect(input(node, "vpcSecurityGroupIds")).to.deep.equal([SG.cache]);
-                    expect(userDataOf(node)).to.contain(`readonly MEMCACHED_MEMORY_MIB='${memcached.memoryMiB}'`);
+                    expect(bootScriptOf(recording, node)).to.contain(
+                        `readonly MEMCACHED_MEMORY_MIB='${memcached.memoryMiB}'`,
+                    );
                 }
                 const parameter = ofType(recording, "aws:ssm/parameter:Parameter").find(
                     (p) => input(p, "name") === `/scale-tiers/${stack}/app/cache-nodes`,
@@ -187,7 +189,7 @@ for (const stack of ["tier150k", "tier1m"] as const) {
             ]);
             const names = [0, 1, 2].map((i) => `rabbit@rabbitmq-${i}.scale-tiers.internal`);
             nodes.forEach((node, index) => {
-                const script = userDataOf(node);
+                const script = bootScriptOf(recording, node);
                 expect(script).to.contain(`readonly NODE_NAME='${names[index]}'`);
                 expect(script).to.contain(`readonly CLUSTER_NODES='${names.join(",")}'`);
                 expect(named(recording, "aws:ebs/volume:Volume", `mq-${index}-data`).protect).to.equal(true);
@@ -214,7 +216,7 @@ for (const stack of ["tier150k", "tier1m"] as const) {
                 "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:mq-admin-secret-AbCdEf",
             ]);
             for (const node of byRole(recording, "rabbitmq")) {
-                expect(userDataOf(node)).not.to.match(/mock-password-/);
+                expect(bootScriptOf(recording, node)).not.to.match(/mock-password-/);
             }
         });
 
@@ -245,7 +247,7 @@ for (const stack of ["tier150k", "tier1m"] as const) {
                 ).to.equal("arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy");
             }
             for (const instance of ofType(recording, "aws:ec2/instance:Instance")) {
-                expect(userDataOf(instance)).to.match(
+                expect(bootScriptOf(recording, instance)).to.match(
                     /readonly CLOUDWATCH_AGENT_PARAMETER='AmazonCloudWatch-scale-tiers-/,
                 );
             }
@@ -343,7 +345,7 @@ describe("tier150k promotion keeps the primary as it is (mocks)", () => {
         // tier1m until its migration retires the primary.
         for (const config of [stackConfig("tier30k"), stackConfig("tier150k"), tier1mAt("replicating")]) {
             const recording = await evaluate("tier30k", { config });
-            scripts.push(userDataOf(byRole(recording, "mysql-primary")[0]));
+            scripts.push(bootScriptOf(recording, byRole(recording, "mysql-primary")[0]));
         }
         expect(scripts[1]).to.equal(scripts[0]);
         expect(scripts[2]).to.equal(scripts[0]);
@@ -406,11 +408,11 @@ describe("RabbitMQ over TLS (mocks)", () => {
             isCaCertificate: true,
         });
         for (const node of byRole(recording, "rabbitmq")) {
-            expect(userDataOf(node)).to.contain("readonly TLS_ENABLED='true'");
-            expect(userDataOf(node)).to.contain(
+            expect(bootScriptOf(recording, node)).to.contain("readonly TLS_ENABLED='true'");
+            expect(bootScriptOf(recording, node)).to.contain(
                 "readonly TLS_SECRET_ARN='arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:mq-tls-secret-AbCdEf'",
             );
-            expect(userDataOf(node)).not.to.contain("mock-key-");
+            expect(bootScriptOf(recording, node)).not.to.contain("mock-key-");
         }
     });
 });

@@ -22,7 +22,7 @@ import {
     parsePolicy,
     recordStack,
     tier150kOperated,
-    userDataOf,
+    bootScriptOf,
 } from "./harness";
 
 /** The private zone, where a certificate of your own names the tools (tier150kOperated). */
@@ -263,7 +263,7 @@ for (const stack of ["tier150k", "tier1m"] as const) {
 
         it("hands Jenkins where to upload, what to run and on which servers, but no secret", () => {
             const [jenkins] = byRole(recording, "jenkins");
-            const script = userDataOf(jenkins);
+            const script = bootScriptOf(recording, jenkins);
             expect(script).to.contain("readonly ARTIFACT_BUCKET='ci-artifacts-mock'");
             expect(script).to.contain("readonly DEPLOY_DOCUMENT='ci-deploy-mock'");
             expect(script).to.contain(`readonly DEPLOY_TARGET_TAG='${DEPLOY_GROUP_TAG}=${stack}-web'`);
@@ -286,20 +286,26 @@ for (const stack of ["tier150k", "tier1m"] as const) {
                 const group = named(recording, "aws:lb/targetGroup:TargetGroup", `tools-${tool}-tg`);
                 const path = input<{ path: string }>(group, "healthCheck").path;
                 expect(path, tool).to.equal(page);
-                expect(userDataOf(byRole(recording, tool)[0])).to.contain(`readonly HEALTH_PATH='${path}'`);
+                expect(bootScriptOf(recording, byRole(recording, tool)[0])).to.contain(
+                    `readonly HEALTH_PATH='${path}'`,
+                );
             }
         });
 
         it("lets nginx into the WordPress root, which php-fpm's user owns", () => {
-            expect(userDataOf(byRole(recording, "cms")[0])).to.match(
+            expect(bootScriptOf(recording, byRole(recording, "cms")[0])).to.match(
                 /install -d -m 0750 -o "\$fpm_user" -g "\$web_server_group" "\$wp_root"/,
             );
-            expect(userDataOf(byRole(recording, "cms")[0])).to.contain("readonly web_server_group=nginx");
+            expect(bootScriptOf(recording, byRole(recording, "cms")[0])).to.contain("readonly web_server_group=nginx");
         });
 
         it("gives each tool its generated database credentials, and Jira its pinned version", () => {
-            expect(userDataOf(byRole(recording, "jira")[0])).to.match(/readonly JIRA_VERSION='\d+\.\d+\.\d+'/);
-            expect(userDataOf(byRole(recording, "wiki")[0])).to.match(/readonly MEDIAWIKI_VERSION='\d+\.\d+\.\d+'/);
+            expect(bootScriptOf(recording, byRole(recording, "jira")[0])).to.match(
+                /readonly JIRA_VERSION='\d+\.\d+\.\d+'/,
+            );
+            expect(bootScriptOf(recording, byRole(recording, "wiki")[0])).to.match(
+                /readonly MEDIAWIKI_VERSION='\d+\.\d+\.\d+'/,
+            );
             for (const tool of ["jira", "wiki", "cms"]) {
                 const secret = JSON.parse(
                     input<string>(
@@ -345,7 +351,7 @@ describe("the tools' load balancer with a certificate and an admin range (mocks)
         expect(rule.inputs).to.include({ cidrIpv4: "172.20.0.0/16", fromPort: 443 });
         expect(rule.aliases).to.deep.equal(["tools-alb-in-443-2"]);
         expect(named(recording, INGRESS_RULE, "tools-alb-in-80-vpc").aliases).to.deep.equal(["tools-alb-in-80-0"]);
-        expect(userDataOf(byRole(recording, "jenkins")[0])).to.contain(
+        expect(bootScriptOf(recording, byRole(recording, "jenkins")[0])).to.contain(
             `readonly JENKINS_URL='https://jenkins.${ZONE}/'`,
         );
     });

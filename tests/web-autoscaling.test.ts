@@ -27,7 +27,7 @@ import {
     rootVolume,
 } from "../components/shared/ec2";
 import { agentParameterName } from "../components/shared/telemetry";
-import { decodeUserData, renderUserData } from "../components/userdata/render";
+import { bootScriptKey, instanceScript, loaderLocation } from "../components/userdata/render";
 import {
     RecordedResource,
     Recording,
@@ -39,7 +39,7 @@ import {
     ofType,
     parsePolicy,
     recordStack,
-    userDataOf,
+    bootScriptOf,
 } from "./harness";
 
 const LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate";
@@ -312,17 +312,25 @@ describe("tier1m web tier: an Auto Scaling group (mocks)", () => {
     });
 
     it("boots the web script with the stack's values, which installs the release recorded in app-version", () => {
-        const expected = renderUserData("web", {
+        const expected = instanceScript("web", {
             AWS_REGION_NAME: "ap-northeast-2",
             APP_PARAMETER_PATH: "/scale-tiers/tier1m/app",
             HEALTH_CHECK_PATH: "/healthz",
             APP_PORT: 80,
             CLOUDWATCH_AGENT_PARAMETER: agentParameterName("scale-tiers", "tier1m", "web"),
         });
-        expect(input(template, "userData")).to.equal(expected);
-        const script = decodeUserData(input<string>(template, "userData"));
+        const script = bootScriptOf(recording, template);
+        expect(script).to.equal(expected);
+        expect(loaderLocation(input<string>(template, "userData")).key).to.equal(bootScriptKey("web", expected));
         expect(script).to.contain('local -r name="${APP_PARAMETER_PATH}/app-version"');
         expect(script).to.match(/\n {2}deploy_recorded_release\n/);
+    });
+
+    it("creates each template version after the boot script it names and the role's grant to read it", () => {
+        const object = named(recording, "aws:s3/bucketObjectv2:BucketObjectv2", "web-boot-script");
+        const grant = named(recording, "aws:iam/rolePolicy:RolePolicy", "web-boot-scripts");
+        expect(template.dependsOn).to.include.members([object.urn, grant.urn]);
+        expect(object.retainOnDelete, "a scale-out hours later still finds it").to.equal(true);
     });
 
     it("spreads the group over every private subnet behind the web target group, checked by the load balancer", () => {
@@ -465,7 +473,7 @@ describe("tier150k moved from fixed web servers to an Auto Scaling group (mocks)
         const template = named(moved, LAUNCH_TEMPLATE, "web-launch-template");
         const [server] = byRole(fixed, "web");
         expect(input(template, "userData")).to.equal(input(server, "userDataBase64"));
-        expect(userDataOf(server)).to.contain("readonly APP_PARAMETER_PATH='/scale-tiers/tier150k/app'");
+        expect(bootScriptOf(fixed, server)).to.contain("readonly APP_PARAMETER_PATH='/scale-tiers/tier150k/app'");
         expect(input(server, "iamInstanceProfile")).to.equal("web-profile-mock");
         expect(input(template, "iamInstanceProfile")).to.deep.equal({
             arn: "arn:aws:iam::123456789012:role/web-profile",
@@ -477,8 +485,10 @@ describe("tier150k moved from fixed web servers to an Auto Scaling group (mocks)
         expect(serverTags[DEPLOY_GROUP_TAG]).to.equal("tier150k-web");
     });
 
-    it("creates the group after the same parameters the fixed servers waited for", () => {
+    it("creates the group and its template after what the fixed servers waited for: parameters, boot script", () => {
         const [server] = byRole(fixed, "web");
-        expect(named(moved, GROUP, "web-asg").dependsOn).to.have.members([...server.dependsOn]);
+        const group = named(moved, GROUP, "web-asg");
+        const template = named(moved, LAUNCH_TEMPLATE, "web-launch-template");
+        expect([...group.dependsOn, ...template.dependsOn]).to.have.members([...server.dependsOn]);
     });
 });

@@ -7,6 +7,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { Architecture, architectureOf } from "../../domain/instance-types";
 import { Tags } from "../../domain/tags";
+import { BootScriptBucket, RoleBootScripts, readBootScriptsPolicy } from "./boot";
 
 /** AWS's public SSM parameter that always names the newest AL2023 AMI. */
 export function al2023AmiParameter(arch: Architecture): string {
@@ -80,14 +81,22 @@ export const SSM_MANAGED_INSTANCE_CORE = "arn:aws:iam::aws:policy/AmazonSSMManag
 export interface InstanceRole {
     readonly role: aws.iam.Role;
     readonly profile: aws.iam.InstanceProfile;
+    /** Where the role's servers' boot scripts are published, and its grant to read them. */
+    readonly bootScripts: RoleBootScripts;
 }
 
 /**
- * An instance role with Session Manager access and one inline policy, and its
- * instance profile. `policy` is an IAM policy document (JSON) granting exactly
- * what the server needs beyond Session Manager.
+ * An instance role with Session Manager access, one inline policy, read
+ * access to its own boot scripts in `bootScripts`, and its instance profile.
+ * `policy` is an IAM policy document (JSON) granting exactly what the server
+ * needs beyond Session Manager and its boot.
  */
-export function instanceRole(name: string, policy: pulumi.Input<string>, parent: pulumi.Resource): InstanceRole {
+export function instanceRole(
+    name: string,
+    policy: pulumi.Input<string>,
+    bootScripts: BootScriptBucket,
+    parent: pulumi.Resource,
+): InstanceRole {
     const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: EC2_ASSUME_ROLE_POLICY }, { parent });
     new aws.iam.RolePolicyAttachment(
         `${name}-ssm-core`,
@@ -95,8 +104,13 @@ export function instanceRole(name: string, policy: pulumi.Input<string>, parent:
         { parent },
     );
     new aws.iam.RolePolicy(`${name}-policy`, { role: role.name, policy }, { parent });
+    const bootPolicy = new aws.iam.RolePolicy(
+        `${name}-boot-scripts`,
+        { role: role.name, policy: bootScripts.arn.apply((arn) => readBootScriptsPolicy(arn, name)) },
+        { parent },
+    );
     const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name }, { parent });
-    return { role, profile };
+    return { role, profile, bootScripts: { bucket: bootScripts, roleName: name, policy: bootPolicy } };
 }
 
 /** An IAM statement that lets a server publish custom metrics to one namespace and no other. */

@@ -10,6 +10,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { RoleBootScripts, bootUserData } from "./boot";
 import { METADATA_OPTIONS, al2023AmiId, rootVolume } from "./ec2";
 
 /** Device name in the attachments; on Nitro instances the scripts find the volume by id instead. */
@@ -28,8 +29,10 @@ export interface StatefulServerArgs {
     dataVolume: { sizeGiB: number; iops?: number; throughputMiBps?: number };
     /** Value of SNAPSHOT_TAG on the volume; undefined: not snapshotted. */
     snapshotSelector?: string;
-    /** The boot script, given the data volume's id. */
-    userDataBase64: (volumeId: pulumi.Output<string>) => pulumi.Input<string>;
+    /** The rendered boot script, given the data volume's id; published in S3, run by the loader in user data. */
+    bootScript: (volumeId: pulumi.Output<string>) => pulumi.Input<string>;
+    /** The instance role's boot scripts (its `instanceRole`'s). */
+    bootScripts: RoleBootScripts;
     /** The `role` tag, which monitoring and the plan read. */
     role: string;
     /** What must exist before the server boots (the secrets its script reads). */
@@ -91,6 +94,7 @@ export function retiredServer(name: string, args: RetiredServerArgs, parent: pul
 /** Creates `<name>` (instance), `<name>-data` (volume) and `<name>-data-attachment`. */
 export function statefulServer(name: string, args: StatefulServerArgs, parent: pulumi.Resource): StatefulServer {
     const volume = dataVolume(name, args, parent, false);
+    const boot = bootUserData(name, args.bootScripts, args.bootScript(volume.id), parent);
     const instance = new aws.ec2.Instance(
         name,
         {
@@ -104,15 +108,16 @@ export function statefulServer(name: string, args: StatefulServerArgs, parent: p
             metadataOptions: METADATA_OPTIONS,
             rootBlockDevice: rootVolume(args.rootVolumeGiB),
             monitoring: true,
-            userDataBase64: args.userDataBase64(volume.id),
+            userDataBase64: boot.userDataBase64,
             tags: { Name: name, role: args.role },
         },
         {
             parent,
-            // A newer AMI or an edited script must not replace a stateful server; the scripts
-            // are idempotent and are re-run through Session Manager instead.
+            // A newer AMI or an edited script must not replace a stateful server: an edited
+            // script is published under a new key (the old one stays), and the scripts are
+            // idempotent, re-run through Session Manager (docs/architecture.md).
             ignoreChanges: ["ami", "userDataBase64"],
-            dependsOn: args.dependsOn,
+            dependsOn: [...args.dependsOn, ...boot.dependsOn],
         },
     );
     new aws.ec2.VolumeAttachment(

@@ -2,11 +2,16 @@
  * Renders the cloud-init scripts in this folder. A script is a real bash file
  * that expects some ALL_CAPS variables; rendering inserts `readonly NAME='value'`
  * lines right after the shebang, and inlines the shared helpers where a line
- * reads `# scale-tiers:include <file>` (user data is one file; it cannot source
+ * reads `# scale-tiers:include <file>` (a server runs one file; it cannot source
  * another). Values are restricted to a safe character set so that quoting can
  * never be broken, and nothing secret is ever a value: the scripts fetch
  * secrets from Secrets Manager at boot.
+ *
+ * A role's rendered script is a server's boot script, published in S3 under
+ * its SHA-256 (`bootScriptKey`); the server's user data is the loader
+ * (loader.sh, `loaderUserData`), which fetches it, checks the digest and runs it.
  */
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as zlib from "zlib";
 import * as path from "path";
@@ -25,6 +30,9 @@ export const USER_DATA_SCRIPTS = [
 ] as const;
 export type UserDataScript = (typeof USER_DATA_SCRIPTS)[number];
 
+/** The user data of every server (loader.sh): fetches the server's boot script from S3, checks it, runs it. */
+export const LOADER_SCRIPT = "loader" as const;
+
 /** Characters a rendered value may contain: enough for ARNs, paths, DNS names and numbers. */
 const SAFE_VALUE = /^[A-Za-z0-9 _./:@+=,%-]*$/;
 const VARIABLE_NAME = /^[A-Z][A-Z0-9_]*$/;
@@ -36,7 +44,7 @@ function readFragment(file: string): string {
 }
 
 /** A script's source with its includes inlined (without their shellcheck directive). */
-export function readScript(script: UserDataScript): string {
+export function readScript(script: UserDataScript | typeof LOADER_SCRIPT): string {
     return readFragment(`${script}.sh`).replace(INCLUDE, (_, file: string) =>
         readFragment(file)
             .replace(/^# shellcheck shell=bash\n/, "")
@@ -188,7 +196,7 @@ export function withoutUnusedDefinitions(script: string): string {
 
 /** A role's script as its instance receives it: variables bound, helpers inlined, no comments, no unused functions. */
 export function instanceScript(
-    script: UserDataScript,
+    script: UserDataScript | typeof LOADER_SCRIPT,
     variables: { readonly [name: string]: string | number },
 ): string {
     return withoutUnusedDefinitions(stripComments(renderScript(readScript(script), variables)));
@@ -198,10 +206,9 @@ export function instanceScript(
 export const USER_DATA_LIMIT_BYTES = 16 * 1024;
 
 /**
- * Gzips and base64-encodes a rendered script for `userDataBase64`: the scripts
- * are larger than EC2's 16 KiB limit as text, and cloud-init recognises and
- * unpacks gzip. Node writes a zero mtime in the gzip header, so the same script
- * always encodes the same way and causes no spurious diff.
+ * Gzips and base64-encodes user data for `userDataBase64` (cloud-init
+ * recognises and unpacks gzip). Node writes a zero mtime in the gzip header,
+ * so the same text always encodes the same way and causes no spurious diff.
  */
 export function encodeUserData(script: string): string {
     const packed = zlib.gzipSync(Buffer.from(script, "utf8"), { level: 9 });
@@ -211,15 +218,57 @@ export function encodeUserData(script: string): string {
     return packed.toString("base64");
 }
 
-/** The script behind `userDataBase64`, for tests and for reading a plan. */
+/** The text behind `userDataBase64`, for tests and for reading a plan. */
 export function decodeUserData(base64: string): string {
     return zlib.gunzipSync(Buffer.from(base64, "base64")).toString("utf8");
 }
 
-/** A rendered script without its comments, encoded for `userDataBase64`. */
-export function renderUserData(
-    script: UserDataScript,
-    variables: { readonly [name: string]: string | number },
-): string {
-    return encodeUserData(instanceScript(script, variables));
+/** The SHA-256 (hex) of a boot script as S3 stores it (UTF-8), which the loader checks. */
+export function bootScriptDigest(script: string): string {
+    return createHash("sha256").update(script, "utf8").digest("hex");
+}
+
+/** A role's boot scripts live under their instance role's prefix: what that role, and no other, may read. */
+export function bootScriptPrefix(roleName: string): string {
+    return `boot/${roleName}/`;
+}
+
+/**
+ * Where a boot script is published: its instance role's prefix and its
+ * digest. A changed script is a new object, so the one an existing server or
+ * launch template version names never changes under it.
+ */
+export function bootScriptKey(roleName: string, script: string): string {
+    return `${bootScriptPrefix(roleName)}${bootScriptDigest(script)}.sh`;
+}
+
+/** Where a server's boot script is, and the digest it must have. */
+export interface BootScriptLocation {
+    readonly bucket: string;
+    readonly key: string;
+    readonly sha256: string;
+}
+
+/** A server's user data: the loader, pinned to its boot script's object and digest, for `userDataBase64`. */
+export function loaderUserData(location: BootScriptLocation): string {
+    return encodeUserData(
+        instanceScript(LOADER_SCRIPT, {
+            BOOT_BUCKET: location.bucket,
+            BOOT_KEY: location.key,
+            BOOT_SHA256: location.sha256,
+        }),
+    );
+}
+
+/** The object and digest a server's user data (the loader, encoded) pins: what a plan or a test follows to the script. */
+export function loaderLocation(userDataBase64: string): BootScriptLocation {
+    const loader = decodeUserData(userDataBase64);
+    const value = (name: string) => {
+        const match = new RegExp(`^readonly ${name}='([^']*)'$`, "m").exec(loader);
+        if (!match) {
+            throw new Error(`user data is not the boot loader: no ${name}`);
+        }
+        return match[1];
+    };
+    return { bucket: value("BOOT_BUCKET"), key: value("BOOT_KEY"), sha256: value("BOOT_SHA256") };
 }
