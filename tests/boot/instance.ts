@@ -5,11 +5,19 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { bootScriptDigest, bootScriptKey, decodeUserData, loaderUserData } from "../../components/userdata/render";
 import { PROJECT_ROOT } from "../../plan/evaluate";
 
 const SANDBOX = path.join(PROJECT_ROOT, "tests", "boot", "sandbox.sh");
 /** Where instances keep their root disks and volumes while a run lasts. */
 export const WORK_ROOT = process.env.BOOT_WORK_DIR ?? "/var/tmp/scale-tiers-boot";
+
+/** The boot-script bucket, as the mocks name the network's; the prefix is the harness's (no IAM here). */
+export const BOOT_BUCKET = "network-boot-scripts-mock";
+const BOOT_ROLE = "harness";
+
+/** The region the metadata service reports, which the loader asks for. */
+export const REGION = "ap-northeast-2";
 
 function sh(args: string[], input?: string): { status: number; stdout: string; stderr: string } {
     const result = spawnSync(SANDBOX, args, { input, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
@@ -73,6 +81,8 @@ export class Instance {
         }
         fs.writeFileSync(path.join(this.dir, "instance.env"), `${env.join("\n")}\n`);
         fs.writeFileSync(path.join(this.dir, "fixtures", "imds", "local-ipv4"), address);
+        fs.mkdirSync(path.join(this.dir, "fixtures", "imds", "placement"));
+        fs.writeFileSync(path.join(this.dir, "fixtures", "imds", "placement", "region"), REGION);
     }
 
     /** Replaces what the instance's aws CLI answers (takes effect at once). */
@@ -127,10 +137,31 @@ export class Instance {
         this.start();
     }
 
-    /** Runs a user data script as cloud-init would. */
-    boot(script: string): BootResult {
+    /**
+     * Boots a server's boot script as EC2 does: the script is put in S3 (the
+     * aws CLI's fixtures) under its SHA-256, and cloud-init runs the loader
+     * pinned to it, which fetches, checks and runs it. `served` is what S3
+     * holds instead (a tampered object), or null for none.
+     */
+    boot(script: string, served: string | null = script): BootResult {
+        const location = {
+            bucket: BOOT_BUCKET,
+            key: bootScriptKey(BOOT_ROLE, script),
+            sha256: bootScriptDigest(script),
+        };
+        const object = path.join(this.dir, "fixtures", "s3", location.bucket, location.key);
+        fs.rmSync(object, { force: true });
+        if (served !== null) {
+            fs.mkdirSync(path.dirname(object), { recursive: true });
+            fs.writeFileSync(object, served);
+        }
+        return this.runUserData(decodeUserData(loaderUserData(location)), script);
+    }
+
+    /** Runs user data as cloud-init would; the ERR trap's line numbers refer to `script`, which it runs. */
+    private runUserData(userData: string, script: string): BootResult {
         const file = path.join(this.dir, "user-data.sh");
-        fs.writeFileSync(file, script);
+        fs.writeFileSync(file, userData);
         const started = Date.now();
         const result = sh(["run", this.dir, file]);
         const seconds = (Date.now() - started) / 1000;

@@ -9,7 +9,7 @@ import { expect } from "chai";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { decodeUserData } from "../../components/userdata/render";
+import { bootScriptOf } from "../../plan/boot-scripts";
 import { evaluateStack, PROJECT_ROOT, RecordedResource, Recording } from "../../plan/evaluate";
 import { BootResult, Fixtures, Instance, Volume, WORK_ROOT, withVariable } from "./instance";
 
@@ -32,7 +32,7 @@ function recordingOf(stack: string): Promise<Recording> {
     return recording;
 }
 
-/** The boot script of a stack's server or launch template, as EC2 hands it over. */
+/** The boot script a stack's server or launch template runs: what its loader fetches from S3 (digest checked). */
 async function userData(stack: string, name: string): Promise<string> {
     const recording = await recordingOf(stack);
     const resource = recording.resources.find(
@@ -41,7 +41,7 @@ async function userData(stack: string, name: string): Promise<string> {
     if (!resource) {
         throw new Error(`${stack} has no server ${name}`);
     }
-    return decodeUserData(String(resource.inputs.userDataBase64 ?? resource.inputs.userData));
+    return bootScriptOf(recording.resources, resource);
 }
 
 function variable(script: string, name: string): string {
@@ -565,5 +565,54 @@ describe("boot: Jira on PostgreSQL (tier150k tools-jira; Jira itself a stand-in)
         expect(jira.starts("postgresql")).to.equal(1);
         expect(jira.starts("jira")).to.equal(1);
         expectNoSecretRecorded(jira, secrets);
+    });
+});
+
+describe("boot: the loader in user data (tier150k cache-0's boot script)", function () {
+    this.timeout(300_000);
+    let node: Instance;
+    let script: string;
+    before(async () => {
+        script = await userData("tier150k", "cache-0");
+        node = new Instance("loader", "10.0.20.20");
+        node.setFixtures({});
+        node.start();
+    });
+    after(() => node.dispose());
+
+    it("a boot script whose SHA-256 is not the pinned one stops the boot before any of it runs @quick", () => {
+        const tampered = script.replace("\n", "\ntouch /tampered\n");
+        const result = node.boot(script, tampered);
+        expectFailed(result, /has SHA-256 [0-9a-f]{64}, not [0-9a-f]{64} as this server's user data pins/);
+        expect(node.execStatus("test -e /tampered").status, "the tampered script ran").not.to.equal(0);
+        expect(node.execStatus("test -e /var/log/scale-tiers-bootstrap.log").status).not.to.equal(0);
+        // Only the fetch ran (besides the sandbox's own start): no package, no secret, nothing of the script.
+        const commands = node
+            .exec("cat /var/log/harness-commands.log")
+            .split("\n")
+            .filter((line) => line !== "" && line !== "systemctl harness-boot");
+        expect(commands).to.have.length(1);
+        expect(commands[0]).to.match(
+            /^aws s3 cp --only-show-errors --region ap-northeast-2 s3:\/\/network-boot-scripts-mock\/boot\/harness\/[0-9a-f]{64}\.sh \/run\/scale-tiers-boot\.\w+\/boot\.sh$/,
+        );
+    });
+
+    it("a boot script missing from S3 stops the boot at once, with S3's answer", () => {
+        const result = node.boot(script, null);
+        expectFailed(
+            result,
+            /cannot fetch s3:\/\/network-boot-scripts-mock\/boot\/harness\/[0-9a-f]{64}\.sh \(attempt 1\)/,
+        );
+        expect(result.output).to.contain("(404)");
+        expect(result.seconds, "a missing key is final: no retries").to.be.lessThan(20);
+    });
+
+    it("the genuine script then boots on the same instance: fetched, checked, run", () => {
+        const result = node.boot(script);
+        expectBooted(result, "boot through the loader");
+        expect(result.output).to.match(
+            /running s3:\/\/network-boot-scripts-mock\/boot\/harness\/[0-9a-f]{64}\.sh \(SHA-256 verified\)/,
+        );
+        expect(node.exec("systemctl is-active memcached").trim()).to.equal("active");
     });
 });
