@@ -128,6 +128,7 @@ export function stackOutputs(platform: Platform): Record<string, pulumi.Output<u
         brokerDnsName: platform.messaging?.host ? pulumi.output(platform.messaging.host) : undefined,
         brokerAdminSecretArn: platform.messaging?.adminSecretArn,
         artifactBucket: platform.ci?.artifactBucketName,
+        bootScriptBucket: platform.network.bootScripts.name,
         deployDocument: platform.ci?.deployDocumentName,
         toolUrls: platform.collaboration ? pulumi.output(platform.collaboration.urls) : undefined,
         alarmTopicArn: platform.observability?.alarmTopicArn,

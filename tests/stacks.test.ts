@@ -503,7 +503,7 @@ for (const stack of SHIPPED_STACKS) {
             }
         });
 
-        it("exports the site's URL, the load balancer's name, VPC id, database name and secret ARN", () => {
+        it("exports the site's URL, the load balancer's name, VPC id, database name and secret ARN, the boot-script bucket", () => {
             expect(recording.outputs).not.to.have.property("loadBalancerUrl");
             expect(recording.outputs).to.deep.include({
                 siteUrl: "https://scale-tiers.example",
@@ -511,6 +511,7 @@ for (const stack of SHIPPED_STACKS) {
                 vpcId: mockVpcId("network-vpc"),
                 databaseDnsName: "db.scale-tiers.internal",
                 databaseSecretArn: "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:db-app-secret-AbCdEf",
+                bootScriptBucket: "network-boot-scripts-mock",
             });
         });
     });
