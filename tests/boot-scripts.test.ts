@@ -15,7 +15,7 @@ const BUCKET_ARN = `arn:aws:s3:::${BUCKET}`;
 
 /** The instance role a server or launch template runs as, by its profile's logical name. */
 function roleNameOf(recording: Recording, server: RecordedResource): string {
-    const profile = (input<string | { arn: string }>(server, "iamInstanceProfile") ?? "") as string | { arn: string };
+    const profile = input<string | { arn: string }>(server, "iamInstanceProfile");
     const text = typeof profile === "string" ? profile : profile.arn;
     const found = ofType(recording, "aws:iam/instanceProfile:InstanceProfile").find(
         (p) => text === `${p.name}-mock` || text.endsWith(`/${p.name}`),
