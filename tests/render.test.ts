@@ -274,7 +274,7 @@ describe("user data rendering", () => {
 
     it("never declares a local variable with the name of a readonly one (bash stops: readonly variable)", () => {
         // jenkins.sh's `readonly dropin` against common.sh's `local -r dropin` stopped every Jenkins first boot.
-        for (const script of USER_DATA_SCRIPTS) {
+        for (const script of [...USER_DATA_SCRIPTS, LOADER_SCRIPT]) {
             const source = readScript(script);
             const variables = Object.fromEntries(requiredVariables(source).map((name) => [name, "x"]));
             const rendered = renderScript(source, variables);
