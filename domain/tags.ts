@@ -102,6 +102,11 @@ function withTaggedElements(props: Props, key: string, tags: Tags): Props {
         : props;
 }
 
+function onlyEstateTags(tags: Tags): Tags {
+    const estate: Readonly<Record<string, string>> = {};
+    return ESTATE_TAG_KEYS.reduce((picked, key) => (key in tags ? { ...picked, [key]: tags[key] } : picked), estate);
+}
+
 interface AutoScalingGroupTag {
     readonly key: string;
     readonly value: string;
@@ -134,6 +139,8 @@ const TAG_SITES: Readonly<Record<string, (props: Props, tags: Tags) => Props>> =
             .map(([key, value]) => ({ key, value, propagateAtLaunch: false }));
         return { ...props, tags: [...estate, ...own] };
     },
+    // An object takes at most 10 tags: the estate's, not the stack's own, which may be up to 40.
+    "aws:s3/bucketObjectv2:BucketObjectv2": (props, tags) => withTagMap(props, "tags", onlyEstateTags(tags)),
     // awsx creates the subnets from these specs, in its own process.
     "awsx:ec2:Vpc": (props, tags) => withTaggedElements(withTagMap(props, "tags", tags), "subnetSpecs", tags),
 };

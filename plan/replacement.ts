@@ -258,6 +258,8 @@ export const REPLACEMENT_INPUTS: Readonly<Record<string, readonly string[]>> = {
     "aws:route53/record:Record": ["name", "zoneId"],
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": regional("bucket", "expectedBucketOwner"),
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": regional("bucket"),
+    // s3/object.go: new content is uploaded in place; a boot script's key is its digest, so a new script is a new object.
+    "aws:s3/bucketObjectv2:BucketObjectv2": regional("bucket", "key"),
     "aws:s3/bucketPolicy:BucketPolicy": regional("bucket"),
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": regional("bucket"),
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": regional(

@@ -96,6 +96,14 @@ describe("withTags", () => {
         });
     });
 
+    it("gives an S3 object, which takes at most 10 tags, the estate's and not the stack's own", () => {
+        const withOwn = estateTags("scale-tiers", "tier1m", "network", { "cost-center": "cc-42" });
+        expect(withTags("aws:s3/bucketObjectv2:BucketObjectv2", { key: "boot/web/x.sh" }, withOwn)).to.deep.equal({
+            key: "boot/web/x.sh",
+            tags: estateTags("scale-tiers", "tier1m", "network"),
+        });
+    });
+
     it("tags the subnets awsx creates from a VPC's subnet specs", () => {
         const vpc = withTags(
             "awsx:ec2:Vpc",
