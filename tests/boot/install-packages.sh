@@ -11,7 +11,8 @@
 set -euo pipefail
 
 packages=(util-linux procps iproute2 curl jq tar xfsprogs nginx memcached mariadb-server mariadb-client
-  php8.2-fpm php8.2-cli php8.2-mysql php8.2-mbstring php8.2-xml php8.2-intl php8.2-gd php8.2-opcache postgresql-15 python3)
+  php8.2-fpm php8.2-cli php8.2-mysql php8.2-mbstring php8.2-xml php8.2-intl php8.2-gd php8.2-opcache postgresql-15 python3
+  python3-yaml)
 if [[ ${1-} == --all ]]; then
   packages+=(rabbitmq-server)
 fi

@@ -616,3 +616,129 @@ describe("boot: the loader in user data (tier150k cache-0's boot script)", funct
         expect(node.exec("systemctl is-active memcached").trim()).to.equal("active");
     });
 });
+
+/** A curl config file on the instance (/harness/<name>) that signs in as user:password, off the command line. */
+function curlCredentials(instance: Instance, name: string, user: string, password: string): string {
+    fs.writeFileSync(path.join(instance.dir, "fixtures", name), `user = "${user}:${password}"\n`);
+    return `/harness/${name}`;
+}
+
+describe("boot: Jenkins (tier150k ci-jenkins; Jenkins itself a stand-in)", function () {
+    this.timeout(600_000);
+    const volume = new Volume("vol-0a1b2c3d4e5f60201", path.join(WORK_ROOT, "volumes", "jenkins.img"));
+    const instances: Instance[] = [];
+    let script: string;
+    let secrets: Record<string, string>;
+    let fixtures: Fixtures;
+    // ':' is legal in a Jenkins password, and curl's user = "name:password" splits at the first one only.
+    const adminPassword = "Jk5-Adm:in-boot";
+    const home = "/data/jenkins/home";
+    const configured = `${home}/casc.yaml /etc/systemd/system/jenkins.service.d/*.conf /etc/scale-tiers/jenkins/*`;
+
+    function jenkinsInstance(name: string, instanceFixtures: Fixtures = fixtures): Instance {
+        instances.forEach((previous) => previous.stop());
+        const instance = new Instance(name, "10.0.50.10", volume);
+        instances.push(instance);
+        instance.setFixtures(instanceFixtures);
+        instance.start();
+        return instance;
+    }
+    const status = (instance: Instance, options: string) =>
+        instance.exec(`curl -sS --max-time 10 -o /dev/null -w '%{http_code}' ${options}`).trim();
+
+    before(async () => {
+        script = withVariable(await userData("tier150k", "ci-jenkins"), "DATA_VOLUME_ID", volume.id);
+        const pluginManager = /^readonly plugin_manager_version=(\S+)$/m.exec(script)?.[1];
+        if (!pluginManager) {
+            throw new Error("the Jenkins script pins no plugin manager version");
+        }
+        const repo = path.join(WORK_ROOT, "internet", "jenkins.repo");
+        fs.mkdirSync(path.dirname(repo), { recursive: true });
+        fs.writeFileSync(
+            repo,
+            "[jenkins]\nname=Jenkins-stable\nbaseurl=http://pkg.jenkins.io/redhat-stable\ngpgcheck=1\n",
+        );
+        secrets = { [variable(script, "ADMIN_SECRET_ARN")]: `{"username":"admin","password":"${adminPassword}"}` };
+        fixtures = {
+            secrets,
+            internet: {
+                "https://pkg.jenkins.io/redhat-stable/jenkins.repo": repo,
+                [`https://github.com/jenkinsci/plugin-installation-manager-tool/releases/download/${pluginManager}/jenkins-plugin-manager-${pluginManager}.jar`]:
+                    path.join(SITES, "jenkins-plugin-manager.py"),
+            },
+        };
+    });
+    after(() => instances.forEach((instance) => instance.dispose()));
+
+    let secretKey: string;
+
+    it("first boot: JENKINS_HOME on the volume, configured as code, the admin from the secret signs in @quick", () => {
+        const jenkins = jenkinsInstance("jenkins-1");
+        const result = jenkins.boot(script);
+        expectBooted(result, "first boot");
+        expect(result.output).to.contain("is blank; creating XFS labelled jenkins-home");
+        expect(jenkins.exec("findmnt -nro FSTYPE,TARGET /data/jenkins").trim()).to.equal("xfs /data/jenkins");
+        // Both drop-ins: the script's own (casc.conf) and common.sh's RequiresMountsFor, whose
+        // `local -r dropin` once collided with a script-wide `readonly dropin`.
+        expect(jenkins.exec("cat /etc/systemd/system/jenkins.service.d/scale-tiers.conf")).to.contain(
+            "RequiresMountsFor=/data/jenkins",
+        );
+        expect(jenkins.exec("cat /etc/systemd/system/jenkins.service.d/casc.conf")).to.contain(
+            `Environment="JENKINS_HOME=${home}"`,
+        );
+        const journal = jenkins.exec("cat /var/log/harness-journal/jenkins.service.log");
+        expect(journal).to.contain(`Jenkins home directory: ${home}`);
+        expect(journal).to.contain(`configuration-as-code applied from ${home}/casc.yaml: 1 user(s)`);
+        expect(journal).to.contain("plugins: configuration-as-code git timestamper workflow-aggregator");
+        expect(status(jenkins, "http://127.0.0.1:8080/login")).to.equal("200");
+        expect(status(jenkins, "http://127.0.0.1:8080/whoAmI/api/json"), "anonymous").to.equal("403");
+        const admin = curlCredentials(jenkins, "admin.curl", "admin", adminPassword);
+        expect(jenkins.exec(`curl -fsS -K ${admin} http://127.0.0.1:8080/whoAmI/api/json`)).to.equal(
+            '{"name": "admin", "authenticated": true}',
+        );
+        expect(jenkins.mode(home)).to.equal("750 jenkins:jenkins");
+        expect(jenkins.mode(`${home}/casc.yaml`)).to.equal("644 root:jenkins");
+        expect(jenkins.mode("/etc/scale-tiers/jenkins")).to.equal("700 root:root");
+        expect(jenkins.mode("/etc/scale-tiers/jenkins/admin-password")).to.equal("600 root:root");
+        expect(jenkins.mode("/run/credentials/jenkins.service/JENKINS_ADMIN_PASSWORD")).to.equal("400 jenkins:root");
+        secretKey = jenkins.exec(`cat ${home}/secret.key`);
+        expectNoSecretRecorded(jenkins, secrets);
+    });
+
+    it("a second run rewrites nothing and restarts nothing @quick", () => {
+        const jenkins = instances[0];
+        const before = jenkins.exec(`md5sum ${configured}`);
+        const result = jenkins.boot(script);
+        expectBooted(result, "second run");
+        expect(result.output).to.contain("already has a filesystem (xfs); keeping it");
+        expect(result.output).to.contain("plugins already installed");
+        expect(jenkins.exec(`md5sum ${configured}`)).to.equal(before);
+        expect(jenkins.starts("jenkins")).to.equal(1);
+        expectNoSecretRecorded(jenkins, secrets);
+        jenkins.stop();
+    });
+
+    it("a replacement instance on the same volume keeps JENKINS_HOME", () => {
+        const jenkins = jenkinsInstance("jenkins-2");
+        const result = jenkins.boot(script);
+        expectBooted(result, "replacement");
+        expect(result.output).to.contain("already has a filesystem (xfs); keeping it");
+        expect(result.output).to.contain("plugins already installed");
+        expect(jenkins.exec(`cat ${home}/secret.key`)).to.equal(secretKey);
+        const admin = curlCredentials(jenkins, "admin.curl", "admin", adminPassword);
+        expect(status(jenkins, `-K ${admin} http://127.0.0.1:8080/whoAmI/api/json`)).to.equal("200");
+        jenkins.stop();
+    });
+
+    it("an unreadable admin secret fails the boot clearly and destroys nothing", () => {
+        const arn = variable(script, "ADMIN_SECRET_ARN");
+        const jenkins = jenkinsInstance("jenkins-3", { ...fixtures, denied: [arn] });
+        const result = jenkins.boot(script);
+        expectFailed(result, /secretsmanager|read_secret/);
+        expect(result.output).to.contain("AccessDeniedException");
+        expect(jenkins.exec("systemctl is-active jenkins || true").trim()).to.equal("inactive");
+        expect(jenkins.exec(`cat ${home}/secret.key`)).to.equal(secretKey);
+        expect(jenkins.exec(`ls ${home}/plugins ${home}/users`)).to.contain("configuration-as-code.jpi");
+        jenkins.stop();
+    });
+});

@@ -58,6 +58,8 @@ init_namespaces() {
     # from Debian (they stand in for RPMs the script has yet to install), and
     # none of them enabled.
     rm -f "${root}"/etc/systemd/system/*.wants/*
+    # Amazon Linux's dnf keeps its repositories here; scripts add theirs.
+    install -d -m 0755 "${root}/etc/yum.repos.d"
   fi
   mount -t proc proc "${root}/proc"
   mount --rbind -o ro /sys "${root}/sys"
