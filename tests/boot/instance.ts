@@ -39,6 +39,13 @@ export interface Fixtures {
     readonly s3?: Record<string, string>;
     /** What an https:// URL serves (fakes/curl): local file by URL. */
     readonly internet?: Record<string, string>;
+    /** OpenSearch domains: the VPC endpoint `aws opensearch describe-domain` gives, by domain name. */
+    readonly opensearch?: Record<string, string>;
+    /**
+     * HTTPS APIs (fakes/curl): by host, a program that answers curl's requests (its arguments after the
+     * folder it may keep files in) and what it is told, e.g. the master user of an OpenSearch domain.
+     */
+    readonly apis?: Record<string, { handler: string; settings: string }>;
 }
 
 /** An EBS volume: a file system image that outlives the instances it is attached to. */
@@ -46,6 +53,8 @@ export class Volume {
     constructor(
         readonly id: string,
         readonly image: string,
+        /** The device name a launch template attaches it as (e.g. /dev/sdf), linked as AL2023's udev rules do. */
+        readonly deviceName?: string,
     ) {
         fs.mkdirSync(path.dirname(image), { recursive: true });
         fs.writeFileSync(image, "");
@@ -78,6 +87,9 @@ export class Instance {
         const env = [`ADDRESS=${address}`, `HOSTS='${hosts}'`];
         if (volume) {
             env.push(`VOLUME_IMAGE=${volume.image}`, `VOLUME_ID=${volume.id}`);
+            if (volume.deviceName) {
+                env.push(`DEVICE_NAME=${volume.deviceName}`);
+            }
         }
         fs.writeFileSync(path.join(this.dir, "instance.env"), `${env.join("\n")}\n`);
         fs.writeFileSync(path.join(this.dir, "fixtures", "imds", "local-ipv4"), address);
@@ -88,7 +100,7 @@ export class Instance {
     /** Replaces what the instance's aws CLI answers (takes effect at once). */
     setFixtures(fixtures: Fixtures): void {
         const root = path.join(this.dir, "fixtures");
-        for (const kind of ["ssm", "secrets", "s3", "internet"]) {
+        for (const kind of ["ssm", "secrets", "s3", "internet", "opensearch"]) {
             fs.rmSync(path.join(root, kind), { recursive: true, force: true });
             fs.mkdirSync(path.join(root, kind), { recursive: true });
         }
@@ -108,6 +120,14 @@ export class Instance {
             const file = path.join(root, "s3", url.replace(/^s3:\/\//, ""));
             fs.mkdirSync(path.dirname(file), { recursive: true });
             fs.copyFileSync(local, file);
+        }
+        for (const [domain, endpoint] of Object.entries(fixtures.opensearch ?? {})) {
+            fs.writeFileSync(path.join(root, "opensearch", domain), endpoint);
+        }
+        for (const [host, api] of Object.entries(fixtures.apis ?? {})) {
+            fs.mkdirSync(path.join(root, "internet", host), { recursive: true });
+            fs.writeFileSync(path.join(root, "internet", host, ".api"), `${api.handler}\n`);
+            fs.writeFileSync(path.join(root, "internet", host, ".settings"), api.settings);
         }
         for (const [url, local] of Object.entries(fixtures.internet ?? {})) {
             const file = path.join(root, "internet", url.replace(/^https:\/\//, ""));

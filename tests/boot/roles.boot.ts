@@ -63,8 +63,16 @@ function expectFailed(result: BootResult, message: RegExp): void {
     expect(result.firstFailure ?? "", result.output.slice(-2000)).to.match(message);
 }
 
-function expectNoSecretRecorded(instance: Instance, secrets: Record<string, string>): void {
-    const recorded = instance.everythingRecorded();
+/**
+ * No password in any log, command line or process environment; `serviceUser`'s processes may hold them in
+ * theirs when a service reads its credentials from the environment by design (Logstash's ${VAR}).
+ */
+function expectNoSecretRecorded(instance: Instance, secrets: Record<string, string>, serviceUser?: string): void {
+    const recorded = instance
+        .everythingRecorded()
+        .split("\n")
+        .filter((line) => !(serviceUser && line.startsWith("environ ") && line.includes(` USER=${serviceUser} `)))
+        .join("\n");
     expect(recorded.length).to.be.greaterThan(1000);
     for (const document of Object.values(secrets)) {
         const password = (JSON.parse(document) as { password: string }).password;
@@ -740,5 +748,105 @@ describe("boot: Jenkins (tier150k ci-jenkins; Jenkins itself a stand-in)", funct
         expect(jenkins.exec(`cat ${home}/secret.key`)).to.equal(secretKey);
         expect(jenkins.exec(`ls ${home}/plugins ${home}/users`)).to.contain("configuration-as-code.jpi");
         jenkins.stop();
+    });
+});
+
+describe("boot: Logstash (tier1m logs-logstash; Logstash and the OpenSearch domain stand-ins)", function () {
+    this.timeout(600_000);
+    let logstash: Instance;
+    let script: string;
+    let secrets: Record<string, string>;
+    let fixtures: Fixtures;
+    let endpoint: string;
+    const configured =
+        "/etc/logstash/logstash.yml /etc/logstash/conf.d/*.conf /etc/scale-tiers/logstash.env " +
+        "/etc/systemd/system/logstash.service.d/*.conf";
+
+    before(async () => {
+        script = await userData("tier1m", "logs-logstash");
+        const domain = variable(script, "DOMAIN_NAME");
+        endpoint = `vpc-${domain}-q1w2e3r4t5y6u7i8o9p0.ap-northeast-2.es.amazonaws.com`;
+        const volume = new Volume(
+            "vol-0a1b2c3d4e5f60301",
+            path.join(WORK_ROOT, "volumes", "logstash-queue.img"),
+            variable(script, "QUEUE_DEVICE_NAME"),
+        );
+        secrets = {
+            [variable(script, "MASTER_SECRET_ARN")]: '{"username":"master","password":"Ms7-Os:master-boot"}',
+            [variable(script, "LOGSTASH_SECRET_ARN")]: '{"username":"logstash","password":"Ls3-Beats:boot"}',
+        };
+        fixtures = {
+            secrets,
+            opensearch: { [domain]: endpoint },
+            apis: {
+                [endpoint]: {
+                    handler: "/harness-project/tests/boot/sites/opensearch/api",
+                    settings: '{"master": "master:Ms7-Os:master-boot"}',
+                },
+            },
+        };
+        logstash = new Instance("logstash-1", "10.0.60.10", volume);
+        logstash.setFixtures(fixtures);
+        logstash.start();
+    });
+    after(() => logstash.dispose());
+
+    it("first boot: the queue on its volume, the pipeline parsed, Beats on 5044, OpenSearch as the logstash user @quick", () => {
+        const result = logstash.boot(script);
+        expectBooted(result, "first boot");
+        expect(result.output).to.contain("is blank; creating XFS labelled lsqueue");
+        expect(logstash.exec("findmnt -nro FSTYPE,TARGET /var/lib/logstash").trim()).to.equal("xfs /var/lib/logstash");
+        const journal = logstash.exec("cat /var/log/harness-journal/logstash.service.log");
+        expect(journal).to.contain("persisted queue in /var/lib/logstash/queue/main");
+        expect(journal).to.match(
+            new RegExp(
+                `Connected to OpenSearch at https://${endpoint.replace(/\./g, "\\.")}:443 as logstash; may write logs-\\d{4}\\.\\d\\d\\.\\d\\d`,
+            ),
+        );
+        expect(journal).not.to.contain("ERROR");
+        expect(logstash.exec("ss -Hltn 'sport = :5044'")).to.match(/0\.0\.0\.0:5044/);
+        expect(logstash.execStatus("timeout 5 bash -c 'exec 3<>/dev/tcp/10.0.60.10/5044'").status).to.equal(0);
+        expect(logstash.mode("/etc/scale-tiers/logstash.env")).to.equal("600 root:root");
+        expect(logstash.mode("/etc/logstash/conf.d/beats-to-opensearch.conf")).to.equal("644 root:logstash");
+        expect(logstash.mode("/var/lib/logstash/queue")).to.equal("750 logstash:logstash");
+        const template = JSON.parse(
+            logstash.exec(`cat /var/lib/harness-opensearch/${endpoint}/index_template/logs`),
+        ) as {
+            index_patterns: string[];
+            template: { settings: { number_of_shards: number; number_of_replicas: number } };
+        };
+        expect(template.index_patterns).to.deep.equal(["logs-*"]);
+        expect(template.template.settings).to.deep.equal({
+            number_of_shards: Number(variable(script, "INDEX_SHARDS")),
+            number_of_replicas: Number(variable(script, "INDEX_REPLICAS")),
+        });
+        expectNoSecretRecorded(logstash, secrets, "logstash");
+    });
+
+    it("a second run rewrites nothing and restarts nothing @quick", () => {
+        const before = logstash.exec(`md5sum ${configured}`);
+        const result = logstash.boot(script);
+        expectBooted(result, "second run");
+        expect(result.output).to.contain("already has a filesystem (xfs); keeping it");
+        expect(result.output).not.to.contain("installing logstash");
+        expect(logstash.exec(`md5sum ${configured}`)).to.equal(before);
+        expect(logstash.starts("logstash")).to.equal(1);
+        expectNoSecretRecorded(logstash, secrets, "logstash");
+    });
+
+    it("a re-run with the logstash secret unreadable fails clearly and leaves the running pipeline alone", () => {
+        const user = `/var/lib/harness-opensearch/${endpoint}/internalusers/logstash`;
+        const before = logstash.exec(`md5sum ${configured} ${user}`);
+        logstash.setFixtures({ ...fixtures, denied: [variable(script, "LOGSTASH_SECRET_ARN")] });
+        try {
+            const result = logstash.boot(script);
+            expectFailed(result, /secretsmanager|read_secret/);
+            expect(result.output).to.contain("AccessDeniedException");
+            expect(logstash.exec(`md5sum ${configured} ${user}`)).to.equal(before);
+            expect(logstash.exec("systemctl is-active logstash").trim()).to.equal("active");
+            expect(logstash.starts("logstash")).to.equal(1);
+        } finally {
+            logstash.setFixtures(fixtures);
+        }
     });
 });

@@ -13,7 +13,7 @@
 # as on a real host, so a stop and start is a reboot; a new <dir> on the same
 # volume image is a replacement instance. <dir>/instance.env says what the
 # instance has: VOLUME_IMAGE (a file system image attached as a loop device,
-# under Nitro's /dev/disk/by-id name for VOLUME_ID), ADDRESS (its private
+# under Nitro's /dev/disk/by-id name for VOLUME_ID, and DEVICE_NAME if set), ADDRESS (its private
 # IPv4 address, on lo), HOSTS (extra /etc/hosts lines). <dir>/fixtures is what
 # the aws CLI stand-in answers (fakes/aws). The stand-ins in fakes/ are
 # the lower layer of /usr/local/bin.
@@ -79,6 +79,10 @@ init_namespaces() {
     mount --bind "$loop" "${root}${loop}"
     install -d "${root}/dev/disk/by-id"
     ln -s "../../${loop#/dev/}" "${root}/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${VOLUME_ID//-/}"
+    # AL2023's udev rules also link the device name a launch template gave it.
+    if [[ -n ${DEVICE_NAME-} ]]; then
+      ln -s "${loop#/dev/}" "${root}${DEVICE_NAME}"
+    fi
   fi
   mount -t tmpfs -o mode=0755 tmpfs "${root}/run"
   mount -t tmpfs -o mode=1777 tmpfs "${root}/tmp"
