@@ -428,11 +428,11 @@ for (const site of PHP_SITES) {
         let secrets: Record<string, string>;
         const configFiles = `/etc/nginx/nginx.conf /etc/nginx/conf.d/scale-tiers.conf /etc/my.cnf.d/zz-scale-tiers.cnf ${site.mount}/*/wp-config.php ${site.mount}/LocalSettings.php`;
 
-        function siteInstance(name: string): Instance {
+        function siteInstance(name: string, instanceFixtures: Fixtures = fixtures): Instance {
             instances.forEach((previous) => previous.stop());
             const instance = new Instance(name, "10.0.40.10", volume);
             instances.push(instance);
-            instance.setFixtures(fixtures);
+            instance.setFixtures(instanceFixtures);
             instance.start();
             return instance;
         }
@@ -511,8 +511,33 @@ for (const site of PHP_SITES) {
             const result = replacement.boot(script);
             expectBooted(result, "replacement");
             expect(result.output).to.contain(`${site.mount}/mysql is already initialised; keeping it`);
-            expect(replacement.exec(`curl -fsS http://127.0.0.1${healthPath}`)).to.match(site.page);
+            expect(replacement.exec(`curl -fsS 'http://127.0.0.1${healthPath}'`)).to.match(site.page);
             replacement.stop();
+        });
+
+        it("an unreadable database secret fails the boot clearly and destroys nothing", () => {
+            const volumeFiles = `ls -d ${site.mount}/mysql/mysql; md5sum ${site.mount}/*/wp-config.php ${site.mount}/LocalSettings.php 2>/dev/null || true`;
+            const denied = siteInstance(`${site.tool}-3`, {
+                ...fixtures,
+                denied: [variable(script, "DB_SECRET_ARN")],
+            });
+            const result = denied.boot(script);
+            expectFailed(result, /secretsmanager|read_secret/);
+            expect(result.output).to.contain("AccessDeniedException");
+            expect(result.output).not.to.contain("initialising");
+            expect(denied.exec("systemctl is-active mariadb nginx || true").trim()).to.equal("inactive\ninactive");
+            const kept = denied.exec(volumeFiles);
+            expect(kept)
+                .to.contain(`${site.mount}/mysql/mysql`)
+                .and.to.match(/^[0-9a-f]{32} /m);
+            denied.stop();
+            const after = siteInstance(`${site.tool}-4`);
+            const again = after.boot(script);
+            expectBooted(again, "boot with the secret readable again");
+            expect(again.output).to.contain(`${site.mount}/mysql is already initialised; keeping it`);
+            expect(after.exec(volumeFiles)).to.equal(kept);
+            expect(after.exec(`curl -fsS 'http://127.0.0.1${healthPath}'`)).to.match(site.page);
+            after.stop();
         });
     });
 }
@@ -523,24 +548,41 @@ describe("boot: Jira on PostgreSQL (tier150k tools-jira; Jira itself a stand-in)
     let jira: Instance;
     let script: string;
     let secrets: Record<string, string>;
+    let fixtures: Fixtures;
+    const replacements: Instance[] = [];
 
     before(async () => {
         script = withVariable(await userData("tier150k", "tools-jira"), "DATA_VOLUME_ID", volume.id);
         const version = variable(script, "JIRA_VERSION");
         secrets = {
-            [variable(script, "DB_SECRET_ARN")]: '{"username":"jira","password":"Jr4-Pg&<boot>","dbname":"jira"}',
+            // ':' and '\\' are field separator and escape in the stand-in's password file (.pgpass rules).
+            [variable(script, "DB_SECRET_ARN")]: '{"username":"jira","password":"Jr4-Pg&<:b\\\\oot>","dbname":"jira"}',
         };
-        jira = new Instance("jira-1", "10.0.40.20", volume);
-        jira.setFixtures({
+        fixtures = {
             secrets,
             internet: {
                 [`https://www.atlassian.com/software/jira/downloads/binary/atlassian-jira-software-${version}.tar.gz`]:
                     siteArchive("jira", `atlassian-jira-software-${version}-standalone`),
             },
-        });
+        };
+        jira = new Instance("jira-1", "10.0.40.20", volume);
+        jira.setFixtures(fixtures);
         jira.start();
     });
     after(() => jira.dispose());
+    after(() => replacements.forEach((instance) => instance.dispose()));
+
+    /** A new instance on the volume, with the one before it stopped. */
+    function jiraInstance(name: string, instanceFixtures: Fixtures = fixtures): Instance {
+        [jira, ...replacements].forEach((previous) => previous.stop());
+        const instance = new Instance(name, "10.0.40.20", volume);
+        replacements.push(instance);
+        instance.setFixtures(instanceFixtures);
+        instance.start();
+        return instance;
+    }
+    const psql = (instance: Instance, query: string) =>
+        instance.exec(`runuser -u postgres -- psql -d jira -Atc "${query}"`).trim();
 
     it("first boot: PostgreSQL on the volume holds Jira's database, and the account dbconfig.xml names logs in @quick", () => {
         const result = jira.boot(script);
@@ -573,6 +615,36 @@ describe("boot: Jira on PostgreSQL (tier150k tools-jira; Jira itself a stand-in)
         expect(jira.starts("postgresql")).to.equal(1);
         expect(jira.starts("jira")).to.equal(1);
         expectNoSecretRecorded(jira, secrets);
+        psql(jira, "CREATE TABLE marker (id int); INSERT INTO marker VALUES (42)");
+    });
+
+    it("a replacement instance on the same volume keeps Jira's database and JIRA_HOME", () => {
+        const dbconfig = jira.exec("md5sum /data/jira/home/dbconfig.xml");
+        const replacement = jiraInstance("jira-2");
+        const result = replacement.boot(script);
+        expectBooted(result, "replacement");
+        expect(result.output).to.contain("already has a filesystem (xfs); keeping it");
+        expect(result.output).to.contain("holds a PostgreSQL 15 cluster; keeping it");
+        expect(result.output).not.to.contain("initialising /data/jira/pgsql/data");
+        expect(psql(replacement, "SELECT id FROM marker")).to.equal("42");
+        expect(replacement.exec("md5sum /data/jira/home/dbconfig.xml")).to.equal(dbconfig);
+        expect(replacement.exec("curl -fsS http://127.0.0.1:8080/status")).to.equal('{"state":"RUNNING"}');
+        expectNoSecretRecorded(replacement, secrets);
+    });
+
+    it("an unreadable database secret fails the boot clearly and destroys nothing", () => {
+        const dbconfig = replacements[0].exec("md5sum /data/jira/home/dbconfig.xml");
+        const denied = jiraInstance("jira-3", { ...fixtures, denied: [variable(script, "DB_SECRET_ARN")] });
+        const result = denied.boot(script);
+        expectFailed(result, /secretsmanager|read_secret/);
+        expect(result.output).to.contain("AccessDeniedException");
+        expect(denied.exec("systemctl is-active postgresql jira || true").trim()).to.equal("inactive\ninactive");
+        expect(denied.exec("md5sum /data/jira/home/dbconfig.xml")).to.equal(dbconfig);
+        expect(denied.exec("cat /data/jira/pgsql/data/PG_VERSION").trim()).to.equal("15");
+        denied.stop();
+        const after = jiraInstance("jira-4");
+        expectBooted(after.boot(script), "boot with the secret readable again");
+        expect(psql(after, "SELECT id FROM marker")).to.equal("42");
     });
 });
 

@@ -20,10 +20,17 @@ url=$(field url)
   echo "dbconfig.xml: unexpected url ${url}" >&2
   exit 1
 }
+# A password file's fields are separated by ':'; '\' and ':' within one are
+# escaped with '\' (PostgreSQL's rules for ~/.pgpass).
+pgpass_field() {
+  local value=${1//\\/\\\\}
+  printf '%s' "${value//:/\\:}"
+}
 passfile=$(mktemp)
 trap 'rm -f -- "$passfile"' EXIT
-printf '%s:%s:%s:%s:%s\n' "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" "${BASH_REMATCH[3]}" "$(field username)" \
-  "$(field password | sed 's/&quot;/"/g; s/&lt;/</g; s/&gt;/>/g; s/&amp;/\&/g')" >"$passfile"
+printf '%s:%s:%s:%s:%s\n' "$(pgpass_field "${BASH_REMATCH[1]}")" "${BASH_REMATCH[2]}" "${BASH_REMATCH[3]}" \
+  "$(pgpass_field "$(field username)")" \
+  "$(pgpass_field "$(field password | sed 's/&quot;/"/g; s/&lt;/</g; s/&gt;/>/g; s/&amp;/\&/g')")" >"$passfile"
 PGPASSFILE=$passfile psql -w -h "${BASH_REMATCH[1]}" -p "${BASH_REMATCH[2]}" -U "$(field username)" \
   -d "${BASH_REMATCH[3]}" -Atc 'select current_user' >/dev/null
 rm -f -- "$passfile"
