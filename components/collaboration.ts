@@ -26,7 +26,7 @@ export interface Backend {
     /** Host label: `<host>.<toolsDomain>`. */
     readonly host: string;
     readonly port: number;
-    /** Path that answers 2xx/3xx when the tool is up. */
+    /** Path that answers 200 when the tool is up (the only code the health check accepts). */
     readonly healthPath: string;
     readonly instanceId: pulumi.Input<string>;
     readonly securityGroupId: pulumi.Input<string>;
@@ -41,8 +41,10 @@ export const TOOLS: Readonly<
     jira: { port: 8080, healthPath: "/status", priority: 10, script: "jira" },
     // The PHP tools are checked through an application page (PHP, its files and database), as
     // their scripts' own readiness checks: nginx's /scale-tiers-health answered while every
-    // WordPress page failed, and while the wiki's database was down.
-    wiki: { port: 80, healthPath: "/index.php", priority: 20, script: "wiki" },
+    // WordPress page failed, and while the wiki's database was down. The wiki's is its REST API's
+    // main page: MediaWiki answers a bare /index.php with a redirect (301) to the page's canonical
+    // URL, before it reads anything from the database.
+    wiki: { port: 80, healthPath: "/rest.php/v1/page/Main_Page", priority: 20, script: "wiki" },
     cms: { port: 80, healthPath: "/wp-login.php", priority: 30, script: "cms" },
 };
 
@@ -244,7 +246,8 @@ export class Collaboration extends pulumi.ComponentResource {
                     healthCheck: {
                         enabled: true,
                         path: backend.healthPath,
-                        matcher: "200-399",
+                        // Not 3xx: WordPress not yet installed redirects every page to its installer.
+                        matcher: "200",
                         interval: 30,
                         healthyThreshold: 2,
                         unhealthyThreshold: 3,

@@ -281,7 +281,7 @@ for (const stack of ["tier150k", "tier1m"] as const) {
         it("checks the CMS and the wiki through an application page, at the load balancer and in their boot scripts alike", () => {
             // nginx's own /scale-tiers-health answered while nginx could not read WordPress' files, and while
             // the wiki's database was down (tests/boot/roles.boot.ts).
-            const expected = { cms: "/wp-login.php", wiki: "/index.php" };
+            const expected = { cms: "/wp-login.php", wiki: "/rest.php/v1/page/Main_Page" };
             for (const [tool, page] of Object.entries(expected)) {
                 const group = named(recording, "aws:lb/targetGroup:TargetGroup", `tools-${tool}-tg`);
                 const path = input<{ path: string }>(group, "healthCheck").path;
@@ -289,6 +289,16 @@ for (const stack of ["tier150k", "tier1m"] as const) {
                 expect(bootScriptOf(recording, byRole(recording, tool)[0])).to.contain(
                     `readonly HEALTH_PATH='${path}'`,
                 );
+            }
+        });
+
+        it("accepts only 200 from every tool: a WordPress not yet installed redirects each page to its installer", () => {
+            const groups = recording.resources.filter(
+                (r) => r.type === "aws:lb/targetGroup:TargetGroup" && /^tools-.*-tg$/.test(r.name),
+            );
+            expect(groups.map((group) => group.name)).to.include.members(["tools-cms-tg", "tools-wiki-tg"]);
+            for (const group of groups) {
+                expect(input<{ matcher: string }>(group, "healthCheck").matcher, group.name).to.equal("200");
             }
         });
 

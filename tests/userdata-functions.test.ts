@@ -85,4 +85,44 @@ describe("boot script functions (no root)", () => {
         expect(status, output).to.equal(0);
         expect(output).to.equal("a&lt;b&gt;c&amp;d&quot;e");
     });
+
+    // A WordPress not yet installed redirects its pages to the installer; curl -f took that 302 for ready.
+    for (const [answer, ready] of [
+        ["302", false],
+        ["200", true],
+    ] as const) {
+        it(`team tools: the readiness check ${ready ? "passes on" : "fails on"} a ${answer} from a real HTTP server`, () => {
+            const { status, output } = runWith(
+                "cms",
+                `
+                sleep() { :; }
+                python3 -c '
+import http.server, sys
+class Page(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(${answer})
+        self.send_header("Location", "/wp-admin/install.php")
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+server = http.server.HTTPServer(("127.0.0.1", 0), Page)
+print(server.server_port, flush=True)
+server.serve_forever()
+' >"\${TMPDIR:-/tmp}/port.$$" &
+                server=$!
+                trap 'kill "$server"' EXIT
+                until [[ -s "\${TMPDIR:-/tmp}/port.$$" ]]; do command sleep 0.05; done
+                port=$(<"\${TMPDIR:-/tmp}/port.$$")
+                rm -f -- "\${TMPDIR:-/tmp}/port.$$"
+                (wait_for_http "http://127.0.0.1:\${port}/wp-login.php" 2) || echo "exit $?"
+                `,
+            );
+            expect(status, output).to.equal(0);
+            if (ready) {
+                expect(output).to.contain("/wp-login.php answers").and.not.to.contain("exit");
+            } else {
+                expect(output).to.contain("did not answer 200 within 2s (last answer: 302)").and.to.contain("exit 1");
+            }
+        });
+    }
 });

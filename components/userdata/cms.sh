@@ -30,8 +30,10 @@
 #   CLOUDWATCH_AGENT_PARAMETER  SSM parameter holding the CloudWatch agent's
 #                     configuration; need not exist (monitoring off)
 #   HEALTH_PATH       the load balancer's health check, a WordPress page (not
-#                     nginx's /scale-tiers-health), e.g. /wp-login.php: a site
-#                     whose PHP, files or database fail must fail it
+#                     nginx's /scale-tiers-health) that answers 200, e.g.
+#                     /wp-login.php: a site whose PHP, files or database fail,
+#                     or that is not installed (WordPress then redirects to its
+#                     installer), must fail it
 #
 # Safe to run again, by hand or through SSM Run Command, and on a new instance
 # attached to an existing data volume.

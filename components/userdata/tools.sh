@@ -90,14 +90,17 @@ require_base_url() {
     die "BASE_URL must look like http://host.example/ (scheme, host, optional port, trailing /): ${BASE_URL}"
 }
 
-# wait_for_http <url> <timeout-seconds>: until the URL answers 2xx/3xx.
-# Java applications take minutes on their first start (plugins, schema).
+# wait_for_http <url> <timeout-seconds>: until the URL answers 200, which is
+# what the load balancer's health checks accept (components/collaboration.ts):
+# an application that is not installed yet answers with a redirect to its
+# installer. Java applications take minutes on their first start (plugins,
+# schema).
 wait_for_http() {
   local -r url=$1 timeout=$2
   local -r deadline=$((SECONDS + timeout))
-  local next_report=$SECONDS
-  until curl -fsS --max-time 10 -o /dev/null "$url" 2>/dev/null; do
-    ((SECONDS < deadline)) || die "${url} did not answer within ${timeout}s"
+  local next_report=$SECONDS status=""
+  until status=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "$url" 2>/dev/null) && [[ $status == 200 ]]; do
+    ((SECONDS < deadline)) || die "${url} did not answer 200 within ${timeout}s (last answer: ${status:-none})"
     if ((SECONDS >= next_report)); then
       log "waiting for ${url}"
       next_report=$((SECONDS + 60))
@@ -232,12 +235,23 @@ php_fpm_user() {
   printf '%s' "$user"
 }
 
-# write_php_site <document-root> <extra nginx locations>
+# write_php_site <document-root> <extra nginx locations> [<installed-file>]
 # One default server on port 80 behind the internal load balancer. PATH_INFO
 # is passed on because MediaWiki's default article path is /index.php/Title.
+# With <installed-file>, PHP is not reached (503) while that file is missing:
+# an application that is not installed answers its pages with its installer
+# or a "not set up" page, which no health check can tell from a working site
+# and which offers the installation to whoever comes first.
 write_php_site() {
-  local -r root=$1 locations=$2
+  local -r root=$1 locations=$2 installed=${3-}
   local -r staged="${work_dir}/site.conf" site=/etc/nginx/conf.d/scale-tiers.conf
+  local gate=""
+  if [[ -n $installed ]]; then
+    gate="
+        if (!-f ${installed}) {
+            return 503;
+        }"
+  fi
   cat >"$staged" <<NGINX
 # Written by the scale-tiers bootstrap; rewritten on every run.
 server_tokens off;
@@ -255,7 +269,7 @@ server {
         return 200 "ok";
     }
 ${locations}
-    location ~ [^/]\.php(/|\$) {
+    location ~ [^/]\.php(/|\$) {${gate}
         fastcgi_split_path_info ^(.+?\.php)(/.*)\$;
         try_files \$fastcgi_script_name =404;
         include fastcgi_params;

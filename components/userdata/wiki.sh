@@ -30,8 +30,9 @@
 #   CLOUDWATCH_AGENT_PARAMETER  SSM parameter holding the CloudWatch agent's
 #                      configuration; need not exist (monitoring off)
 #   HEALTH_PATH        the load balancer's health check, a MediaWiki page (not
-#                      nginx's /scale-tiers-health), e.g. /index.php: a wiki
-#                      whose PHP, files or database fail must fail it
+#                      nginx's /scale-tiers-health) that answers 200, e.g.
+#                      /rest.php/v1/page/Main_Page: a wiki whose PHP, files or
+#                      database fail, or that is not installed, must fail it
 #
 # Safe to run again, by hand or through SSM Run Command, and on a new instance
 # attached to an existing data volume.
@@ -164,7 +165,7 @@ main() {
     }
     location ~ ^/(cache|includes|maintenance|languages|serialized|tests|vendor)/ {
         return 403;
-    }'
+    }' "$settings"
   # Through nginx, PHP and the database: the page the load balancer checks too.
   wait_for_http "http://127.0.0.1${HEALTH_PATH}" 120
   install_cloudwatch_agent_sync

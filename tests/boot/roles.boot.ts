@@ -358,9 +358,24 @@ async function healthPathOf(stack: string, tool: string): Promise<string> {
     return check.path;
 }
 
+/** The codes the tools' load balancer accepts from a tool's health path ("200", "200-399", "200,302"). */
+async function healthMatcherOf(stack: string, tool: string): Promise<(code: string) => boolean> {
+    const recording = await recordingOf(stack);
+    const group = recording.resources.find((r: RecordedResource) => r.name === `tools-${tool}-tg`);
+    const matcher = (group?.inputs.healthCheck as { matcher?: string } | undefined)?.matcher ?? "200";
+    return (code) =>
+        matcher.split(",").some((range) => {
+            const [low, high = low] = range.split("-").map(Number);
+            return Number(code) >= low && Number(code) <= high;
+        });
+}
+
 const PHP_SITES: {
     tool: string;
     mount: string;
+    /** Takes the installed site back to files and a database without a site, and back again. */
+    uninstall: string;
+    reinstall: string;
     /** What a person sees on the health path once the site works (read from its database). */
     page: RegExp;
     /** Files and modes as the script sets them. */
@@ -372,6 +387,11 @@ const PHP_SITES: {
     {
         tool: "cms",
         mount: "/data/cms",
+        // WordPress is installed when its options table holds a siteurl.
+        uninstall:
+            "mysql --no-defaults -S /var/lib/mysql/mysql.sock -u root -e 'RENAME TABLE cms.wp_options TO cms.away'",
+        reinstall:
+            "mysql --no-defaults -S /var/lib/mysql/mysql.sock -u root -e 'RENAME TABLE cms.away TO cms.wp_options'",
         page: /<title>Log In &lsaquo; scale-tiers<\/title>/,
         modes: {
             "/data/cms/wordpress": "750 apache:nginx",
@@ -393,7 +413,10 @@ const PHP_SITES: {
     {
         tool: "wiki",
         mount: "/data/wiki",
-        page: /<title>Main Page - scale-tiers wiki<\/title>/,
+        // MediaWiki is installed when LocalSettings.php exists.
+        uninstall: "mv /data/wiki/LocalSettings.php /data/wiki/LocalSettings.php.away",
+        reinstall: "mv /data/wiki/LocalSettings.php.away /data/wiki/LocalSettings.php",
+        page: /"title":"Main Page","source":"MediaWiki has been installed\."/,
         modes: {
             "/data/wiki/LocalSettings.php": "640 root:apache",
             "/data/wiki/images": "755 apache:apache",
@@ -455,7 +478,7 @@ for (const site of PHP_SITES) {
         it(`first boot: the site answers its load balancer's health path through nginx, PHP and MariaDB on the volume @quick`, () => {
             const server = siteInstance(`${site.tool}-1`);
             expectBooted(server.boot(script), "first boot");
-            expect(server.exec(`curl -fsS http://127.0.0.1${healthPath}`)).to.match(site.page);
+            expect(server.exec(`curl -fsS 'http://127.0.0.1${healthPath}'`)).to.match(site.page);
             expect(server.exec(`findmnt -nro FSTYPE,TARGET ${site.mount}`).trim()).to.equal(`xfs ${site.mount}`);
             expect(
                 server
@@ -493,11 +516,25 @@ for (const site of PHP_SITES) {
             expectNoSecretRecorded(server, secrets);
         });
 
+        it("a site that is not installed fails its health check as the load balancer applies it", async () => {
+            const server = instances[0];
+            const accepts = await healthMatcherOf("tier150k", site.tool);
+            server.exec(site.uninstall);
+            try {
+                const code = get(server, `'http://127.0.0.1${healthPath}'`);
+                expect(accepts(code), `${healthPath} answered ${code} with ${site.tool} not installed`).to.equal(false);
+            } finally {
+                server.exec(site.reinstall);
+            }
+            const code = get(server, `'http://127.0.0.1${healthPath}'`);
+            expect(accepts(code), `${healthPath} answered ${code} with ${site.tool} installed`).to.equal(true);
+        });
+
         it("the load balancer's health check fails while the database is down", () => {
             const server = instances[0];
             server.exec("systemctl stop mariadb");
             try {
-                expect(get(server, `http://127.0.0.1${healthPath}`), `${healthPath} with MariaDB stopped`).to.match(
+                expect(get(server, `'http://127.0.0.1${healthPath}'`), `${healthPath} with MariaDB stopped`).to.match(
                     /^5\d\d$/,
                 );
             } finally {

@@ -22,7 +22,9 @@ function get_option(string $name): ?string
     $row = mysqli_fetch_row(mysqli_stmt_get_result($statement));
     return $row ? $row[0] : null;
 }
+// A site that is not installed redirects every page to its installer (302),
+// as WordPress' wp_not_installed() does: its pages answer, but not with 200.
 if (!defined('WP_INSTALLING') && get_option('siteurl') === null) {
-    http_response_code(500);
-    exit("WordPress is not installed\n");
+    header('Location: /wp-admin/install.php', true, 302);
+    exit;
 }
