@@ -238,6 +238,15 @@ export class Instance {
     }
 }
 
+/**
+ * The bridges and veths the instances under WORK_ROOT left on the host, by
+ * name; empty once every instance has stopped.
+ */
+export function networkLeftovers(): string {
+    const result = sh(["network-check", WORK_ROOT]);
+    return result.status === 0 ? "" : result.stderr.trim();
+}
+
 /** Replaces a rendered variable (the mocks' placeholder ids) with what AWS would give. */
 export function withVariable(script: string, name: string, value: string): string {
     const pattern = new RegExp(`^readonly ${name}='[^']*'$`, "m");

@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { bootScriptOf } from "../../plan/boot-scripts";
 import { evaluateStack, PROJECT_ROOT, RecordedResource, Recording } from "../../plan/evaluate";
-import { BootResult, Fixtures, Instance, Volume, WORK_ROOT, withVariable } from "./instance";
+import { BootResult, Fixtures, Instance, networkLeftovers, Volume, WORK_ROOT, withVariable } from "./instance";
 
 const NODE = path.join(PROJECT_ROOT, "node_modules", ".bin", "node");
 
@@ -957,5 +957,43 @@ describe("boot: Logstash (tier1m logs-logstash; Logstash and the OpenSearch doma
         } finally {
             logstash.setFixtures(fixtures);
         }
+    });
+});
+
+describe("boot: the instances' shared network", function () {
+    this.timeout(120_000);
+    const instances: Instance[] = [];
+    after(() => instances.forEach((instance) => instance.dispose()));
+
+    it("instances reach each other's private addresses across namespaces, and stopping them leaves nothing on the host @quick", () => {
+        const a = new Instance("net-a", "10.0.50.10", undefined, "10.0.50.11 peer.scale-tiers.internal");
+        const b = new Instance("net-b", "10.0.50.11");
+        instances.push(a, b);
+        for (const instance of [a, b]) {
+            instance.setFixtures({});
+            instance.start();
+        }
+        expect(a.exec("ip -o -4 addr show dev eth0")).to.contain("inet 10.0.50.10/16");
+        expect(a.exec("readlink /proc/self/ns/net")).not.to.equal(b.exec("readlink /proc/self/ns/net"));
+        // A listener on b's private address only; a connects by name, as the servers do.
+        b.exec(
+            `setsid ${NODE} -e "require('net').createServer((s) => s.end('from b')).listen(7000, '10.0.50.11')" >/dev/null 2>&1 < /dev/null &`,
+        );
+        expect(
+            a.exec(
+                "for _ in $(seq 50); do timeout 2 bash -c 'exec 3<>/dev/tcp/peer.scale-tiers.internal/7000; cat <&3' 2>/dev/null && break; sleep 0.1; done",
+            ),
+        ).to.equal("from b");
+        expect(b.execStatus("timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/7000'").status).not.to.equal(0);
+        // The metadata service still answers on each.
+        expect(
+            a.exec(
+                "curl -fsS -H \"X-aws-ec2-metadata-token: $(curl -fsS -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token)\" http://169.254.169.254/latest/meta-data/local-ipv4",
+            ),
+        ).to.equal("10.0.50.10");
+        expect(networkLeftovers()).to.match(/left on the host: st/);
+        a.stop();
+        b.stop();
+        expect(networkLeftovers()).to.equal("");
     });
 });

@@ -13,10 +13,20 @@
 # as on a real host, so a stop and start is a reboot; a new <dir> on the same
 # volume image is a replacement instance. <dir>/instance.env says what the
 # instance has: VOLUME_IMAGE (a file system image attached as a loop device,
-# under Nitro's /dev/disk/by-id name for VOLUME_ID, and DEVICE_NAME if set), ADDRESS (its private
-# IPv4 address, on lo), HOSTS (extra /etc/hosts lines). <dir>/fixtures is what
+# under Nitro's /dev/disk/by-id name for VOLUME_ID, and DEVICE_NAME if set),
+# ADDRESS (its private IPv4 address), HOSTS (extra /etc/hosts lines).
+# <dir>/fixtures is what
 # the aws CLI stand-in answers (fakes/aws). The stand-ins in fakes/ are
 # the lower layer of /usr/local/bin.
+#
+# Instances share one network, as a VPC's subnets do: a bridge in the host's
+# namespace (named after the harness's work folder, so two harnesses never
+# share one) and a veth per instance, whose end in the instance is eth0 with
+# the private address on 10.0.0.0/16. The bridge has no address, so nothing
+# routes to the host; the last instance to stop removes it.
+#
+#   sandbox.sh network-check <work-dir>  fails, naming them, if a bridge or
+#                                        veth of that work folder is left
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -42,6 +52,54 @@ enter() {
   local pid
   pid=$(instance_pid "$dir")
   nsenter --target "$pid" --mount --uts --ipc --net --pid --root --wd -- "$@"
+}
+
+# The bridge of the instances whose folders are in <work-dir>: st + 8 hex
+# digits of the folder's path, within the 15 characters of a link name.
+bridge_of() {
+  local -r work=$1
+  printf 'st%s' "$(printf '%s' "$work" | md5sum | cut -c1-8)"
+}
+
+# Links the instance whose namespaces' first process is <pid> to the bridge:
+# eth0 inside, <bridge>-<n> (st...v<pid>) outside.
+connect() {
+  local -r dir=$1 pid=$2
+  local bridge
+  bridge=$(bridge_of "$(dirname "$dir")")
+  local -r veth="${bridge:0:6}v${pid}"
+  if ! ip link show "$bridge" >/dev/null 2>&1; then
+    ip link add "$bridge" type bridge 2>/dev/null || ip link show "$bridge" >/dev/null
+    ip link set "$bridge" up
+  fi
+  ip link add "$veth" type veth peer name eth0 netns "$pid"
+  ip link set "$veth" master "$bridge" up
+  printf '%s\n' "$veth" >"${dir}/veth"
+}
+
+# Removes the instance's veth (both ends), and the bridge once no instance is on it.
+disconnect() {
+  local -r dir=$1
+  local bridge
+  bridge=$(bridge_of "$(dirname "$dir")")
+  if [[ -r "${dir}/veth" ]]; then
+    ip link del "$(<"${dir}/veth")" 2>/dev/null || true
+    rm -f -- "${dir}/veth"
+  fi
+  if ip link show "$bridge" >/dev/null 2>&1 && [[ -z $(ip -o link show master "$bridge") ]]; then
+    ip link del "$bridge" 2>/dev/null || true
+  fi
+}
+
+network_check() {
+  local -r work=$1
+  local bridge left
+  bridge=$(bridge_of "$work")
+  left=$(ip -o link show | awk -F': ' '{ print $2 }' | grep -E "^${bridge:0:6}" || true)
+  if [[ -n $left ]]; then
+    echo "left on the host: ${left//$'\n'/ }" >&2
+    return 1
+  fi
 }
 
 # Inside the new namespaces, still seeing the host: builds the instance's root.
@@ -101,7 +159,13 @@ init_namespaces() {
   exec chroot "$root" /bin/bash -c '
     set -euo pipefail
     ip link set lo up
-    ip addr add "$1/32" dev lo
+    # eth0 is put here from the host (sandbox.sh connect) once this exists.
+    for _ in $(seq 200); do
+      ip link show eth0 >/dev/null 2>&1 && break
+      sleep 0.05
+    done
+    ip addr add "$1/16" dev eth0
+    ip link set eth0 up
     printf "127.0.0.1 localhost\n%s %s\n%b" "$1" "$(hostname)" "$2" >/etc/hosts
     : >>/var/log/harness-commands.log
     # The metadata service sits across a link of its own, as on EC2, so that
@@ -156,6 +220,7 @@ start() {
   }
   printf '%s\n' "$child" >"${dir}/pid"
   printf '%s\n' "$unshare_pid" >"${dir}/unshare-pid"
+  connect "$dir" "$child"
   for _ in $(seq 600); do
     if enter "$dir" test -e /run/harness-ready 2>/dev/null; then
       return 0
@@ -183,6 +248,7 @@ stop() {
     done
     rm -f -- "${dir}/pid" "${dir}/unshare-pid"
   fi
+  disconnect "$dir"
   if [[ -r "${dir}/loop" ]]; then
     local loop
     loop=$(<"${dir}/loop")
@@ -211,9 +277,10 @@ case ${1-} in
     shift 2
     enter "$dir" "$@"
     ;;
+  network-check) network_check "$2" ;;
   __init) init_namespaces "$2" "$3" ;;
   *)
-    echo "usage: sandbox.sh start|stop|run|exec <dir> ..." >&2
+    echo "usage: sandbox.sh start|stop|run|exec <dir> ... | network-check <work-dir>" >&2
     exit 2
     ;;
 esac
