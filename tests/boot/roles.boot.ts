@@ -997,3 +997,170 @@ describe("boot: the instances' shared network", function () {
         expect(networkLeftovers()).to.equal("");
     });
 });
+
+/** Runs SQL as root over the socket; the password reaches the instance as a file, never on a command line. */
+function mysqlAsRoot(instance: Instance, password: string, query: string): string {
+    fs.writeFileSync(
+        path.join(instance.dir, "fixtures", "root.cnf"),
+        `[client]\nuser=root\npassword=${password}\nsocket=/var/lib/mysql/mysql.sock\n`,
+    );
+    return instance.exec(`mariadb --defaults-file=/harness/root.cnf -N -e "${query}"`);
+}
+
+/** Waits until `check` returns true, polling every half second; fails with `what` after `seconds`. */
+function eventually(what: string, seconds: number, check: () => boolean): void {
+    const deadline = Date.now() + seconds * 1000;
+    while (!check()) {
+        if (Date.now() > deadline) {
+            throw new Error(`${what} did not happen within ${seconds}s`);
+        }
+        execFileSync("sleep", ["0.5"]);
+    }
+}
+
+describe("boot: MySQL primary and replica on MariaDB, replicating over the network (tier150k db-primary, db-replica)", function () {
+    this.timeout(600_000);
+    const primaryVolume = new Volume(
+        "vol-0a1b2c3d4e5f60201",
+        path.join(WORK_ROOT, "volumes", "mysql-150k-primary.img"),
+    );
+    const replicaVolume = new Volume(
+        "vol-0a1b2c3d4e5f60202",
+        path.join(WORK_ROOT, "volumes", "mysql-150k-replica.img"),
+    );
+    const PRIMARY_ADDRESS = "10.0.30.10";
+    const REPLICA_ADDRESS = "10.0.31.10";
+    const ROOT_PASSWORD = "R00t-Rp1-boot";
+    const instances: Instance[] = [];
+    let primaryScript: string;
+    let replicaScript: string;
+    let secrets: Record<string, string>;
+    let primary: Instance;
+    let replica: Instance;
+
+    /** A replica instance on the replica volume (the one before it stopped first); the primary is found by name. */
+    function replicaInstance(name: string, fixtures: Fixtures = { secrets }): Instance {
+        instances.filter((i) => i !== primary).forEach((previous) => previous.stop());
+        const instance = new Instance(
+            name,
+            REPLICA_ADDRESS,
+            replicaVolume,
+            `${PRIMARY_ADDRESS} ${variable(replicaScript, "PRIMARY_HOST")}`,
+        );
+        instances.push(instance);
+        instance.setFixtures(fixtures);
+        instance.start();
+        return instance;
+    }
+    const onPrimary = (query: string) => mysqlAsRoot(primary, ROOT_PASSWORD, query);
+    const onReplica = (instance: Instance, query: string) => mysqlAsRoot(instance, ROOT_PASSWORD, query);
+    /** SHOW REPLICA STATUS's fields, as MariaDB names them. */
+    const replicaStatus = (instance: Instance): Record<string, string> => {
+        const out = instance.exec(
+            `mariadb --defaults-file=/harness/root.cnf --vertical -e 'SHOW REPLICA STATUS' | sed -n 's/^ *\\([A-Za-z_]*\\): /\\1\\t/p'`,
+        );
+        return Object.fromEntries(out.split("\n").map((line) => line.split("\t") as [string, string]));
+    };
+
+    before(async () => {
+        primaryScript = withVariable(await userData("tier150k", "db-primary"), "DATA_VOLUME_ID", primaryVolume.id);
+        replicaScript = withVariable(await userData("tier150k", "db-replica"), "DATA_VOLUME_ID", replicaVolume.id);
+        secrets = {
+            [variable(primaryScript, "ROOT_SECRET_ARN")]: `{"username":"root","password":"${ROOT_PASSWORD}"}`,
+            [variable(primaryScript, "APP_SECRET_ARN")]:
+                '{"username":"app","password":"App-Rp2-boot","dbname":"scale_tiers"}',
+            [variable(primaryScript, "REPLICATION_SECRET_ARN")]: '{"username":"repl","password":"Repl-Rp3-boot"}',
+        };
+        primary = new Instance("mysql-150k-primary", PRIMARY_ADDRESS, primaryVolume);
+        instances.push(primary);
+        primary.setFixtures({ secrets });
+        primary.start();
+    });
+    after(() => instances.forEach((instance) => instance.dispose()));
+
+    it("first boot: the replica clones the primary over TLS and replicates a row written on it @quick", () => {
+        expectBooted(primary.boot(primaryScript), "the primary's first boot");
+        onPrimary("CREATE TABLE scale_tiers.marker (id INT PRIMARY KEY); INSERT INTO scale_tiers.marker VALUES (1)");
+        replica = replicaInstance("mysql-150k-replica-1");
+        const result = replica.boot(replicaScript);
+        expectBooted(result, "the replica's first boot");
+        expect(result.output).to.contain("cloning the primary mysql-primary.scale-tiers.internal");
+        expect(result.output).to.match(/replication is running: \d+s behind/);
+        // The clone brought what the primary held before the replica existed, and its accounts.
+        expect(onReplica(replica, "SELECT id FROM scale_tiers.marker").trim()).to.equal("1");
+        expect(onReplica(replica, "SELECT COUNT(*) FROM mysql.user WHERE user = 'app'").trim()).to.equal("1");
+        const status = replicaStatus(replica);
+        expect(status.Master_Host).to.equal("mysql-primary.scale-tiers.internal");
+        expect(status.Using_Gtid).to.equal("Slave_Pos");
+        expect(status.Master_SSL_Allowed).to.equal("Yes");
+        expect([status.Slave_IO_Running, status.Slave_SQL_Running]).to.deep.equal(["Yes", "Yes"]);
+        expect(onReplica(replica, "SELECT @@read_only, @@server_id").trim()).to.equal("1\t2");
+        // The primary sees the replica's connection from its private address, over TLS.
+        expect(
+            onPrimary("SELECT host FROM information_schema.processlist WHERE command = 'Binlog Dump'").trim(),
+        ).to.match(new RegExp(`^${REPLICA_ADDRESS.replace(/\./g, "\\.")}:\\d+$`));
+        onPrimary("INSERT INTO scale_tiers.marker VALUES (2)");
+        eventually(
+            "the row written on the primary reaching the replica",
+            30,
+            () => onReplica(replica, "SELECT COUNT(*) FROM scale_tiers.marker WHERE id = 2").trim() === "1",
+        );
+        expectNoSecretRecorded(replica, secrets);
+        expectNoSecretRecorded(primary, secrets);
+    });
+
+    it("a second run on the replica clones nothing, configures nothing again and restarts nothing @quick", () => {
+        const startsBefore = replica.starts("mysqld");
+        const cloned = replica.exec("stat -c %Y '/data/mysql/data/#harness-clone-status'");
+        const result = replica.boot(replicaScript);
+        expectBooted(result, "the replica's second run");
+        expect(result.output).to.contain("is already initialised; keeping it");
+        expect(result.output).to.contain("replication is already configured; verifying it");
+        expect(result.output).not.to.contain("cloning the primary");
+        expect(replica.starts("mysqld")).to.equal(startsBefore);
+        expect(replica.exec("stat -c %Y '/data/mysql/data/#harness-clone-status'")).to.equal(cloned);
+        onPrimary("INSERT INTO scale_tiers.marker VALUES (3)");
+        eventually(
+            "replication after the second run",
+            30,
+            () => onReplica(replica, "SELECT COUNT(*) FROM scale_tiers.marker WHERE id = 3").trim() === "1",
+        );
+    });
+
+    it("a replacement replica on the same volume resumes replication without cloning again", () => {
+        replica.stop();
+        onPrimary("INSERT INTO scale_tiers.marker VALUES (4)");
+        replica = replicaInstance("mysql-150k-replica-2");
+        const result = replica.boot(replicaScript);
+        expectBooted(result, "the replacement replica");
+        expect(result.output).to.contain("already has a filesystem (xfs); keeping it");
+        expect(result.output).to.contain("replication is already configured; verifying it");
+        expect(result.output).not.to.contain("cloning the primary");
+        // Written while no replica ran: fetched from the primary's binary log from the replica's GTID position.
+        eventually(
+            "the row written while the replica was down",
+            30,
+            () => onReplica(replica, "SELECT COUNT(*) FROM scale_tiers.marker WHERE id = 4").trim() === "1",
+        );
+        expect(replicaStatus(replica).Using_Gtid).to.equal("Slave_Pos");
+    });
+
+    it("a replacement replica without its replication secret fails before starting MySQL, and destroys nothing", () => {
+        const replicationArn = variable(replicaScript, "REPLICATION_SECRET_ARN");
+        const { [replicationArn]: _missing, ...withoutReplication } = secrets;
+        const broken = replicaInstance("mysql-150k-replica-3", { secrets: withoutReplication });
+        const result = broken.boot(replicaScript);
+        expectFailed(result, /fetch_secret|secretsmanager|repl_secret/);
+        expect(result.output).to.contain("ResourceNotFoundException");
+        expect(broken.exec("systemctl is-active mysqld || true").trim()).to.equal("inactive");
+        const denied = replicaInstance("mysql-150k-replica-4", { secrets, denied: [replicationArn] });
+        const deniedResult = denied.boot(replicaScript);
+        expectFailed(deniedResult, /fetch_secret|secretsmanager|repl_secret/);
+        expect(deniedResult.output).to.contain("AccessDeniedException");
+        replica = replicaInstance("mysql-150k-replica-5");
+        expectBooted(replica.boot(replicaScript), "the replica with its secret readable again");
+        expect(onReplica(replica, "SELECT GROUP_CONCAT(id ORDER BY id) FROM scale_tiers.marker").trim()).to.equal(
+            "1,2,3,4",
+        );
+    });
+});
