@@ -11,6 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { bootScriptOf } from "../../plan/boot-scripts";
 import { evaluateStack, PROJECT_ROOT, RecordedResource, Recording } from "../../plan/evaluate";
+import { tier1mAt } from "../harness";
 import { BootResult, Fixtures, Instance, networkLeftovers, Volume, WORK_ROOT, withVariable } from "./instance";
 
 const NODE = path.join(PROJECT_ROOT, "node_modules", ".bin", "node");
@@ -1162,5 +1163,145 @@ describe("boot: MySQL primary and replica on MariaDB, replicating over the netwo
         expect(onReplica(replica, "SELECT GROUP_CONCAT(id ORDER BY id) FROM scale_tiers.marker").trim()).to.equal(
             "1,2,3,4",
         );
+    });
+});
+
+describe("boot: the DMS account document on the MySQL primary (tier1m on its way from tier150k, migration replicating)", function () {
+    this.timeout(600_000);
+    const volume = new Volume("vol-0a1b2c3d4e5f60301", path.join(WORK_ROOT, "volumes", "mysql-dms.img"));
+    const ADDRESS = "10.0.30.20";
+    const ROOT_PASSWORD = "R00t-Dm1-boot";
+    let primary: Instance;
+    let script: string;
+    let document: string;
+    let rdsLine: string;
+    let secrets: Record<string, string>;
+    let accountArn: string;
+
+    before(async () => {
+        const recording = await evaluateStack("tier1m", { config: tier1mAt("replicating") });
+        const server = recording.resources.find(
+            (r: RecordedResource) => r.name === "db-primary" && (r.inputs.userDataBase64 ?? r.inputs.userData),
+        );
+        const encoded = String(server?.inputs.userDataBase64 ?? server?.inputs.userData);
+        script = withVariable(decodeUserData(encoded), "DATA_VOLUME_ID", volume.id);
+        const setup = recording.resources.find((r: RecordedResource) => r.name === "migration-accounts");
+        const content = JSON.parse(String(setup?.inputs.content)) as {
+            mainSteps: { inputs: { runCommand: string[] } }[];
+        };
+        const lines = content.mainSteps[0].inputs.runCommand;
+        // The second call sets up RDS's account, and there is no RDS here
+        // (tests/migration.test.ts runs that branch against stubs).
+        const calls = lines.filter((line) => line.startsWith("mysql_dms_account '"));
+        expect(calls).to.have.length(2);
+        rdsLine = calls[1];
+        expect(rdsLine).to.contain("'mysql-rds.");
+        document = lines.filter((line) => line !== rdsLine).join("\n");
+        accountArn = /'(arn:[^']*migration-ec2-account[^']*)'/.exec(calls[0])?.[1] ?? "";
+        expect(accountArn).not.to.equal("");
+        secrets = {
+            [variable(script, "ROOT_SECRET_ARN")]: `{"username":"root","password":"${ROOT_PASSWORD}"}`,
+            [variable(script, "APP_SECRET_ARN")]: '{"username":"app","password":"App-Dm2-boot","dbname":"app"}',
+            [variable(script, "REPLICATION_SECRET_ARN")]: '{"username":"repl","password":"Repl-Dm3-boot"}',
+            [accountArn]: '{"username":"dms","password":"Dms-Dm4-boot"}',
+        };
+        primary = new Instance("mysql-dms", ADDRESS, volume);
+        primary.setFixtures({ secrets });
+        fs.writeFileSync(path.join(primary.dir, "fixtures", "dms-accounts.sh"), `${document}\n`);
+        fs.writeFileSync(
+            path.join(primary.dir, "fixtures", "dms.cnf"),
+            `[client]\nuser=dms\npassword=Dms-Dm4-boot\nhost=${ADDRESS}\nport=3306\nssl\n`,
+        );
+        primary.start();
+        expectBooted(primary.boot(script), "the primary's first boot");
+    });
+    after(() => primary?.dispose());
+
+    const asRoot = (query: string) => mysqlAsRoot(primary, ROOT_PASSWORD, query);
+    /** As SSM Run Command runs a Command document's script: with sh, as root, in a bare environment. */
+    const runDocument = () => primary.execStatus("env -i sh /harness/dms-accounts.sh");
+    const grants = () =>
+        asRoot("SHOW GRANTS FOR 'dms'@'%'")
+            .trim()
+            .split("\n")
+            .map((line) => line.replace(/ IDENTIFIED BY PASSWORD '[^']*'/, ""))
+            .sort();
+    // MariaDB prints REPLICATION CLIENT under its 10.5 name, BINLOG MONITOR.
+    const DMS_GRANTS = [
+        "GRANT ALL PRIVILEGES ON `awsdms_control`.* TO `dms`@`%`",
+        "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER ON `app`.* TO `dms`@`%`",
+        "GRANT SELECT, REPLICATION SLAVE, BINLOG MONITOR ON *.* TO `dms`@`%` REQUIRE SSL",
+    ];
+
+    it("creates the DMS account with exactly the grants for full load and CDC, over TLS only @quick", () => {
+        const run = runDocument();
+        expect(run.status, run.output).to.equal(0);
+        expect(run.output).to.contain(
+            "/var/lib/mysql/mysql.sock: binary log ready for AWS DMS (ROW, FULL, 604800s / 24h kept)",
+        );
+        expect(run.output).to.contain("account 'dms'@'%' (TLS required) ready for AWS DMS on app");
+        expect(grants()).to.deep.equal(DMS_GRANTS);
+        expect(
+            asRoot("SELECT @@log_bin, @@binlog_format, @@binlog_row_image, @@binlog_expire_logs_seconds").trim(),
+        ).to.equal("1\tROW\tFULL\t604800");
+        // Full load: DMS reads the tables as this account, across the network, over TLS.
+        asRoot(
+            "CREATE TABLE app.orders (id INT PRIMARY KEY, item VARCHAR(20)); INSERT INTO app.orders VALUES (1, 'first')",
+        );
+        expect(
+            primary.exec("mariadb --defaults-file=/harness/dms.cnf -N -e 'SELECT item FROM app.orders'").trim(),
+        ).to.equal("first");
+        expect(
+            primary.execStatus("mariadb --defaults-file=/harness/dms.cnf --skip-ssl -N -e 'SELECT 1'").status,
+            "a login without TLS",
+        ).not.to.equal(0);
+        // CDC: DMS reads the binary log as a replica would, with row images.
+        asRoot("UPDATE app.orders SET item = 'changed' WHERE id = 1");
+        const binlog = asRoot("SHOW MASTER STATUS").split("\t")[0];
+        const events = primary.exec(
+            `mariadb-binlog --defaults-file=/harness/dms.cnf --read-from-remote-server --base64-output=decode-rows -v ${binlog}`,
+        );
+        expect(events).to.match(
+            /### UPDATE `app`\.`orders`\n### WHERE\n###   @1=1\n###   @2='first'\n### SET\n###   @1=1\n###   @2='changed'/,
+        );
+        // The reverse task's writes land in the migrated schema only.
+        expect(
+            primary.execStatus("mariadb --defaults-file=/harness/dms.cnf -e 'CREATE TABLE mysql.dms_probe (id INT)'")
+                .status,
+        ).not.to.equal(0);
+        expectNoSecretRecorded(primary, secrets);
+    });
+
+    it("a second run changes nothing, and re-syncs a rotated password", () => {
+        const run = runDocument();
+        expect(run.status, run.output).to.equal(0);
+        expect(grants()).to.deep.equal(DMS_GRANTS);
+        primary.setFixtures({
+            secrets: { ...secrets, [accountArn]: '{"username":"dms","password":"Dms-Dm5-rotated"}' },
+        });
+        fs.writeFileSync(path.join(primary.dir, "fixtures", "dms-accounts.sh"), `${document}\n`);
+        const rotated = runDocument();
+        expect(rotated.status, rotated.output).to.equal(0);
+        expect(primary.execStatus("mariadb --defaults-file=/harness/dms.cnf -N -e 'SELECT 1'").status).not.to.equal(0);
+        fs.writeFileSync(
+            path.join(primary.dir, "fixtures", "dms-rotated.cnf"),
+            `[client]\nuser=dms\npassword=Dms-Dm5-rotated\nhost=${ADDRESS}\nport=3306\nssl\n`,
+        );
+        expect(primary.exec("mariadb --defaults-file=/harness/dms-rotated.cnf -N -e 'SELECT 1'").trim()).to.equal("1");
+        expect(grants()).to.deep.equal(DMS_GRANTS);
+        expectNoSecretRecorded(primary, { ...secrets, rotated: '{"password":"Dms-Dm5-rotated"}' });
+    });
+
+    it("refuses a binary log DMS cannot read, naming every setting, and creates nothing", () => {
+        asRoot("SET GLOBAL binlog_format = 'STATEMENT'; SET GLOBAL binlog_row_image = 'MINIMAL'");
+        try {
+            const run = runDocument();
+            expect(run.status).not.to.equal(0);
+            expect(run.output).to.contain("/var/lib/mysql/mysql.sock is not ready for AWS DMS:");
+            expect(run.output).to.contain("binlog_format is STATEMENT, DMS needs ROW");
+            expect(run.output).to.contain("binlog_row_image is MINIMAL, DMS needs FULL");
+        } finally {
+            asRoot("SET GLOBAL binlog_format = 'ROW'; SET GLOBAL binlog_row_image = 'FULL'");
+        }
     });
 });
