@@ -55,10 +55,12 @@ export class Volume {
         readonly image: string,
         /** The device name a launch template attaches it as (e.g. /dev/sdf), linked as AL2023's udev rules do. */
         readonly deviceName?: string,
+        /** Its size (a sparse file, so only what is written takes room). */
+        sizeGiB = 1,
     ) {
         fs.mkdirSync(path.dirname(image), { recursive: true });
         fs.writeFileSync(image, "");
-        fs.truncateSync(image, 1024 * 1024 * 1024);
+        fs.truncateSync(image, sizeGiB * 1024 * 1024 * 1024);
     }
 }
 

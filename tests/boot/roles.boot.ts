@@ -1079,7 +1079,7 @@ describe("boot: MySQL primary and replica on MariaDB, replicating over the netwo
     });
     after(() => instances.forEach((instance) => instance.dispose()));
 
-    it("first boot: the replica clones the primary over TLS and replicates a row written on it @quick", () => {
+    it("first boot: the replica clones the primary over TLS and replicates a row written on it", () => {
         expectBooted(primary.boot(primaryScript), "the primary's first boot");
         onPrimary("CREATE TABLE scale_tiers.marker (id INT PRIMARY KEY); INSERT INTO scale_tiers.marker VALUES (1)");
         replica = replicaInstance("mysql-150k-replica-1");
@@ -1110,7 +1110,7 @@ describe("boot: MySQL primary and replica on MariaDB, replicating over the netwo
         expectNoSecretRecorded(primary, secrets);
     });
 
-    it("a second run on the replica clones nothing, configures nothing again and restarts nothing @quick", () => {
+    it("a second run on the replica clones nothing, configures nothing again and restarts nothing", () => {
         const startsBefore = replica.starts("mysqld");
         const cloned = replica.exec("stat -c %Y '/data/mysql/data/#harness-clone-status'");
         const result = replica.boot(replicaScript);
@@ -1262,7 +1262,7 @@ describe("boot: the DMS account document on the MySQL primary (tier1m on its way
             `mariadb-binlog --defaults-file=/harness/dms.cnf --read-from-remote-server --base64-output=decode-rows -v ${binlog}`,
         );
         expect(events).to.match(
-            /### UPDATE `app`\.`orders`\n### WHERE\n###   @1=1\n###   @2='first'\n### SET\n###   @1=1\n###   @2='changed'/,
+            /### UPDATE `app`\.`orders`\n### WHERE\n### {3}@1=1\n### {3}@2='first'\n### SET\n### {3}@1=1\n### {3}@2='changed'/,
         );
         // The reverse task's writes land in the migrated schema only.
         expect(
@@ -1303,5 +1303,156 @@ describe("boot: the DMS account document on the MySQL primary (tier1m on its way
         } finally {
             asRoot("SET GLOBAL binlog_format = 'ROW'; SET GLOBAL binlog_row_image = 'FULL'");
         }
+    });
+});
+
+describe("boot: a RabbitMQ cluster of separate instances on Debian's RabbitMQ 3.10 (tier150k mq-0, mq-1, mq-2)", function () {
+    this.timeout(900_000);
+    const ADMIN_PASSWORD = "Adm-Mq7-boot";
+    const instances: Instance[] = [];
+    let secrets: Record<string, string>;
+    let cookieArn: string;
+    let adminArn: string;
+    const nodes: {
+        name: string;
+        host: string;
+        address: string;
+        volume: Volume;
+        script: string;
+        instance?: Instance;
+    }[] = [];
+
+    /** A new instance for node `index` on its volume, the one before it stopped first. */
+    function nodeInstance(index: number, label: string, fixtures: Fixtures = { secrets }): Instance {
+        const node = nodes[index];
+        node.instance?.stop();
+        const hosts = nodes.map((n) => `${n.address} ${n.host}`).join("\\n");
+        const instance = new Instance(`mq-${index}-${label}`, node.address, node.volume, hosts);
+        instances.push(instance);
+        instance.setFixtures(fixtures);
+        // The management API's credentials, as curl reads them from a file (never a command line).
+        fs.writeFileSync(path.join(instance.dir, "fixtures", "admin.curl"), `user = "admin:${ADMIN_PASSWORD}"\n`);
+        instance.start();
+        node.instance = instance;
+        return instance;
+    }
+    /** The running nodes a node sees, from `rabbitmqctl cluster_status`. */
+    const runningNodes = (instance: Instance): string[] =>
+        (
+            JSON.parse(instance.exec("rabbitmqctl -q cluster_status --formatter json")) as { running_nodes: string[] }
+        ).running_nodes.sort();
+    const allNodes = () => nodes.map((n) => n.name).sort();
+
+    before(async () => {
+        const memTotalKiB = Number(/MemTotal:\s+(\d+)/.exec(fs.readFileSync("/proc/meminfo", "utf8"))?.[1]);
+        for (const index of [0, 1, 2]) {
+            const volume = new Volume(
+                `vol-0a1b2c3d4e5f6040${index}`,
+                path.join(WORK_ROOT, "volumes", `mq-${index}.img`),
+                undefined,
+                // RabbitMQ's free-disk floor (disk_free_limit.relative = 1.0) is one RAM's worth.
+                Math.ceil(memTotalKiB / 1024 / 1024) + 2,
+            );
+            const script = withVariable(await userData("tier150k", `mq-${index}`), "DATA_VOLUME_ID", volume.id);
+            const name = variable(script, "NODE_NAME");
+            nodes.push({ name, host: name.replace(/^rabbit@/, ""), address: `10.0.60.${10 + index}`, volume, script });
+        }
+        expect(variable(nodes[0].script, "CLUSTER_NODES").split(",").sort()).to.deep.equal(allNodes());
+        cookieArn = variable(nodes[0].script, "COOKIE_SECRET_ARN");
+        adminArn = variable(nodes[0].script, "ADMIN_SECRET_ARN");
+        secrets = {
+            [cookieArn]: '{"cookie":"Ck-Mq6-boot-0123456789abcdef"}',
+            [adminArn]: `{"username":"admin","password":"${ADMIN_PASSWORD}"}`,
+        };
+    });
+    after(() => instances.forEach((instance) => instance.dispose()));
+
+    it("first boot: three instances form one cluster, each node sees all three running", () => {
+        for (const index of [0, 1, 2]) {
+            const instance = nodeInstance(index, "1");
+            expectBooted(instance.boot(nodes[index].script), `${nodes[index].name}'s first boot`);
+        }
+        for (const node of nodes) {
+            expect(runningNodes(node.instance!), node.name).to.deep.equal(allNodes());
+        }
+        const mq0 = nodes[0].instance!;
+        // AMQP on 5672 (TLS off in tier150k: no 5671), management on 15672, Erlang distribution on 25672.
+        const listening = mq0.exec("ss -ltnH | awk '{ print $4 }'");
+        for (const port of [5672, 15672, 25672]) {
+            expect(listening, `port ${port}`).to.match(new RegExp(`:${port}$`, "m"));
+        }
+        expect(listening).not.to.match(/:5671$/m);
+        // Across the network: another node's AMQP port answers with the protocol header's reply, and its
+        // management API lists the cluster for the administrator from the secret.
+        const mq1 = nodes[1].instance!;
+        expect(
+            mq1.exec(
+                `timeout 5 bash -c 'exec 3<>/dev/tcp/${nodes[0].host}/5672; printf "AMQP\\0\\0\\x09\\x01" >&3; head -c 60 <&3' | tr -c '[:print:]' .`,
+            ),
+        ).to.contain("capabilities");
+        const api = JSON.parse(
+            mq1.exec(`curl -fsS -K /harness/admin.curl http://${nodes[0].host}:15672/api/nodes`),
+        ) as {
+            name: string;
+            running: boolean;
+        }[];
+        expect(
+            api
+                .filter((n) => n.running)
+                .map((n) => n.name)
+                .sort(),
+        ).to.deep.equal(allNodes());
+        const users = JSON.parse(mq0.exec("rabbitmqctl -q list_users --formatter json")) as {
+            user: string;
+            tags: string[];
+        }[];
+        expect(users.map((u) => u.user)).to.deep.equal(["admin"]);
+        expect(mq0.mode("/var/lib/rabbitmq/.erlang.cookie")).to.equal("400 rabbitmq:rabbitmq");
+        expect(mq0.exec("findmnt -nro FSTYPE,TARGET /data/rabbitmq").trim()).to.equal("xfs /data/rabbitmq");
+        expect(mq0.exec("ls /data/rabbitmq/mnesia")).to.contain(nodes[0].name);
+        for (const node of nodes) {
+            expectNoSecretRecorded(node.instance!, { [adminArn]: secrets[adminArn] });
+            expect(node.instance!.everythingRecorded().includes("Ck-Mq6-boot-0123456789abcdef"), "the cookie").to.equal(
+                false,
+            );
+        }
+    });
+
+    it("a second run on every node restarts nothing", () => {
+        for (const node of nodes) {
+            const result = node.instance!.boot(node.script);
+            expectBooted(result, `${node.name}'s second run`);
+            expect(result.output).not.to.contain("restarting rabbitmq-server");
+            expect(node.instance!.starts("rabbitmq-server"), node.name).to.equal(1);
+        }
+        expect(runningNodes(nodes[2].instance!)).to.deep.equal(allNodes());
+    });
+
+    it("a replacement node on its volume rejoins the cluster as the same node", () => {
+        const replacement = nodeInstance(1, "2");
+        expect(runningNodes(nodes[0].instance!)).to.deep.equal([nodes[0].name, nodes[2].name]);
+        expectBooted(replacement.boot(nodes[1].script), "the replacement's boot");
+        for (const node of nodes) {
+            expect(runningNodes(node.instance!), node.name).to.deep.equal(allNodes());
+        }
+    });
+
+    it("a missing Erlang cookie or an unreadable admin password stops the boot before the node starts, and destroys nothing", () => {
+        const noCookie = nodeInstance(2, "2", { secrets: { [adminArn]: secrets[adminArn] } });
+        const missing = noCookie.boot(nodes[2].script);
+        expectFailed(missing, /fetch_secret|secretsmanager|cookie_secret/);
+        expect(missing.output).to.contain("ResourceNotFoundException");
+        expect(noCookie.exec("systemctl is-active rabbitmq-server || true").trim()).to.equal("inactive");
+        expect(
+            noCookie.exec("test -e /var/lib/rabbitmq/.erlang.cookie && echo present || echo absent").trim(),
+        ).to.equal("absent");
+        const noAdmin = nodeInstance(2, "3", { secrets, denied: [adminArn] });
+        const denied = noAdmin.boot(nodes[2].script);
+        expectFailed(denied, /fetch_secret|secretsmanager|admin_secret/);
+        expect(denied.output).to.contain("AccessDeniedException");
+        expect(noAdmin.exec("systemctl is-active rabbitmq-server || true").trim()).to.equal("inactive");
+        const restored = nodeInstance(2, "4");
+        expectBooted(restored.boot(nodes[2].script), "the node with its secrets readable again");
+        expect(runningNodes(restored)).to.deep.equal(allNodes());
     });
 });
