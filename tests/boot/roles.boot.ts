@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { bootScriptOf } from "../../plan/boot-scripts";
 import { evaluateStack, PROJECT_ROOT, RecordedResource, Recording } from "../../plan/evaluate";
-import { tier1mAt } from "../harness";
+import { configPatched, tier1mAt } from "../harness";
 import { BootResult, Fixtures, Instance, networkLeftovers, Volume, WORK_ROOT, withVariable } from "./instance";
 
 const NODE = path.join(PROJECT_ROOT, "node_modules", ".bin", "node");
@@ -1454,5 +1454,140 @@ describe("boot: a RabbitMQ cluster of separate instances on Debian's RabbitMQ 3.
         const restored = nodeInstance(2, "4");
         expectBooted(restored.boot(nodes[2].script), "the node with its secrets readable again");
         expect(runningNodes(restored)).to.deep.equal(allNodes());
+    });
+});
+
+describe("boot: a RabbitMQ node with TLS on (tier150k mq-0 with rabbitmq.tls)", function () {
+    this.timeout(600_000);
+    const ADDRESS = "10.0.61.10";
+    const HOST = "rabbitmq-0.scale-tiers.internal";
+    const instances: Instance[] = [];
+    let node: Instance;
+    let client: Instance;
+    let secrets: Record<string, string>;
+    let script: string;
+
+    /** A private CA and a server certificate for the node's name, as the stack's private CA issues one. */
+    function certificates(dir: string): { certificate: string; privateKey: string; caCertificate: string } {
+        fs.rmSync(dir, { recursive: true, force: true });
+        fs.mkdirSync(dir, { recursive: true });
+        const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
+        openssl(
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=scale-tiers boot CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+        );
+        openssl(
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            `/CN=${HOST}`,
+            "-keyout",
+            "key.pem",
+            "-out",
+            "req.pem",
+        );
+        fs.writeFileSync(path.join(dir, "ext"), `subjectAltName=DNS:${HOST}\n`);
+        openssl(
+            "x509",
+            "-req",
+            "-in",
+            "req.pem",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "30",
+            "-extfile",
+            "ext",
+            "-out",
+            "cert.pem",
+        );
+        const read = (file: string) => fs.readFileSync(path.join(dir, file), "utf8").trim();
+        return { certificate: read("cert.pem"), privateKey: read("key.pem"), caCertificate: read("ca.pem") };
+    }
+
+    before(async () => {
+        const recording = await evaluateStack("tier150k", {
+            config: configPatched("tier150k", "scale-tiers:rabbitmq", { tls: true }),
+        });
+        const server = recording.resources.find(
+            (r: RecordedResource) => r.name === "mq-0" && (r.inputs.userDataBase64 ?? r.inputs.userData),
+        );
+        const volume = new Volume(
+            "vol-0a1b2c3d4e5f60410",
+            path.join(WORK_ROOT, "volumes", "mq-tls.img"),
+            Math.ceil(Number(/MemTotal:\s+(\d+)/.exec(fs.readFileSync("/proc/meminfo", "utf8"))?.[1]) / 1024 / 1024) +
+                2,
+        );
+        script = withVariable(
+            decodeUserData(String(server?.inputs.userDataBase64 ?? server?.inputs.userData)),
+            "DATA_VOLUME_ID",
+            volume.id,
+        );
+        expect(variable(script, "TLS_ENABLED")).to.equal("true");
+        const pem = certificates(path.join(WORK_ROOT, "mq-tls-certificates"));
+        secrets = {
+            [variable(script, "COOKIE_SECRET_ARN")]: '{"cookie":"Ck-Tls6-boot-0123456789abcdef"}',
+            [variable(script, "ADMIN_SECRET_ARN")]: '{"username":"admin","password":"Adm-Tls7-boot"}',
+            [variable(script, "TLS_SECRET_ARN")]: JSON.stringify(pem),
+        };
+        node = new Instance("mq-tls", ADDRESS, volume, `${ADDRESS} ${HOST}`);
+        client = new Instance("mq-tls-client", "10.0.61.20", undefined, `${ADDRESS} ${HOST}`);
+        instances.push(node, client);
+        node.setFixtures({ secrets });
+        client.setFixtures({});
+        fs.copyFileSync(
+            path.join(WORK_ROOT, "mq-tls-certificates", "ca.pem"),
+            path.join(client.dir, "fixtures", "ca.pem"),
+        );
+        node.start();
+        client.start();
+    });
+    after(() => instances.forEach((instance) => instance.dispose()));
+
+    it("serves AMQP over TLS 1.2 and 1.3 on 5671 with the secret's certificate, and nothing on 5672", () => {
+        expectBooted(node.boot(script), "first boot with TLS");
+        const listening = node.exec("ss -ltnH | awk '{ print $4 }'");
+        expect(listening).to.match(/:5671$/m);
+        expect(listening).not.to.match(/:5672$/m);
+        const handshake = client.exec(
+            `openssl s_client -connect ${HOST}:5671 -servername ${HOST} -CAfile /harness/ca.pem -verify_hostname ${HOST} </dev/null 2>&1 || true`,
+        );
+        expect(handshake).to.contain("Verify return code: 0 (ok)");
+        expect(handshake).to.match(/New, TLSv1\.3/);
+        expect(
+            client.exec(
+                `openssl s_client -connect ${HOST}:5671 -tls1_2 -CAfile /harness/ca.pem </dev/null 2>&1 || true`,
+            ),
+        ).to.contain("Verify return code: 0 (ok)");
+        // A client that offers TLS 1.1 only (allowed on its side at security level 0) gets no session.
+        const tls11 = client.exec(
+            `openssl s_client -connect ${HOST}:5671 -tls1_1 -cipher DEFAULT@SECLEVEL=0 </dev/null 2>&1 || true`,
+        );
+        expect(tls11, "TLS 1.1").to.match(/alert protocol version|unsupported protocol/);
+        expect(tls11, "TLS 1.1").not.to.match(/New, TLSv1(\.1)?,/);
+        expect(client.execStatus(`timeout 5 bash -c 'exec 3<>/dev/tcp/${HOST}/5672'`).status).not.to.equal(0);
+        expect(node.mode("/etc/rabbitmq/tls")).to.equal("750 root:rabbitmq");
+        expect(node.mode("/etc/rabbitmq/tls/key.pem")).to.equal("400 rabbitmq:rabbitmq");
+        const recorded = node.everythingRecorded();
+        expect(recorded.includes("Adm-Tls7-boot"), "the admin password").to.equal(false);
+        const { privateKey } = JSON.parse(secrets[variable(script, "TLS_SECRET_ARN")]) as { privateKey: string };
+        const keyLine = privateKey.split("\n")[1];
+        expect(recorded.includes(keyLine), "the private key").to.equal(false);
     });
 });
