@@ -1108,6 +1108,8 @@ describe("boot: MySQL primary and replica on MariaDB, replicating over the netwo
         );
         expectNoSecretRecorded(replica, secrets);
         expectNoSecretRecorded(primary, secrets);
+        // The client stand-in's copies of option files (passwords) go when it exits.
+        expect(replica.exec("ls -d /run/harness-mysql-* 2>/dev/null || true").trim()).to.equal("");
     });
 
     it("a second run on the replica clones nothing, configures nothing again and restarts nothing", () => {

@@ -62,7 +62,7 @@ bridge_of() {
 }
 
 # Links the instance whose namespaces' first process is <pid> to the bridge:
-# eth0 inside, <bridge>-<n> (st...v<pid>) outside.
+# eth0 inside; outside, the bridge's first six characters, v and the pid.
 connect() {
   local -r dir=$1 pid=$2
   local bridge
