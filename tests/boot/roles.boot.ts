@@ -1185,8 +1185,7 @@ describe("boot: the DMS account document on the MySQL primary (tier1m on its way
         const server = recording.resources.find(
             (r: RecordedResource) => r.name === "db-primary" && (r.inputs.userDataBase64 ?? r.inputs.userData),
         );
-        const encoded = String(server?.inputs.userDataBase64 ?? server?.inputs.userData);
-        script = withVariable(decodeUserData(encoded), "DATA_VOLUME_ID", volume.id);
+        script = withVariable(bootScriptOf(recording.resources, server!), "DATA_VOLUME_ID", volume.id);
         const setup = recording.resources.find((r: RecordedResource) => r.name === "migration-accounts");
         const content = JSON.parse(String(setup?.inputs.content)) as {
             mainSteps: { inputs: { runCommand: string[] } }[];
@@ -1533,14 +1532,11 @@ describe("boot: a RabbitMQ node with TLS on (tier150k mq-0 with rabbitmq.tls)", 
         const volume = new Volume(
             "vol-0a1b2c3d4e5f60410",
             path.join(WORK_ROOT, "volumes", "mq-tls.img"),
+            undefined,
             Math.ceil(Number(/MemTotal:\s+(\d+)/.exec(fs.readFileSync("/proc/meminfo", "utf8"))?.[1]) / 1024 / 1024) +
                 2,
         );
-        script = withVariable(
-            decodeUserData(String(server?.inputs.userDataBase64 ?? server?.inputs.userData)),
-            "DATA_VOLUME_ID",
-            volume.id,
-        );
+        script = withVariable(bootScriptOf(recording.resources, server!), "DATA_VOLUME_ID", volume.id);
         expect(variable(script, "TLS_ENABLED")).to.equal("true");
         const pem = certificates(path.join(WORK_ROOT, "mq-tls-certificates"));
         secrets = {
