@@ -15,6 +15,7 @@ import { STACK_REFERENCE_TYPE, awsMocks } from "./mocks";
 
 /** The program's own tree: the repository under ts-node, `bin/` once compiled. */
 const PROGRAM_ROOT = path.resolve(__dirname, "..");
+const PROGRAM_ENTRY = path.join(PROGRAM_ROOT, "index.js");
 
 /** The repository: where Pulumi.yaml and the stack files are, above the compiled tree if that is what runs. */
 export const PROJECT_ROOT = projectRoot(PROGRAM_ROOT);
@@ -141,26 +142,24 @@ function awaitOutput<T>(output: pulumi.Output<T>): Promise<T> {
     return (output as unknown as { promise(): Promise<T> }).promise();
 }
 
-/** Drops the program's modules from the require cache so that each run builds fresh resources. */
+/**
+ * Drops the program's entry point from the require cache, so that each run
+ * builds fresh resources: index.js builds the estate when it is loaded. The
+ * modules below it only define (components, domain logic) and hold no state
+ * of a run, so they stay loaded and compiled.
+ */
 function forgetProgramModules(): void {
-    const forgotten = new Set<NodeJS.Module>();
-    for (const [file, module] of Object.entries(require.cache)) {
-        if (
-            module &&
-            file.startsWith(PROGRAM_ROOT) &&
-            !file.includes(`${path.sep}node_modules${path.sep}`) &&
-            !file.includes(`${path.sep}plan${path.sep}`)
-        ) {
-            forgotten.add(module);
-            delete require.cache[file];
-        }
+    const entry = require.cache[PROGRAM_ENTRY];
+    if (!entry) {
+        return;
     }
+    delete require.cache[PROGRAM_ENTRY];
     // Out of the cache, a module stays in its parent's `children`, and with it everything the
     // program made: every earlier evaluation would stay on the heap, and GC time grow with it.
     for (const module of Object.values(require.cache)) {
         // Modules loaded as ES modules have no `children`.
         if (module?.children) {
-            module.children = module.children.filter((child) => !forgotten.has(child));
+            module.children = module.children.filter((child) => child !== entry);
         }
     }
 }
