@@ -5,7 +5,5 @@
  * stale code. Why compiled: scripts/build.js.
  */
 "use strict";
-// Node.js keeps the compiled code of the SDKs on disk and reuses it: each preview starts faster.
-require("module").enableCompileCache();
 require("./scripts/build").buildIfStale();
 module.exports = require("./bin/index.js");

@@ -19,7 +19,6 @@
  *   npm run bench                 # BENCH_RUNS=<n> to change the number of runs (default 5)
  *   npm run bench -- --no-tests   # the evaluation figures only
  */
-import "./compile-cache";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";

@@ -3,7 +3,6 @@
  * and the key declarations in Pulumi.yaml from the schema, and the table of
  * taggable resource types from the installed provider SDKs.
  */
-import "./compile-cache";
 import * as fs from "fs";
 import * as path from "path";
 import { configurationDoc, projectFile } from "./config-docs";

@@ -10,7 +10,6 @@
  *   npm run grow -- --stack prod --dry-run   # only say what it would be
  *   npm run grow -- --stack prod --step cutover   # write it only if it is the next step
  */
-import "./compile-cache";
 import * as fs from "fs";
 import * as path from "path";
 import { deployedState } from "../domain/deployed-state";

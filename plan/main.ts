@@ -13,7 +13,6 @@
  *                                             # exit 3 when a rise exceeds its costGuard
  *   npm run plan -- --write-diagrams          # regenerate docs/diagrams/<stack>.md
  */
-import "./compile-cache";
 import * as fs from "fs";
 import * as path from "path";
 import { AzLossFinding, azLossFindings, formatAzLoss } from "./az-loss";

@@ -12,7 +12,6 @@
  * as a function (`refreshTable`), so both are tested offline against recorded
  * responses in the API's shape (tests/fixtures/pricing/).
  */
-import "./compile-cache";
 import * as fs from "fs";
 import * as path from "path";
 import { Filter, GetProductsCommand, GetProductsCommandInput, PricingClient } from "@aws-sdk/client-pricing";
