@@ -14,7 +14,8 @@ import { evaluateStack, PROJECT_ROOT, RecordedResource, Recording } from "../../
 import { configPatched, tier1mAt } from "../harness";
 import { BootResult, Fixtures, Instance, networkLeftovers, Volume, WORK_ROOT, withVariable } from "./instance";
 
-const NODE = path.join(PROJECT_ROOT, "node_modules", ".bin", "node");
+/** Node.js as an instance sees it: the project is mounted at /harness-project, as the instance's /tmp is its own. */
+const NODE = "/harness-project/node_modules/.bin/node";
 
 // Volume images and release packages go with the run.
 after(() => {
