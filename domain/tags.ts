@@ -94,6 +94,12 @@ function withTagMap(props: Props, key: string, tags: Tags): Props {
     return { ...props, [key]: { ...tags, ...tagMap(props[key]) } };
 }
 
+/** The nested block `key` of `props`, if given, with the tags applied to its `tags`. */
+function withTaggedBlock(props: Props, key: string, tags: Tags): Props {
+    const block = props[key];
+    return block === undefined ? props : { ...props, [key]: withTagMap(block as Props, "tags", tags) };
+}
+
 /** Each element of the list `key` of `props` with the tags applied to its `tags`. */
 function withTaggedElements(props: Props, key: string, tags: Tags): Props {
     const elements = props[key];
@@ -120,12 +126,7 @@ interface AutoScalingGroupTag {
 const TAG_SITES: Readonly<Record<string, (props: Props, tags: Tags) => Props>> = {
     // The root volume is created with the instance, and tagged through it.
     "aws:ec2/instance:Instance": (props, tags) =>
-        props.rootBlockDevice === undefined
-            ? withTagMap(props, "tags", tags)
-            : {
-                  ...withTagMap(props, "tags", tags),
-                  rootBlockDevice: withTagMap(props.rootBlockDevice as Props, "tags", tags),
-              },
+        withTaggedBlock(withTagMap(props, "tags", tags), "rootBlockDevice", tags),
     // What the template launches (instances, volumes, interfaces) is tagged by its tag specifications.
     "aws:ec2/launchTemplate:LaunchTemplate": (props, tags) =>
         withTaggedElements(withTagMap(props, "tags", tags), "tagSpecifications", tags),

@@ -249,8 +249,8 @@ async function evaluate(stack: string, options: EvaluateOptions): Promise<Record
             async newResource(args) {
                 const key = `${args.type}::${args.name}`;
                 let inputs = args.inputs as Record<string, unknown>;
+                const opts = { parent: parents.get(key) };
                 for (const transform of transforms) {
-                    const opts = { parent: parents.get(key) };
                     const result = await transform({
                         type: args.type,
                         name: args.name,
